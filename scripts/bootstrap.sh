@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Creates (once) the project's Python environments under .venvs/.
+#
+#   tools                 Python 3.12: tests, build/deploy scripts, the CLI, the emulator launcher
+#                         and the Glue-compatible service.
+#   localstack            Python 3.13: localstack-core (open source, runs on the host) + our
+#                         Lambda executor plugin. Kept apart because LocalStack bundles its own
+#                         `moto` and pins many libraries.
+#   lambda-python3.12     Python 3.12 with only boto3/botocore: what AWS's python3.12 Lambda
+#                         runtime provides. Functions run on it; their own code and layers add
+#                         the rest.
+#   glue-pythonshell-3.9  Python 3.9 with AWS Glue Python shell's `analytics` library set.
+#
+# An environment is rebuilt only when its requirement files or interpreter change (a stamp
+# file records their hash), so re-running is cheap.
+#
+# Env vars: PYTHON312, PYTHON313, PYTHON39 (interpreters to use; found on PATH or under pyenv otherwise),
+#           VENVS_DIR (default: <repo>/.venvs), ONLY (space-separated subset of environments).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENVS_DIR="${VENVS_DIR:-$ROOT/.venvs}"
+ONLY="${ONLY:-tools localstack lambda-python3.12 glue-pythonshell-3.9}"
+
+say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[31m[bootstrap] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# find_python VERSION -> path of an interpreter for that minor version
+find_python() {
+  local version="$1" candidate
+  for candidate in "python$version" \
+      "$(command -v pyenv >/dev/null 2>&1 && pyenv root || echo "$HOME/.pyenv")"/versions/"$version".*/bin/"python$version"; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import venv' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  return 1
+}
+
+PY312="${PYTHON312:-$(find_python 3.12 || true)}"
+PY39="${PYTHON39:-$(find_python 3.9 || true)}"
+PY313="${PYTHON313:-$(find_python 3.13 || true)}"
+
+# make_venv NAME PYTHON REQUIREMENT_FILE... [-- EXTRA_PIP_ARGS...]
+make_venv() {
+  local name="$1" python="$2"; shift 2
+  local reqs=() extra=()
+  while [ $# -gt 0 ]; do
+    if [ "$1" = "--" ]; then shift; extra=("$@"); break; fi
+    reqs+=("$1"); shift
+  done
+  local dir="$VENVS_DIR/$name"
+  local stamp
+  stamp="$( { "$python" -VV; cat "${reqs[@]}"; printf '%s\n' "${extra[@]+"${extra[@]}"}"; } | sha256sum | cut -c1-16)"
+  if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ]; then
+    return 0
+  fi
+  say "creating $name ($("$python" -V 2>&1)) in ${dir#"$ROOT"/} ..."
+  local started=$SECONDS
+  rm -rf "$dir"
+  "$python" -m venv "$dir"
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade 'pip==25.3' 2>&1 \
+    | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
+  local args=()
+  for r in "${reqs[@]}"; do args+=(-r "$r"); done
+  if ! "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "${args[@]}" \
+        "${extra[@]+"${extra[@]}"}" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); then
+    rm -rf "$dir"
+    die "installing $name failed (see pip's message above). Check the network to the package index and re-run."
+  fi
+  echo "$stamp" > "$dir/.stamp"
+  say "$name ready in $((SECONDS - started)) s"
+}
+
+need() { [ -n "$2" ] || die "Python $1 not found. Install it (e.g. 'pyenv install $1') or set PYTHON${1//./}=/path/to/python$1."; }
+
+for env in $ONLY; do
+  case "$env" in
+    tools)
+      need 3.12 "$PY312"
+      make_venv tools "$PY312" "$ROOT/requirements/tools.txt" -- -e "$ROOT/emulator" -e "$ROOT" ;;
+    localstack)
+      need 3.13 "$PY313"
+      make_venv localstack "$PY313" "$ROOT/emulator/requirements/localstack.txt" -- -e "$ROOT/emulator" ;;
+    lambda-python3.12)
+      need 3.12 "$PY312"
+      make_venv lambda-python3.12 "$PY312" "$ROOT/emulator/requirements/lambda-python3.12.txt" ;;
+    glue-pythonshell-3.9)
+      need 3.9 "$PY39"
+      make_venv glue-pythonshell-3.9 "$PY39" "$ROOT/emulator/requirements/glue-pythonshell-3.9.txt" ;;
+    *) die "unknown environment '$env'" ;;
+  esac
+done
