@@ -1,0 +1,82 @@
+# cripto-ml-pipeline — the front door. `make` (or `make help`) lists what you can do.
+#
+# Everything local runs against a Docker-less emulation on this machine (LocalStack on the host +
+# a Glue-compatible service); `*-aws` targets run the very same Terraform and code against AWS.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# ---- settings (override on the command line: `make up LOCALSTACK_PORT=4577`) -------------------
+LOCALSTACK_PORT ?= 4566
+GLUE_PORT       ?= 4567
+AWS_REGION      ?= us-east-1
+LOCALAWS_HOME   ?= $(CURDIR)/.local
+VENVS           ?= $(CURDIR)/.venvs
+PYTEST_ARGS     ?=
+
+TOOLS_PY := $(VENVS)/tools/bin/python
+LOCALAWS := $(VENVS)/tools/bin/localaws
+
+# How the emulation is started: which interpreter runs what. Read by `localaws` (see its --help).
+export LOCALAWS_HOME LOCALSTACK_PORT GLUE_PORT
+export LOCALAWS_LOCALSTACK_PYTHON   := $(VENVS)/localstack/bin/python
+export LOCALAWS_GLUE_SERVICE_PYTHON := $(TOOLS_PY)
+export LOCALAWS_LAMBDA_RUNTIMES     := python3.12=$(VENVS)/lambda-python3.12/bin/python
+export LOCALAWS_GLUE_RUNTIMES       := 3.9=$(VENVS)/glue-pythonshell-3.9/bin/python
+
+# The only place local endpoints and dummy credentials are set: prefixed to local commands, never
+# exported, so nothing AWS-bound can inherit them.
+LOCAL_AWS := env -u AWS_PROFILE -u AWS_SESSION_TOKEN \
+	AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCALSTACK_PORT) AWS_ENDPOINT_URL_GLUE=http://127.0.0.1:$(GLUE_PORT) \
+	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=$(AWS_REGION) \
+	AWS_S3_USE_PATH_STYLE=true
+
+.PHONY: help bootstrap up down ps logs build deploy-local e2e test test-unit test-integration \
+	bench lint check clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target> [VAR=value]\n\nTargets:\n"} \
+		/^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@printf "\nSettings: LOCALSTACK_PORT=$(LOCALSTACK_PORT) GLUE_PORT=$(GLUE_PORT) LOCALAWS_HOME=$(LOCALAWS_HOME)\n"
+
+# ---- local AWS ------------------------------------------------------------------------------------
+bootstrap: ## Create the Python environments under .venvs/ (once; re-run is a no-op)
+	@scripts/bootstrap.sh
+
+up: bootstrap ## Start the local AWS (LocalStack + Glue-compatible service) and wait until healthy
+	@$(LOCALAWS) up
+
+down: ## Stop the local AWS: exactly the processes `make up` started
+	@if [ -x $(LOCALAWS) ]; then $(LOCALAWS) down; else echo "nothing to stop (no environments yet)"; fi
+
+ps: ## Show the local AWS services, their endpoints and state
+	@$(LOCALAWS) ps
+
+logs: ## Print a service's process log: make logs SERVICE=localstack|glue [FOLLOW=1]
+	@$(LOCALAWS) logs $(or $(SERVICE),localstack) $(if $(FOLLOW),--follow)
+
+# ---- the pipeline, locally ------------------------------------------------------------------------
+build: bootstrap ## Build the Lambda packages, the layer and the Glue job files into build/
+	@$(TOOLS_PY) scripts/build_artifacts.py
+
+deploy-local: up build ## Deploy the Terraform stack to the local AWS
+	@$(LOCAL_AWS) scripts/deploy.sh local
+
+e2e: deploy-local ## Upload the BTC sample and follow it through the pipeline to a trained model
+	@$(LOCAL_AWS) $(TOOLS_PY) scripts/e2e.py
+
+# ---- quality --------------------------------------------------------------------------------------
+test: up ## Run every test: unit, then integration against the local AWS (what CI runs)
+	@$(LOCAL_AWS) $(TOOLS_PY) -m pytest tests $(PYTEST_ARGS)
+
+test-unit: bootstrap ## Run the unit tests only (no emulation needed)
+	@$(TOOLS_PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: up ## Run the integration tests only
+	@$(LOCAL_AWS) $(TOOLS_PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+bench: deploy-local ## Run the benchmarks; results in bench/results.json and bench/results.md
+	@$(LOCAL_AWS) $(TOOLS_PY) scripts/bench.py
+
+clean: down ## Stop everything and remove build output and local state (keeps .venvs/)
+	rm -rf build $(LOCALAWS_HOME)

@@ -1,0 +1,4 @@
+"""`python -m localaws` runs the CLI."""
+from localaws.cli import main
+
+main()

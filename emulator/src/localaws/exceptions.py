@@ -1,0 +1,5 @@
+"""Errors of the launcher, shown to users as one red line (plus context) by the CLI."""
+
+
+class LauncherError(Exception):
+    """A service could not be started, stopped or reached; the message says what to do next."""

@@ -1,0 +1,90 @@
+"""`localaws up / ps / down` on a second, private emulation (own ports and home directory).
+
+Runs the real CLI as a user would; the interpreters come from the same variables `make up` sets.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+LOCALAWS = [sys.executable, "-m", "localaws"]
+REQUIRED_ENV = ("LOCALAWS_LOCALSTACK_PYTHON", "LOCALAWS_GLUE_SERVICE_PYTHON")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def private_emulation(tmp_path: Path):
+    missing = [name for name in REQUIRED_ENV if not os.environ.get(name)]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not set: run the suite through `make test`.")
+    env = dict(os.environ, LOCALAWS_HOME=str(tmp_path / "home"),
+               LOCALSTACK_PORT=str(_free_port()), GLUE_PORT=str(_free_port()))
+
+    def localaws(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(LOCALAWS + list(args), env=env, capture_output=True, text=True,
+                              timeout=180, check=check)
+
+    yield localaws, env
+    localaws("down", check=False)
+
+
+def _service_pids(localaws) -> dict:
+    return {s["name"]: s["pid"] for s in json.loads(localaws("ps", "--format", "json", check=False).stdout)}
+
+
+def test_up_is_idempotent_and_down_leaves_nothing_behind(private_emulation):
+    localaws, env = private_emulation
+    localaws("up")
+    first = _service_pids(localaws)
+    assert set(first) == {"localstack", "glue"} and all(first.values()), first
+    family = []
+    for pid in first.values():
+        proc = psutil.Process(pid)
+        family += [proc] + proc.children(recursive=True)
+
+    again = localaws("up")
+    assert "already running" in again.stderr
+    assert _service_pids(localaws) == first, "a second `up` must not start new processes"
+
+    status = json.loads(localaws("ps", "--format", "json").stdout)
+    assert {s["state"] for s in status} == {"running"}
+
+    localaws("down")
+    gone, alive = psutil.wait_procs(family, timeout=10)
+    assert not alive, f"processes left after down: {[p.pid for p in alive]}"
+    home = Path(env["LOCALAWS_HOME"])
+    assert not (home / "tmp").exists()
+    assert not list((home / "run").glob("*.json"))
+    assert localaws("ps", check=False).returncode == 1
+
+
+def test_up_fails_clearly_when_a_port_is_taken(private_emulation):
+    localaws, env = private_emulation
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", int(env["LOCALSTACK_PORT"])))
+        squatter.listen()
+        result = localaws("up", check=False)
+    assert result.returncode == 1
+    assert f"port {env['LOCALSTACK_PORT']} is already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_up_fails_clearly_when_an_interpreter_is_missing(private_emulation, tmp_path):
+    localaws, env = private_emulation
+    env["LOCALAWS_LOCALSTACK_PYTHON"] = str(tmp_path / "no-such-python")
+    result = localaws("up", check=False)
+    assert result.returncode == 1
+    assert "no-such-python does not exist" in result.stderr
+    assert "make bootstrap" in result.stderr
