@@ -1,0 +1,236 @@
+"""Upload a raw file and follow its run through the pipeline, stage by stage, using AWS APIs only.
+
+Stages: ``upload`` -> ``features`` (feature Lambda writes features/ or errors/) -> ``trigger``
+(the trigger Lambda starts a Glue run for the features file) -> ``training`` (the Glue run) ->
+``model`` (models/<dataset>/latest.json points to this run and every artifact is there).
+
+The run is identified the way the pipeline identifies it: by the uploaded object's key and version
+(``cripto_pipeline.layout.make_run_id``), so following works with many uploads in flight.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+from cripto_ops.exceptions import StageFailed, StageTimeout
+from cripto_ops.stack import StackOutputs
+from cripto_pipeline import layout
+
+GLUE_LOG_GROUP_ERROR = "/aws-glue/python-jobs/error"
+GLUE_TERMINAL_FAILURES = {"FAILED", "TIMEOUT", "STOPPED", "ERROR"}
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Seconds each stage may take before the follower gives up (generous: cold starts included)."""
+
+    features: float = 180.0
+    trigger: float = 120.0
+    training: float = 900.0
+    model: float = 60.0
+    poll_interval: float = 0.2
+
+
+@dataclass
+class RunResult:
+    raw_key: str
+    version_id: Optional[str]
+    dataset: str
+    run_id: Optional[str] = None
+    features_key: Optional[str] = None
+    glue_run_id: Optional[str] = None
+    glue_execution_time_s: Optional[float] = None
+    durations: Dict[str, float] = field(default_factory=dict)
+    artifacts: Dict[str, int] = field(default_factory=dict)  # key -> size in bytes
+    metrics: Dict[str, Any] = field(default_factory=dict)
+    latest: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def total_s(self) -> float:
+        return sum(self.durations.values())
+
+
+#: on_progress(stage, message) is called while waiting; on_stage_done(stage, seconds) after each.
+ProgressFn = Callable[[str, str], None]
+StageDoneFn = Callable[[str, float], None]
+
+
+class RunFollower:
+    """Follows one upload; create with boto3 clients for s3, glue and logs."""
+
+    def __init__(self, s3, glue, logs, stack: StackOutputs, budgets: Budgets = Budgets(),
+                 on_progress: ProgressFn = lambda _s, _m: None,
+                 on_stage_done: StageDoneFn = lambda _s, _d: None) -> None:
+        self.s3, self.glue, self.logs, self.stack = s3, glue, logs, stack
+        self.budgets = budgets
+        self.on_progress, self.on_stage_done = on_progress, on_stage_done
+        self._logs_since_ms = 0
+
+    # -- the whole run ---------------------------------------------------------------------------
+
+    def upload_and_follow(self, path: Path, raw_key: str = layout.DEFAULT_RAW_KEY) -> RunResult:
+        dataset = layout.dataset_from_raw_key(raw_key)
+        began = time.monotonic()
+        self.on_progress("upload", f"s3://{self.stack.bucket_name}/{raw_key} ({path.stat().st_size:,} bytes)")
+        with open(path, "rb") as body:
+            put = self.s3.put_object(Bucket=self.stack.bucket_name, Key=raw_key, Body=body)
+        result = RunResult(raw_key=raw_key, version_id=put.get("VersionId"), dataset=dataset)
+        self._done(result, "upload", began)
+        return self.follow(result, put.get("ETag"))
+
+    def follow(self, result: RunResult, etag: Optional[str]) -> RunResult:
+        uploaded_at = datetime.now(timezone.utc)
+        self._logs_since_ms = int(uploaded_at.timestamp() * 1000) - 60_000
+        digest = layout.make_run_id(uploaded_at, result.raw_key, result.version_id, etag).rsplit("-", 1)[1]
+
+        began = time.monotonic()
+        result.features_key = self._wait_features(result.dataset, digest, uploaded_at)
+        result.run_id = layout.parse_features_key(result.features_key).run_id
+        self._done(result, "features", began)
+
+        began = time.monotonic()
+        run = self._wait_glue_run_started(result.features_key)
+        result.glue_run_id = run["Id"]
+        self._done(result, "trigger", began)
+
+        began = time.monotonic()
+        run = self._wait_glue_run_finished(run["Id"])
+        result.glue_execution_time_s = run.get("ExecutionTime")
+        self._done(result, "training", began)
+
+        began = time.monotonic()
+        self._verify_model(result)
+        self._done(result, "model", began)
+        return result
+
+    def _done(self, result: RunResult, stage: str, began: float) -> None:
+        result.durations[stage] = time.monotonic() - began
+        self.on_stage_done(stage, result.durations[stage])
+
+    # -- stages ----------------------------------------------------------------------------------
+
+    def _wait_features(self, dataset: str, digest: str, uploaded_at: datetime) -> str:
+        # Run ids start with the event time: list only from shortly before the upload onwards.
+        since = f"{(uploaded_at - timedelta(minutes=5)):%Y%m%dT%H%M%SZ}"
+        features_prefix = f"{layout.FEATURES_PREFIX}{dataset}/"
+        errors_prefix = f"{layout.ERRORS_PREFIX}{dataset}/"
+        deadline = time.monotonic() + self.budgets.features
+        while True:
+            for key in self._keys(features_prefix, features_prefix + since):
+                if key.endswith(f"-{digest}/{layout.FEATURES_NAME}"):
+                    return key
+            for key in self._keys(errors_prefix, errors_prefix + since):
+                if key.endswith(f"-{digest}.json"):
+                    report = self._json(key)
+                    raise StageFailed(
+                        "features",
+                        f"the upload was rejected: {report.get('what', report)}",
+                        f"s3://{self.stack.bucket_name}/{key}:\n{json.dumps(report, indent=2)}",
+                    )
+            self.on_progress("features", f"waiting for {self.stack.feature_lambda_name}")
+            if time.monotonic() > deadline:
+                raise StageTimeout(
+                    "features", f"no features or error report after {self.budgets.features:.0f} s",
+                    self._lambda_logs(self.stack.feature_lambda_name),
+                )
+            time.sleep(self.budgets.poll_interval)
+
+    def _wait_glue_run_started(self, features_key: str) -> Dict[str, Any]:
+        deadline = time.monotonic() + self.budgets.trigger
+        while True:
+            for run in self._glue_runs():
+                if run.get("Arguments", {}).get("--features_key") == features_key:
+                    return run
+            self.on_progress("trigger", f"waiting for {self.stack.trigger_lambda_name} to start a Glue run")
+            if time.monotonic() > deadline:
+                raise StageTimeout(
+                    "trigger", f"no Glue run of {self.stack.glue_job_name} for {features_key} "
+                    f"after {self.budgets.trigger:.0f} s",
+                    self._lambda_logs(self.stack.trigger_lambda_name),
+                )
+            time.sleep(self.budgets.poll_interval)
+
+    def _wait_glue_run_finished(self, run_id: str) -> Dict[str, Any]:
+        deadline = time.monotonic() + self.budgets.training
+        while True:
+            run = self.glue.get_job_run(JobName=self.stack.glue_job_name, RunId=run_id)["JobRun"]
+            state = run["JobRunState"]
+            if state == "SUCCEEDED":
+                return run
+            if state in GLUE_TERMINAL_FAILURES:
+                raise StageFailed(
+                    "training", f"Glue run {run_id} ended {state}: {run.get('ErrorMessage', 'no message')}",
+                    self._log_tail(GLUE_LOG_GROUP_ERROR, stream=run_id),
+                )
+            self.on_progress("training", f"Glue run {run_id[:12]}… {state}")
+            if time.monotonic() > deadline:
+                raise StageTimeout("training", f"Glue run {run_id} still {state} after {self.budgets.training:.0f} s",
+                                   self._log_tail(GLUE_LOG_GROUP_ERROR, stream=run_id))
+            time.sleep(self.budgets.poll_interval)
+
+    def _verify_model(self, result: RunResult) -> None:
+        keys = layout.run_keys(result.dataset, result.run_id)
+        deadline = time.monotonic() + self.budgets.model
+        while True:
+            latest = self._json(keys.latest, missing_ok=True)
+            # latest.json names the newest successful run: ours, or a newer upload's.
+            if latest.get("run_id", "") >= result.run_id:
+                break
+            self.on_progress("model", f"waiting for {keys.latest} to point to run {result.run_id}")
+            if time.monotonic() > deadline:
+                raise StageTimeout("model", f"{keys.latest} does not point to run {result.run_id}: {latest}")
+            time.sleep(self.budgets.poll_interval)
+        result.latest = latest
+        for key in (keys.model, keys.metrics, keys.feature_list, keys.lineage):
+            try:
+                size = self.s3.head_object(Bucket=self.stack.bucket_name, Key=key)["ContentLength"]
+            except self.s3.exceptions.ClientError as exc:
+                raise StageFailed("model", f"artifact {key} is missing ({exc})") from exc
+            if size <= 0:
+                raise StageFailed("model", f"artifact {key} is empty")
+            result.artifacts[key] = size
+        result.metrics = self._json(keys.metrics)
+
+    # -- AWS helpers -----------------------------------------------------------------------------
+
+    def _keys(self, prefix: str, start_after: str) -> List[str]:
+        keys: List[str] = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(
+                Bucket=self.stack.bucket_name, Prefix=prefix, StartAfter=start_after):
+            keys += [item["Key"] for item in page.get("Contents", [])]
+        return keys
+
+    def _json(self, key: str, missing_ok: bool = False) -> Dict[str, Any]:
+        try:
+            body = self.s3.get_object(Bucket=self.stack.bucket_name, Key=key)["Body"].read()
+        except self.s3.exceptions.NoSuchKey:
+            if missing_ok:
+                return {}
+            raise
+        return json.loads(body)
+
+    def _glue_runs(self) -> List[Dict[str, Any]]:
+        runs: List[Dict[str, Any]] = []
+        for page in self.glue.get_paginator("get_job_runs").paginate(JobName=self.stack.glue_job_name):
+            runs += page.get("JobRuns", [])
+        return runs
+
+    def _lambda_logs(self, function_name: str) -> str:
+        return self._log_tail(f"/aws/lambda/{function_name}")
+
+    def _log_tail(self, group: str, stream: Optional[str] = None, lines: int = 40) -> str:
+        kwargs: Dict[str, Any] = {"logGroupName": group, "startTime": self._logs_since_ms}
+        if stream:
+            kwargs["logStreamNames"] = [stream]
+        try:
+            events: List[Dict[str, Any]] = []
+            for page in self.logs.get_paginator("filter_log_events").paginate(**kwargs):
+                events = (events + page.get("events", []))[-lines:]
+        except Exception as exc:  # evidence gathering must never hide the original failure
+            return f"(could not read CloudWatch Logs {group}: {exc})"
+        text = "".join(event["message"].rstrip("\n") + "\n" for event in events[-lines:])
+        return f"last lines of {group}{'/' + stream if stream else ''}:\n{text or '(empty)'}"
