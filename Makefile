@@ -13,12 +13,15 @@ AWS_REGION      ?= us-east-1
 LOCALAWS_HOME   ?= $(CURDIR)/.local
 VENVS           ?= $(CURDIR)/.venvs
 PYTEST_ARGS     ?=
+MODE            ?= auto
 
 TOOLS_PY := $(VENVS)/tools/bin/python
 LOCALAWS := $(VENVS)/tools/bin/localaws
 
 # How the emulation is started: which interpreter runs what. Read by `localaws` (see its --help).
 export LOCALAWS_HOME LOCALSTACK_PORT GLUE_PORT
+export LOCALAWS_MODE := $(MODE)
+export LOCALAWS_COMPOSE_FILE := $(CURDIR)/docker-compose.yml
 export LOCALAWS_LOCALSTACK_PYTHON   := $(VENVS)/localstack/bin/python
 export LOCALAWS_GLUE_SERVICE_PYTHON := $(TOOLS_PY)
 export LOCALAWS_LAMBDA_RUNTIMES     := python3.12=$(VENVS)/lambda-python3.12/bin/python

@@ -78,7 +78,7 @@ for env in $ONLY; do
   case "$env" in
     tools)
       need 3.12 "$PY312"
-      make_venv tools "$PY312" "$ROOT/requirements/tools.txt" -- -e "$ROOT/emulator" -e "$ROOT" ;;
+      make_venv tools "$PY312" "$ROOT/requirements/tools.txt" "$ROOT/emulator/requirements/glue-service.txt" -- -e "$ROOT/emulator" -e "$ROOT" ;;
     localstack)
       need 3.13 "$PY313"
       make_venv localstack "$PY313" "$ROOT/emulator/requirements/localstack.txt" -- -e "$ROOT/emulator" ;;

@@ -17,6 +17,7 @@ from typing import Dict, Tuple
 
 import click
 
+from localaws import compose
 from localaws.exceptions import LauncherError
 
 
@@ -64,6 +65,11 @@ def _settings(ctx: click.Context):
 @click.option("--glue-runtime", envvar="LOCALAWS_GLUE_RUNTIMES", multiple=True,
               help="PYTHON_VERSION=INTERPRETER for Glue pythonshell jobs, e.g. 3.9=/venv/bin/python. "
                    "[env: LOCALAWS_GLUE_RUNTIMES]")
+@click.option("--mode", envvar="LOCALAWS_MODE", default="auto", type=click.Choice(["auto", "host", "compose"]),
+              help="host: local processes; compose: containers (needs a Docker engine); auto: compose "
+                   "when a Docker engine answers, else host. [env: LOCALAWS_MODE]")
+@click.option("--compose-file", envvar="LOCALAWS_COMPOSE_FILE", default="docker-compose.yml",
+              type=click.Path(dir_okay=False), help="Compose file for compose mode. [env: LOCALAWS_COMPOSE_FILE]")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool, **options) -> None:
@@ -92,6 +98,12 @@ def up(ctx: click.Context) -> None:
     console = Console(stderr=True)
     began = time.monotonic()
     try:
+        mode, reason = compose.choose_mode(ctx.obj["mode"])
+        console.print(reason, highlight=False)
+        if mode == "compose":
+            with console.status("docker compose up (first run builds the Glue image) ..."):
+                console.print(compose.up(Path(ctx.obj["compose_file"])), highlight=False)
+            return
         settings = _settings(ctx)
         with console.status("starting local AWS ...") as spinner:
             def progress(message: str) -> None:
@@ -117,6 +129,8 @@ def down(ctx: click.Context) -> None:
 
     console = Console(stderr=True)
     try:
+        if ctx.obj["mode"] != "host" and compose.engine_problem() is None:
+            compose.down(Path(ctx.obj["compose_file"]))
         launcher.stop(_settings(ctx), on_progress=lambda msg: console.print(f"  {msg}", highlight=False))
     except LauncherError as error:
         _fail(ctx, error)
@@ -134,6 +148,12 @@ def ps(ctx: click.Context, output_format: str) -> None:
 
     from localaws import launcher
 
+    if ctx.obj["mode"] == "compose":
+        try:
+            click.echo(compose.ps(Path(ctx.obj["compose_file"])))
+        except LauncherError as error:
+            _fail(ctx, error)
+        return
     statuses = launcher.status(_settings(ctx))
     if output_format == "json":
         click.echo(json.dumps([entry.as_dict() for entry in statuses], indent=2))

@@ -148,6 +148,10 @@ def service_specs(settings: Settings) -> List[ServiceSpec]:
     }
     for runtime, python in settings.lambda_runtimes.items():
         localstack_env[_runtime_env_name("LOCALAWS_LAMBDA_RUNTIME_", runtime)] = str(python)
+    if settings.glue_python is not None:
+        # LocalStack has no Glue: functions' Glue calls must reach the Glue service. The executor adds
+        # every LOCALAWS_LAMBDA_ENV_<NAME> to each function's environment as <NAME>.
+        localstack_env["LOCALAWS_LAMBDA_ENV_AWS_ENDPOINT_URL_GLUE"] = settings.glue_url
 
     specs = [
         ServiceSpec(
