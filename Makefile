@@ -78,7 +78,7 @@ test-unit: bootstrap ## Run the unit tests only (no emulation needed)
 test-integration: up ## Run the integration tests only
 	@$(LOCAL_AWS) $(TOOLS_PY) -m pytest tests/integration $(PYTEST_ARGS)
 
-bench: deploy-local ## Run the benchmarks; results in bench/results.json and bench/results.md
+bench: build ## Run every benchmark (restarts the emulation, redeploys); writes bench/results.{json,md}
 	@$(LOCAL_AWS) $(TOOLS_PY) scripts/bench.py
 
 clean: down ## Stop everything and remove build output and local state (keeps .venvs/)

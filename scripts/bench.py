@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""Every benchmark of the project in one run: `make bench`.
+
+Writes bench/results.json (all figures, the machine, the targets) and bench/results.md (the table
+the README shows). Runs against the local emulation through AWS APIs; endpoints and dummy
+credentials come from the environment the Makefile sets.
+
+Order matters: the emulation is restarted first (to time `up`), which empties it, so the stack is
+deployed next (timing the deploy) before anything uses it.
+
+Env vars: BENCH_WARM_INVOKES (default 20), BENCH_SKIP (comma-separated benchmark groups to skip:
+up, deploy, lambda, glue, pipeline, features, training).
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import boto3
+from rich.console import Console
+from rich.table import Table
+
+from cripto_ops.follow import RunFollower
+from cripto_ops.stack import REPO_ROOT, load_outputs
+
+console = Console(stderr=True)
+VENVS = Path(os.environ.get("VENVS", REPO_ROOT / ".venvs"))
+LOCALAWS = [str(VENVS / "tools" / "bin" / "localaws")]
+RESULTS_DIR = REPO_ROOT / "bench"
+SAMPLES = REPO_ROOT / "data" / "samples"
+WARM_INVOKES = int(os.environ.get("BENCH_WARM_INVOKES", "20"))
+SKIP = set(filter(None, os.environ.get("BENCH_SKIP", "").split(",")))
+
+
+class Results:
+    def __init__(self) -> None:
+        self.rows: List[Dict[str, Any]] = []
+
+    def add(self, group: str, name: str, value: float, unit: str, target: Optional[float] = None,
+            note: str = "") -> None:
+        ok = None if target is None else value <= target
+        self.rows.append({"group": group, "name": name, "value": round(value, 4), "unit": unit,
+                          "target": target, "ok": ok, "note": note})
+        mark = "" if ok is None else (" [green]✓[/]" if ok else " [red]✗ over target[/]")
+        console.print(f"  {group:<9} {name:<44} {value:10.3f} {unit}{mark}")
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    began = time.perf_counter()
+    fn()
+    return time.perf_counter() - began
+
+
+def run(command: List[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(command, check=True, text=True, capture_output=True, **kwargs)
+
+
+# --- emulation -------------------------------------------------------------------------------------
+
+
+def bench_up(results: Results) -> None:
+    run(LOCALAWS + ["down"])
+    results.add("emulator", "up -> healthy (environments built)", timed(lambda: run(LOCALAWS + ["up"])), "s", 3.0)
+
+
+def bench_deploy(results: Results) -> None:
+    results.add("deploy", "deploy-local on an empty emulation", timed(
+        lambda: run([str(REPO_ROOT / "scripts" / "deploy.sh"), "local"])), "s")
+    results.add("deploy", "deploy-local again (no changes)", timed(
+        lambda: run([str(REPO_ROOT / "scripts" / "deploy.sh"), "local"])), "s")
+
+
+def _zip(files: Dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def _bench_role(iam, service: str) -> str:
+    name = f"bench-{service}-{uuid.uuid4().hex[:6]}"
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": f"{service}.amazonaws.com"}}]}
+    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+
+def bench_lambda(results: Results) -> None:
+    lam, iam = boto3.client("lambda"), boto3.client("iam")
+    name = f"bench-echo-{uuid.uuid4().hex[:6]}"
+    began = time.perf_counter()
+    lam.create_function(
+        FunctionName=name, Runtime="python3.12", Handler="app.handler", Role=_bench_role(iam, "lambda"),
+        Code={"ZipFile": _zip({"app.py": "def handler(event, context):\n    return event\n"})}, Timeout=10,
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 150})
+    results.add("lambda", "create_function -> Active", time.perf_counter() - began, "s")
+    try:
+        cold = timed(lambda: lam.invoke(FunctionName=name, Payload=b'{"n": 0}'))
+        warm = [timed(lambda: lam.invoke(FunctionName=name, Payload=b'{"n": 1}')) for _ in range(WARM_INVOKES)]
+        results.add("lambda", "cold invoke", cold, "s", 1.5)
+        results.add("lambda", f"warm invoke (median of {WARM_INVOKES})", statistics.median(warm) * 1000, "ms", 50)
+    finally:
+        lam.delete_function(FunctionName=name)
+
+
+def bench_glue(results: Results) -> None:
+    s3, glue, iam = boto3.client("s3"), boto3.client("glue"), boto3.client("iam")
+    bucket = f"bench-glue-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="trivial.py", Body=b"print('hello from a trivial job')\n")
+    job = f"bench-trivial-{uuid.uuid4().hex[:6]}"
+    glue.create_job(Name=job, Role=_bench_role(iam, "glue"), MaxCapacity=0.0625,
+                    Command={"Name": "pythonshell", "PythonVersion": "3.9",
+                             "ScriptLocation": f"s3://{bucket}/trivial.py"})
+    try:
+        began = time.perf_counter()
+        run_id = glue.start_job_run(JobName=job)["JobRunId"]
+        to_running = None
+        while True:
+            state = glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]["JobRunState"]
+            if to_running is None and state != "STARTING":
+                to_running = time.perf_counter() - began
+            if state in ("SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR"):
+                break
+            if time.perf_counter() - began > 120:
+                raise RuntimeError(f"trivial Glue job still {state} after 120 s")
+            time.sleep(0.02)
+        total = time.perf_counter() - began
+        if state != "SUCCEEDED":
+            raise RuntimeError(f"trivial Glue job ended {state}")
+        results.add("glue", "StartJobRun -> RUNNING", to_running, "s", 1.0)
+        results.add("glue", "trivial job: start -> SUCCEEDED", total, "s")
+    finally:
+        glue.delete_job(JobName=job)
+
+
+def bench_pipeline(results: Results) -> None:
+    stack = load_outputs("local")
+    follower = RunFollower(boto3.client("s3"), boto3.client("glue"), boto3.client("logs"), stack)
+    sample = SAMPLES / "coinbase_btcusd_daily.csv"
+    for label, target in (("cold", 4.0), ("warm", 1.5)):
+        result = follower.upload_and_follow(sample, "raw/bench-daily.csv")
+        stages = ", ".join(f"{k} {v:.2f}" for k, v in result.durations.items())
+        results.add("pipeline", f"upload -> latest.json, daily BTC ({label})", result.total_s, "s", target, stages)
+
+
+# --- pure computation ------------------------------------------------------------------------------
+
+
+def bench_features(results: Results) -> None:
+    python = str(VENVS / "tools" / "bin" / "python")
+    for rows, target in ((100_000, None), (1_000_000, 2.0)):
+        out = run([python, "-m", "cripto_pipeline.bench", "--rows", str(rows)], cwd=REPO_ROOT)
+        figures = json.loads(out.stdout)
+        results.add("features", f"{rows:,} rows", figures["seconds_best"], "s", target,
+                    f"{rows / figures['seconds_best']:,.0f} rows/s")
+        results.add("features", f"{rows:,} rows: peak RSS", figures["peak_rss_mib"], "MiB",
+                    1024.0 if rows == 1_000_000 else None)
+
+
+TRAINING_SNIPPET = """
+import json, sys, time
+from cripto_pipeline.validation import load_ohlcv
+from cripto_pipeline.features import compute_features
+from cripto_pipeline import training
+data = open(sys.argv[1], 'rb').read()
+began = time.perf_counter()
+frame = compute_features(load_ohlcv(data).frame)
+features_s = time.perf_counter() - began
+began = time.perf_counter()
+result = training.train(frame)
+print(json.dumps({"rows": len(frame), "features_s": features_s, "training_s": time.perf_counter() - began}))
+"""
+
+
+def bench_training(results: Results) -> None:
+    # In the Glue Python shell runtime (Python 3.9, its scikit-learn), where training really runs.
+    python = str(VENVS / "glue-pythonshell-3.9" / "bin" / "python")
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT / "src"), OMP_NUM_THREADS="1")
+    for name in ("daily", "hourly"):
+        out = run([python, "-c", TRAINING_SNIPPET, str(SAMPLES / f"coinbase_btcusd_{name}.csv")], env=env)
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+        results.add("training", f"{name} BTC ({figures['rows']:,} rows), Glue runtime", figures["training_s"], "s")
+
+
+GROUPS = [("up", bench_up), ("deploy", bench_deploy), ("lambda", bench_lambda), ("glue", bench_glue),
+          ("pipeline", bench_pipeline), ("features", bench_features), ("training", bench_training)]
+
+
+def machine() -> Dict[str, Any]:
+    cpu = "unknown"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_gib, 1),
+            "os": platform.platform(), "python": platform.python_version()}
+
+
+def write(results: Results, failures: Dict[str, str]) -> None:
+    RESULTS_DIR.mkdir(exist_ok=True)
+    info = machine()
+    document = {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": info,
+                "results": results.rows, "failures": failures}
+    (RESULTS_DIR / "results.json").write_text(json.dumps(document, indent=2) + "\n")
+    lines = [f"Measured {document['generated']} on {info['cores']} cores ({info['cpu']}), "
+             f"{info['memory_gib']} GiB, {info['os']}.", "",
+             "| group | benchmark | result | target | note |", "|---|---|---|---|---|"]
+    for row in results.rows:
+        target = "" if row["target"] is None else f"≤ {row['target']:g} {row['unit']}" + (" ✓" if row["ok"] else " ✗")
+        lines.append(f"| {row['group']} | {row['name']} | {row['value']:.3f} {row['unit']} | {target} | {row['note']} |")
+    for group, error in failures.items():
+        lines.append(f"| {group} | FAILED | {error} | | |")
+    (RESULTS_DIR / "results.md").write_text("\n".join(lines) + "\n")
+
+
+def main() -> int:
+    results, failures = Results(), {}
+    for group, bench in GROUPS:
+        if group in SKIP:
+            continue
+        console.print(f"[bold]{group}[/]")
+        try:
+            bench(results)
+        except Exception as error:  # one broken benchmark must not hide the others' figures
+            detail = getattr(error, "stderr", "") or ""
+            failures[group] = f"{type(error).__name__}: {error} {detail[-500:]}".strip()
+            console.print(f"  [red]failed:[/] {failures[group]}")
+    write(results, failures)
+    table = Table("group", "benchmark", "result", "target")
+    for row in results.rows:
+        target = "" if row["target"] is None else f"≤ {row['target']:g}"
+        table.add_row(row["group"], row["name"], f"{row['value']:.3f} {row['unit']}", target)
+    console.print(table)
+    console.print(f"written: {RESULTS_DIR / 'results.json'}, {RESULTS_DIR / 'results.md'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
