@@ -34,8 +34,8 @@ LOCAL_AWS := env -u AWS_PROFILE -u AWS_SESSION_TOKEN \
 	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=$(AWS_REGION) \
 	AWS_S3_USE_PATH_STYLE=true
 
-.PHONY: help bootstrap up down ps logs build deploy-local e2e test test-unit test-integration \
-	bench lint check clean
+.PHONY: help bootstrap up down ps emulator-logs build deploy-local e2e status run logs report test test-unit \
+	test-integration bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target> [VAR=value]\n\nTargets:\n"} \
@@ -55,7 +55,7 @@ down: ## Stop the local AWS: exactly the processes `make up` started
 ps: ## Show the local AWS services, their endpoints and state
 	@$(LOCALAWS) ps
 
-logs: ## Print a service's process log: make logs SERVICE=localstack|glue [FOLLOW=1]
+emulator-logs: ## Print an emulator process log: make emulator-logs SERVICE=localstack|glue [FOLLOW=1]
 	@$(LOCALAWS) logs $(or $(SERVICE),localstack) $(if $(FOLLOW),--follow)
 
 # ---- the pipeline, locally ------------------------------------------------------------------------
@@ -67,6 +67,22 @@ deploy-local: up build ## Deploy the Terraform stack to the local AWS
 
 e2e: deploy-local ## Upload the BTC sample and follow it through the pipeline to a trained model
 	@$(LOCAL_AWS) $(TOOLS_PY) scripts/e2e.py
+
+# ---- operating the pipeline (the `cripto` CLI; STACK_ENV=aws points it at the AWS deployment) -----
+CRIPTO = $(if $(filter aws,$(STACK_ENV)),,$(LOCAL_AWS)) $(TOOLS_PY) -m cripto_ops.cli
+
+status: ## Recent runs per dataset: stages, durations, model vs baselines, cost [DATASET=name]
+	@$(CRIPTO) status $(if $(DATASET),--dataset $(DATASET))
+
+run: ## Upload a file and follow its run: make run FILE=prices.csv [DATASET=name]
+	@test -n "$(FILE)" || { echo "usage: make run FILE=path/to/prices.csv [DATASET=name]"; exit 2; }
+	@$(CRIPTO) run "$(FILE)" $(if $(DATASET),--dataset $(DATASET))
+
+logs: ## Pipeline logs from CloudWatch: make logs [COMPONENT=feature|trigger|training] [FOLLOW=1] [SINCE=1h]
+	@$(CRIPTO) logs $(COMPONENT) $(if $(FOLLOW),--follow) --since $(or $(SINCE),1h)
+
+report: ## Download the latest run's HTML report: make report [DATASET=default]
+	@$(CRIPTO) report $(or $(DATASET),default)
 
 # ---- quality --------------------------------------------------------------------------------------
 test: up ## Run every test: unit, then integration against the local AWS (what CI runs)

@@ -1,0 +1,163 @@
+"""``cripto``: see what the pipeline did — runs, logs, reports — and push a file through it.
+
+Works the same against the local emulation (the Makefile sets the endpoints) and a real AWS account
+(your usual credentials): it only calls AWS APIs and reads the stack's names from Terraform outputs.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from cripto_ops.exceptions import OpsError, StageFailed
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _stack(ctx: click.Context):
+    from cripto_ops.stack import load_outputs
+
+    if "stack" not in ctx.obj:
+        ctx.obj["stack"] = load_outputs(ctx.obj["env"])
+    return ctx.obj["stack"]
+
+
+def _client(service: str):
+    import boto3
+
+    return boto3.client(service)
+
+
+class CliGroup(click.Group):
+    """Turns OpsError into one red line and exit 1 (a traceback only with --debug)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except StageFailed as failure:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            console = _console(stderr=True)
+            console.print(f"[bold red]error:[/] {failure}")
+            if failure.evidence:
+                console.print(failure.evidence, markup=False)
+            ctx.exit(1)
+        except OpsError as error:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            _console(stderr=True).print(f"[bold red]error:[/] {error}")
+            ctx.exit(1)
+
+
+@click.group(cls=CliGroup, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+@click.option("--env", "env", default="local", type=click.Choice(["local", "aws"]), envvar="STACK_ENV",
+              help="Which deployment's Terraform outputs name the stack. [env: STACK_ENV]")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.pass_context
+def main(ctx: click.Context, env: str, debug: bool) -> None:
+    """Operate the cripto-ml-pipeline: status, logs, run, report."""
+    ctx.obj = {"env": env, "debug": debug}
+
+
+@main.command()
+@click.option("--dataset", help="Only this dataset (default: every dataset).")
+@click.option("--limit", default=10, type=click.IntRange(1, 1000), help="Newest runs per dataset.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
+@click.pass_context
+def status(ctx: click.Context, dataset: Optional[str], limit: int, output_format: str) -> None:
+    """Recent runs per dataset: raw object, rows, Glue run and state, stage durations, model vs the
+    best baseline, estimated AWS cost, and where the artifacts (or the error) are."""
+    from cripto_ops import costs, render
+    from cripto_ops.runs import RunCatalog
+
+    stack = _stack(ctx)
+    catalog = RunCatalog(_client("s3"), _client("glue"), stack)
+    datasets = [dataset] if dataset else catalog.datasets()
+    runs = [run for name in datasets for run in catalog.runs(name, limit)]
+    settings = costs.stack_settings(_client("lambda"), stack)
+    run_costs = {run.run_id: costs.run_cost(run, settings) for run in runs}
+    if output_format == "json":
+        click.echo(json.dumps([dict(run.as_dict(), cost_usd=run_costs[run.run_id]) for run in runs], indent=2))
+        return
+    if not runs:
+        _console().print(f"No runs yet in s3://{stack.bucket_name}: upload raw.csv or raw/<dataset>.csv "
+                         "(or `cripto run FILE`).")
+        return
+    _console().print(render.status_table(runs, run_costs))
+
+
+@main.command()
+@click.argument("component", required=False, type=click.Choice(["feature", "trigger", "training"]))
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines (Ctrl-C stops).")
+@click.option("--since", default="1h", help="How far back to start: 30s, 10m, 2h, 1d.")
+@click.pass_context
+def logs(ctx: click.Context, component: Optional[str], follow: bool, since: str) -> None:
+    """CloudWatch logs of the feature Lambda, the trigger Lambda and/or the training job."""
+    from cripto_ops import logs as pipeline_logs
+
+    groups = pipeline_logs.log_groups(_stack(ctx), component)
+    console = _console()
+    try:
+        for line in pipeline_logs.read(_client("logs"), groups, pipeline_logs.parse_since(since), follow):
+            console.print(f"[dim]{line.time:%Y-%m-%dT%H:%M:%S}Z {line.group} {line.stream[:20]}[/] {line.message}",
+                          markup=True, soft_wrap=True)
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dataset", help="Upload to raw/<DATASET>.csv (default: raw.csv, dataset 'default').")
+@click.pass_context
+def run(ctx: click.Context, file: Path, dataset: Optional[str]) -> None:
+    """Upload FILE and follow its run stage by stage until the model is there (or the error report)."""
+    from cripto_ops import render
+    from cripto_ops.follow import RunFollower
+    from cripto_pipeline import layout
+
+    raw_key = f"{layout.RAW_PREFIX}{layout.validate_dataset(dataset)}{layout.RAW_SUFFIX}" if dataset \
+        else layout.DEFAULT_RAW_KEY
+    stack = _stack(ctx)
+    console = _console(stderr=True)
+    console.print(f"{file} -> s3://{stack.bucket_name}/{raw_key}")
+    with console.status("uploading ...") as spinner:
+        follower = RunFollower(
+            _client("s3"), _client("glue"), _client("logs"), stack,
+            on_progress=lambda stage, message: spinner.update(f"[bold]{stage}[/]: {message}"),
+            on_stage_done=lambda stage, seconds: console.print(f"  [green]✓[/] {stage:<9} {seconds:6.2f} s"),
+        )
+        result = follower.upload_and_follow(file, raw_key)
+    out = _console()
+    out.print(render.stage_table(result))
+    out.print(render.metrics_table(result.metrics))
+    for key, size in result.artifacts.items():
+        out.print(f"  s3://{stack.bucket_name}/{key}  ({size:,} bytes)")
+    comparison = result.metrics.get("comparison", {})
+    if "beats_all_baselines" in comparison:
+        verdict = "beats" if comparison["beats_all_baselines"] else "does NOT beat"
+        out.print(f"The selected model ({result.metrics.get('best_model')}) {verdict} every baseline "
+                  "on mean walk-forward accuracy.")
+
+
+@main.command()
+@click.argument("dataset", required=False, default="default")
+@click.option("--output-dir", default="reports", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to save the report.")
+@click.pass_context
+def report(ctx: click.Context, dataset: str, output_dir: Path) -> None:
+    """Download the latest run's HTML report of DATASET and print its path."""
+    from cripto_ops.reports import fetch_latest_report
+
+    path = fetch_latest_report(_client("s3"), _stack(ctx), dataset, output_dir)
+    click.echo(str(path.resolve()))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""What happened to each upload: gathered from the S3 layout, Glue job runs and object timestamps.
+
+Everything comes from AWS APIs (S3 ListObjectsV2/GetObject, Glue GetJobRuns), so ``status`` reads the
+local emulation and a real account alike.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Dict, Iterable, List, Optional
+
+from cripto_ops.stack import StackOutputs
+from cripto_pipeline import layout
+
+
+@dataclass
+class RunStatus:
+    dataset: str
+    run_id: str
+    state: str  # REJECTED | FEATURES | TRAINING (Glue state) | SUCCEEDED | FAILED ...
+    raw_key: Optional[str] = None
+    raw_version_id: Optional[str] = None
+    feature_rows: Optional[int] = None
+    glue_run_id: Optional[str] = None
+    glue_state: Optional[str] = None
+    error: Optional[str] = None
+    durations_s: Dict[str, float] = field(default_factory=dict)
+    best_model: Optional[str] = None
+    model_accuracy: Optional[float] = None
+    best_baseline_accuracy: Optional[float] = None
+    beats_all_baselines: Optional[bool] = None
+    artifacts_prefix: Optional[str] = None
+    is_latest: bool = False
+    glue_execution_s: Optional[float] = None
+    glue_max_capacity: Optional[float] = None
+
+    def as_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+def _seconds(later: Optional[datetime], earlier: Optional[datetime]) -> Optional[float]:
+    if later is None or earlier is None:
+        return None
+    return max(0.0, (later - earlier).total_seconds())
+
+
+def _parse_time(value: Optional[str]) -> Optional[datetime]:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class RunCatalog:
+    """Reads runs of one stack; create with boto3 s3 and glue clients."""
+
+    def __init__(self, s3, glue, stack: StackOutputs) -> None:
+        self.s3, self.glue, self.stack = s3, glue, stack
+
+    def datasets(self) -> List[str]:
+        found = set()
+        for prefix in (layout.FEATURES_PREFIX, layout.ERRORS_PREFIX, layout.MODELS_PREFIX):
+            for page in self.s3.get_paginator("list_objects_v2").paginate(
+                    Bucket=self.stack.bucket_name, Prefix=prefix, Delimiter="/"):
+                for common in page.get("CommonPrefixes", []):
+                    name = common["Prefix"][len(prefix):].rstrip("/")
+                    if not name.startswith("_"):
+                        found.add(name)
+        return sorted(found)
+
+    def runs(self, dataset: str, limit: int = 10) -> List[RunStatus]:
+        objects = {item["Key"]: item for prefix in (f"{layout.FEATURES_PREFIX}{dataset}/",
+                                                     f"{layout.ERRORS_PREFIX}{dataset}/",
+                                                     f"{layout.MODELS_PREFIX}{dataset}/")
+                   for item in self._list(prefix)}
+        run_ids = set()
+        for key in objects:
+            part = key.split("/")[2] if key.count("/") >= 3 else key.rsplit("/", 1)[-1].removesuffix(".json")
+            if part != "latest" and len(part) == 25:
+                run_ids.add(part)
+        latest = self._json(layout.latest_key(dataset)) or {}
+        glue_runs = self._glue_runs_by_features_key()
+        selected = sorted(run_ids, reverse=True)[:limit]
+        return [self._run(dataset, run_id, objects, glue_runs, latest) for run_id in selected]
+
+    def _run(self, dataset: str, run_id: str, objects: Dict[str, Dict[str, Any]],
+             glue_runs: Dict[str, Dict[str, Any]], latest: Dict[str, Any]) -> RunStatus:
+        keys = layout.run_keys(dataset, run_id)
+        status = RunStatus(dataset=dataset, run_id=run_id, state="FEATURES", artifacts_prefix=keys.models_prefix,
+                           is_latest=latest.get("run_id") == run_id)
+        if keys.error in objects:
+            report = self._json(keys.error) or {}
+            status.state, status.error = "REJECTED", f"{report.get('error')}: {report.get('what')}"
+            status.raw_key = (report.get("raw") or {}).get("key")
+            status.raw_version_id = (report.get("raw") or {}).get("version_id")
+            return status
+        manifest = self._json(keys.manifest) or {}
+        raw = manifest.get("raw") or {}
+        status.raw_key, status.raw_version_id = raw.get("key"), raw.get("version_id")
+        status.feature_rows = (manifest.get("rows") or {}).get("features")
+        uploaded = _parse_time(raw.get("event_time"))
+        features_at = objects.get(keys.features, {}).get("LastModified")
+        if features_at is not None:
+            status.durations_s["features"] = _seconds(features_at, uploaded)
+        run = glue_runs.get(keys.features)
+        if run:
+            status.glue_run_id, status.glue_state = run["Id"], run["JobRunState"]
+            status.state = "TRAINING" if run["JobRunState"] in ("STARTING", "RUNNING", "STOPPING", "WAITING") \
+                else run["JobRunState"]
+            status.durations_s["trigger"] = _seconds(run.get("StartedOn"), features_at)
+            status.glue_execution_s = run.get("ExecutionTime")
+            status.glue_max_capacity = run.get("MaxCapacity")
+            if run.get("CompletedOn"):
+                status.durations_s["training"] = _seconds(run["CompletedOn"], run.get("StartedOn"))
+            if run.get("ErrorMessage"):
+                status.error = run["ErrorMessage"]
+        if keys.metrics in objects:
+            metrics = self._json(keys.metrics) or {}
+            comparison = metrics.get("comparison", {})
+            status.best_model = metrics.get("best_model")
+            status.model_accuracy = comparison.get("model_accuracy_mean")
+            status.best_baseline_accuracy = comparison.get("best_baseline_accuracy_mean")
+            status.beats_all_baselines = comparison.get("beats_all_baselines")
+            status.durations_s["total"] = _seconds(objects[keys.metrics]["LastModified"], uploaded)
+        status.durations_s = {k: round(v, 2) for k, v in status.durations_s.items() if v is not None}
+        return status
+
+    # -- AWS helpers -----------------------------------------------------------------------------
+
+    def _list(self, prefix: str) -> Iterable[Dict[str, Any]]:
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.stack.bucket_name, Prefix=prefix):
+            yield from page.get("Contents", [])
+
+    def _json(self, key: str) -> Optional[Dict[str, Any]]:
+        try:
+            return json.loads(self.s3.get_object(Bucket=self.stack.bucket_name, Key=key)["Body"].read())
+        except self.s3.exceptions.NoSuchKey:
+            return None
+
+    def _glue_runs_by_features_key(self) -> Dict[str, Dict[str, Any]]:
+        newest: Dict[str, Dict[str, Any]] = {}
+        for page in self.glue.get_paginator("get_job_runs").paginate(JobName=self.stack.glue_job_name):
+            for run in page.get("JobRuns", []):
+                key = run.get("Arguments", {}).get("--features_key")
+                if key and (key not in newest or run["StartedOn"] > newest[key]["StartedOn"]):
+                    newest[key] = run
+        return newest
