@@ -10,6 +10,7 @@
 #                         runtime provides. Functions run on it; their own code and layers add
 #                         the rest.
 #   glue-pythonshell-3.9  Python 3.9 with AWS Glue Python shell's `analytics` library set.
+#   checks                Python 3.12: checkov, bandit, hadolint (static security/lint gates).
 #
 # An environment is rebuilt only when its requirement files or interpreter change (a stamp
 # file records their hash), so re-running is cheap.
@@ -20,7 +21,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENVS_DIR="${VENVS_DIR:-$ROOT/.venvs}"
-ONLY="${ONLY:-tools localstack lambda-python3.12 glue-pythonshell-3.9}"
+ONLY="${ONLY:-tools localstack lambda-python3.12 glue-pythonshell-3.9 checks}"
 
 say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[bootstrap] error:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -88,6 +89,9 @@ for env in $ONLY; do
     glue-pythonshell-3.9)
       need 3.9 "$PY39"
       make_venv glue-pythonshell-3.9 "$PY39" "$ROOT/emulator/requirements/glue-pythonshell-3.9.txt" ;;
+    checks)
+      need 3.12 "$PY312"
+      make_venv checks "$PY312" "$ROOT/requirements/checks.txt" ;;
     *) die "unknown environment '$env'" ;;
   esac
 done
