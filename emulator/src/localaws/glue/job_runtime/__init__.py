@@ -1,0 +1,1 @@
+"""Files the Glue service copies onto every job's PYTHONPATH (never imported by the service itself)."""

@@ -1,0 +1,505 @@
+"""Glue jobs and job runs, and the backend that holds them (persisted as one JSON file).
+
+The backend enforces Glue's rules (names, capacities, MaxConcurrentRuns, the job-run state machine);
+it knows nothing about HTTP. Executing a run is the runner's business: the backend announces new runs
+and stop requests through two callbacks, and the runner reports back through ``mark_running`` /
+``finish_run``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Callable
+
+from .exceptions import (
+    AlreadyExistsException,
+    ConcurrentRunsExceededException,
+    EntityNotFoundException,
+    InvalidInputException,
+    InvalidStateTransition,
+)
+
+log = logging.getLogger(__name__)
+
+STATE_FILE_VERSION = 1
+PYTHON_SHELL = "pythonshell"
+# Glue's documented defaults for what a CreateJob request leaves out (botocore's Glue model docs and
+# https://docs.aws.amazon.com/glue/latest/dg/add-job-python.html). GetJob returns them, and Terraform
+# reads them back into Optional+Computed attributes, so they must be stable across reads.
+DEFAULT_TIMEOUT_MINUTES = 2880
+DEFAULT_GLUE_VERSION = "0.9"
+DEFAULT_PYTHON_VERSION = "3"  # "Jobs that you create with the AWS CLI default to Python 3" (3.6)
+PYTHON_SHELL_CAPACITIES = (0.0625, 1.0)
+MAX_TIMEOUT_MINUTES = 10080
+PYTHON_SHELL_LOG_GROUP = "/aws-glue/python-jobs"
+RESTART_MESSAGE = (
+    "The Glue service restarted while this run was in flight; its process was lost. Start the job again."
+)
+
+
+class JobRunState(str, Enum):
+    STARTING = "STARTING"
+    RUNNING = "RUNNING"
+    STOPPING = "STOPPING"
+    STOPPED = "STOPPED"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TIMEOUT = "TIMEOUT"
+
+
+# The only moves a run may make. FAILED is reachable from every live state because a run can fail
+# before its process starts (missing script, no interpreter) and because in-flight runs are failed
+# when the service restarts.
+TRANSITIONS: dict[JobRunState, tuple[JobRunState, ...]] = {
+    JobRunState.STARTING: (JobRunState.RUNNING, JobRunState.STOPPING, JobRunState.FAILED),
+    JobRunState.RUNNING: (
+        JobRunState.SUCCEEDED,
+        JobRunState.FAILED,
+        JobRunState.TIMEOUT,
+        JobRunState.STOPPING,
+    ),
+    JobRunState.STOPPING: (JobRunState.STOPPED, JobRunState.FAILED),
+    JobRunState.STOPPED: (),
+    JobRunState.SUCCEEDED: (),
+    JobRunState.FAILED: (),
+    JobRunState.TIMEOUT: (),
+}
+LIVE_STATES = frozenset(s for s, targets in TRANSITIONS.items() if targets)
+
+
+@dataclass
+class Job:
+    """A job definition; ``definition`` holds the CreateJob/JobUpdate attributes (PascalCase) + defaults."""
+
+    name: str
+    definition: dict[str, Any]
+    created_on: float
+    last_modified_on: float
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def command(self) -> dict[str, str]:
+        return self.definition["Command"]
+
+    @property
+    def default_arguments(self) -> dict[str, str]:
+        return self.definition.get("DefaultArguments", {})
+
+    @property
+    def non_overridable_arguments(self) -> dict[str, str]:
+        return self.definition.get("NonOverridableArguments", {})
+
+    @property
+    def max_concurrent_runs(self) -> int:
+        return self.definition["ExecutionProperty"].get("MaxConcurrentRuns", 1)
+
+    @property
+    def max_retries(self) -> int:
+        return self.definition.get("MaxRetries", 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "Name": self.name,
+            **copy.deepcopy(self.definition),
+            "CreatedOn": self.created_on,
+            "LastModifiedOn": self.last_modified_on,
+        }
+
+
+@dataclass
+class JobRun:
+    """One attempt at running a job. Timestamps are epoch seconds; ``pid``/``region`` are internal."""
+
+    id: str
+    job_name: str
+    arguments: dict[str, str]
+    timeout: int
+    max_capacity: float | None
+    glue_version: str | None
+    region: str
+    started_on: float
+    last_modified_on: float
+    state: JobRunState = JobRunState.STARTING
+    attempt: int = 0
+    previous_run_id: str | None = None
+    completed_on: float | None = None
+    running_since: float | None = None
+    execution_time: int = 0
+    error_message: str | None = None
+    pid: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "Id": self.id,
+            "Attempt": self.attempt,
+            "JobName": self.job_name,
+            "JobMode": "SCRIPT",
+            "StartedOn": self.started_on,
+            "LastModifiedOn": self.last_modified_on,
+            "JobRunState": self.state.value,
+            "Arguments": dict(self.arguments),
+            "PredecessorRuns": [],
+            "AllocatedCapacity": 0,
+            "ExecutionTime": self.execution_time,
+            "Timeout": self.timeout,
+            "LogGroupName": PYTHON_SHELL_LOG_GROUP,
+        }
+        optional = {
+            "PreviousRunId": self.previous_run_id,
+            "CompletedOn": self.completed_on,
+            "ErrorMessage": self.error_message,
+            "MaxCapacity": self.max_capacity,
+            "GlueVersion": self.glue_version,
+        }
+        out.update({k: v for k, v in optional.items() if v is not None})
+        return out
+
+    def to_state(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["state"] = self.state.value
+        return data
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> JobRun:
+        return cls(**{**data, "state": JobRunState(data["state"])})
+
+
+def _apply_job_defaults(definition: dict[str, Any]) -> dict[str, Any]:
+    """Validate a CreateJob/JobUpdate body against Glue's rules and fill in what Glue defaults."""
+    spec = copy.deepcopy(definition)
+    spec.pop("Tags", None)
+    command = spec.get("Command") or {}
+    if not command.get("ScriptLocation"):
+        raise InvalidInputException("Command.ScriptLocation is required.")
+    command.setdefault("Name", "glueetl")
+    is_shell = command["Name"] == PYTHON_SHELL
+    if is_shell:
+        command.setdefault("PythonVersion", DEFAULT_PYTHON_VERSION)
+        if spec.get("WorkerType") or spec.get("NumberOfWorkers"):
+            raise InvalidInputException(
+                "WorkerType and NumberOfWorkers are not supported for pythonshell jobs; use MaxCapacity."
+            )
+        spec.setdefault("MaxCapacity", PYTHON_SHELL_CAPACITIES[0])
+        if float(spec["MaxCapacity"]) not in PYTHON_SHELL_CAPACITIES:
+            raise InvalidInputException("MaxCapacity for a pythonshell job must be 0.0625 or 1.0.")
+    spec["Command"] = command
+    spec.setdefault("Timeout", DEFAULT_TIMEOUT_MINUTES)
+    if not 1 <= int(spec["Timeout"]) <= MAX_TIMEOUT_MINUTES:
+        raise InvalidInputException(f"Timeout must be between 1 and {MAX_TIMEOUT_MINUTES} minutes.")
+    spec.setdefault("MaxRetries", 0)
+    spec.setdefault("GlueVersion", DEFAULT_GLUE_VERSION)
+    spec.setdefault("JobMode", "SCRIPT")
+    execution = spec.setdefault("ExecutionProperty", {})
+    execution.setdefault("MaxConcurrentRuns", 1)
+    if execution["MaxConcurrentRuns"] < 1:
+        raise InvalidInputException("ExecutionProperty.MaxConcurrentRuns must be at least 1.")
+    return spec
+
+
+def _validate_name(name: str) -> None:
+    # Glue's NameString: 1-255 chars of the single-line string pattern (botocore checks the length).
+    if any(ch in name for ch in "\r\n\t") or name != name.strip():
+        raise InvalidInputException(f"Invalid job name {name!r}: no leading/trailing spaces or line breaks.")
+
+
+class GlueBackend:
+    """All jobs and runs of this service; thread-safe; every change is written to ``state.json``."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        on_run_started: Callable[[Job, JobRun], None],
+        on_stop_requested: Callable[[JobRun], None],
+    ) -> None:
+        self._path = state_dir / "state.json"
+        self._lock = threading.RLock()
+        self._jobs: dict[str, Job] = {}
+        self._runs: dict[str, JobRun] = {}
+        self._on_run_started = on_run_started
+        self._on_stop_requested = on_stop_requested
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self._load()
+
+    # ----- persistence -------------------------------------------------------------------------
+    def _load(self) -> None:
+        """Read the state file; runs still in flight at the last stop are failed (their process is lost)."""
+        if not self._path.exists():
+            return
+        data = json.loads(self._path.read_text())
+        for item in data.get("jobs", []):
+            self._jobs[item["name"]] = Job(**item)
+        orphans = []
+        for item in data.get("runs", []):
+            run = JobRun.from_state(item)
+            self._runs[run.id] = run
+            if run.state in LIVE_STATES:
+                orphans.append(run)
+        for run in orphans:
+            self._complete(run, JobRunState.FAILED, RESTART_MESSAGE)
+        if orphans:
+            log.warning("marked %d run(s) that were in flight at the last shutdown as FAILED", len(orphans))
+        self._save()
+
+    def _save(self) -> None:
+        data = {
+            "version": STATE_FILE_VERSION,
+            "jobs": [asdict(job) for job in self._jobs.values()],
+            "runs": [run.to_state() for run in self._runs.values()],
+        }
+        tmp = self._path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(data, indent=1))
+        os.replace(tmp, self._path)  # atomic: a crash never leaves a half-written state file
+
+    def orphaned_pids(self) -> list[tuple[str, int]]:
+        """(run id, pid) of runs failed at load time that had a process: the caller may reap them."""
+        with self._lock:
+            return [
+                (r.id, r.pid) for r in self._runs.values() if r.pid and r.error_message == RESTART_MESSAGE
+            ]
+
+    # ----- jobs --------------------------------------------------------------------------------
+    def _job(self, name: str) -> Job:
+        job = self._jobs.get(name)
+        if job is None:
+            raise EntityNotFoundException(f"Job {name} not found.")
+        return job
+
+    def create_job(self, params: dict[str, Any]) -> str:
+        name = params["Name"]
+        _validate_name(name)
+        definition = _apply_job_defaults({k: v for k, v in params.items() if k != "Name"})
+        with self._lock:
+            if name in self._jobs:
+                raise AlreadyExistsException(f"Job with name {name} already exists.")
+            now = time.time()
+            self._jobs[name] = Job(name, definition, now, now, dict(params.get("Tags") or {}))
+            self._save()
+        return name
+
+    def get_job(self, name: str) -> Job:
+        with self._lock:
+            return copy.deepcopy(self._job(name))
+
+    def list_jobs(self, tags: dict[str, str] | None = None) -> list[Job]:
+        with self._lock:
+            jobs = sorted(self._jobs.values(), key=lambda j: j.name)
+            if tags:
+                jobs = [j for j in jobs if all(j.tags.get(k) == v for k, v in tags.items())]
+            return copy.deepcopy(jobs)
+
+    def update_job(self, name: str, update: dict[str, Any]) -> str:
+        # UpdateJob replaces the whole definition (AWS: "overwrites the previous job definition completely").
+        definition = _apply_job_defaults(update)
+        with self._lock:
+            job = self._job(name)
+            job.definition = definition
+            job.last_modified_on = time.time()
+            self._save()
+        return name
+
+    def delete_job(self, name: str) -> str:
+        """Deletes the job and its run history; deleting a missing job succeeds, as on AWS."""
+        with self._lock:
+            if self._jobs.pop(name, None) is not None:
+                for run_id in [r.id for r in self._runs.values() if r.job_name == name]:
+                    run = self._runs.pop(run_id)
+                    if run.state in LIVE_STATES:
+                        self._on_stop_requested(run)
+                self._save()
+        return name
+
+    # ----- tags --------------------------------------------------------------------------------
+    def _job_for_arn(self, arn: str) -> Job:
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[2] != "glue" or not parts[5].startswith("job/"):
+            raise InvalidInputException(
+                f"{arn} is not a Glue job ARN (arn:aws:glue:<region>:<account>:job/<name>)."
+            )
+        try:
+            return self._job(parts[5][len("job/") :])
+        except EntityNotFoundException:
+            raise EntityNotFoundException(f"Resource {arn} not found.") from None
+
+    def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
+        with self._lock:
+            self._job_for_arn(arn).tags.update(tags)
+            self._save()
+
+    def untag_resource(self, arn: str, keys: list[str]) -> None:
+        with self._lock:
+            job = self._job_for_arn(arn)
+            for key in keys:
+                job.tags.pop(key, None)
+            self._save()
+
+    def get_tags(self, arn: str) -> dict[str, str]:
+        with self._lock:
+            return dict(self._job_for_arn(arn).tags)
+
+    # ----- runs --------------------------------------------------------------------------------
+    def _run(self, job_name: str, run_id: str) -> JobRun:
+        run = self._runs.get(run_id)
+        if run is None or run.job_name != job_name:
+            raise EntityNotFoundException(f"Job Run {run_id} for job {job_name} not found.")
+        return run
+
+    def start_job_run(self, params: dict[str, Any], region: str) -> JobRun:
+        name = params["JobName"]
+        arguments = dict(params.get("Arguments") or {})
+        with self._lock:
+            job = self._job(name)
+            overridden = sorted(set(arguments) & set(job.non_overridable_arguments))
+            if overridden:
+                raise InvalidInputException(
+                    f"Arguments {', '.join(overridden)} are non-overridable for job {name}; "
+                    "remove them from the run."
+                )
+            live = sum(1 for r in self._runs.values() if r.job_name == name and r.state in LIVE_STATES)
+            if live >= job.max_concurrent_runs:
+                raise ConcurrentRunsExceededException(f"Concurrent runs exceeded for {name}")
+            run = self._new_run(job, arguments, params, region)
+            self._save()
+        self._on_run_started(copy.deepcopy(job), copy.deepcopy(run))
+        return copy.deepcopy(run)
+
+    def _new_run(
+        self,
+        job: Job,
+        arguments: dict[str, str],
+        params: dict[str, Any],
+        region: str,
+        attempt: int = 0,
+        previous: str | None = None,
+    ) -> JobRun:
+        now = time.time()
+        run = JobRun(
+            id="jr_" + secrets.token_hex(32),
+            job_name=job.name,
+            arguments=arguments,
+            timeout=int(params.get("Timeout") or job.definition["Timeout"]),
+            max_capacity=params.get("MaxCapacity", job.definition.get("MaxCapacity")),
+            glue_version=job.definition.get("GlueVersion"),
+            region=region,
+            started_on=now,
+            last_modified_on=now,
+            attempt=attempt,
+            previous_run_id=previous,
+        )
+        self._runs[run.id] = run
+        return run
+
+    def get_job_run(self, job_name: str, run_id: str) -> JobRun:
+        with self._lock:
+            self._job(job_name)
+            return copy.deepcopy(self._run(job_name, run_id))
+
+    def get_job_runs(self, job_name: str) -> list[JobRun]:
+        """Newest first, as GetJobRuns returns them."""
+        with self._lock:
+            self._job(job_name)
+            runs = [r for r in self._runs.values() if r.job_name == job_name]
+            return copy.deepcopy(sorted(runs, key=lambda r: r.started_on, reverse=True))
+
+    def batch_stop_job_run(self, job_name: str, run_ids: list[str]) -> tuple[list[dict], list[dict]]:
+        ok: list[dict] = []
+        errors: list[dict] = []
+        to_stop: list[JobRun] = []
+        with self._lock:
+            for run_id in run_ids:
+                run = self._runs.get(run_id)
+                if run is None or run.job_name != job_name:
+                    errors.append(
+                        _stop_error(
+                            job_name, run_id, "EntityNotFoundException", f"Job Run {run_id} not found."
+                        )
+                    )
+                elif run.state not in (JobRunState.STARTING, JobRunState.RUNNING):
+                    errors.append(
+                        _stop_error(
+                            job_name,
+                            run_id,
+                            "InvalidInputException",
+                            f"Job Run {run_id} is {run.state.value}; "
+                            "only STARTING or RUNNING runs can be stopped.",
+                        )
+                    )
+                else:
+                    self._transition(run, JobRunState.STOPPING)
+                    to_stop.append(copy.deepcopy(run))
+                    ok.append({"JobName": job_name, "JobRunId": run_id})
+            self._save()
+        for run in to_stop:
+            self._on_stop_requested(run)
+        return ok, errors
+
+    # ----- reports from the runner --------------------------------------------------------------
+    def mark_running(self, run_id: str) -> bool:
+        """STARTING -> RUNNING. False if the run is no longer STARTING (stopped or deleted meanwhile)."""
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None or run.state is not JobRunState.STARTING:
+                return False
+            self._transition(run, JobRunState.RUNNING)
+            run.running_since = run.last_modified_on
+            self._save()
+            return True
+
+    def set_pid(self, run_id: str, pid: int | None) -> None:
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is not None:
+                run.pid = pid
+                self._save()
+
+    def finish_run(self, run_id: str, outcome: JobRunState, error_message: str | None = None) -> None:
+        """Record how a run ended; a run the user asked to stop ends STOPPED whatever its process did."""
+        retry: tuple[Job, JobRun] | None = None
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None or run.state not in LIVE_STATES:
+                return  # deleted with its job, or already settled
+            if run.state is JobRunState.STOPPING:
+                outcome, error_message = JobRunState.STOPPED, None
+            self._complete(run, outcome, error_message)
+            job = self._jobs.get(run.job_name)
+            if outcome is JobRunState.FAILED and job is not None and run.attempt < job.max_retries:
+                # Glue retries a failed run as a new run with Attempt + 1 and PreviousRunId.
+                params = {"Timeout": run.timeout, "MaxCapacity": run.max_capacity}
+                nxt = self._new_run(job, run.arguments, params, run.region, run.attempt + 1, run.id)
+                retry = (copy.deepcopy(job), copy.deepcopy(nxt))
+            self._save()
+        if retry:
+            self._on_run_started(*retry)
+
+    def _complete(self, run: JobRun, outcome: JobRunState, error_message: str | None) -> None:
+        self._transition(run, outcome)
+        run.completed_on = run.last_modified_on
+        if run.running_since is not None:
+            run.execution_time = round(run.completed_on - run.running_since)
+        run.error_message = error_message
+
+    @staticmethod
+    def _transition(run: JobRun, target: JobRunState) -> None:
+        if target not in TRANSITIONS[run.state]:
+            raise InvalidStateTransition(
+                f"job run {run.id}: {run.state.value} -> {target.value} is not allowed"
+            )
+        run.state = target
+        run.last_modified_on = time.time()
+
+
+def _stop_error(job_name: str, run_id: str, code: str, message: str) -> dict[str, Any]:
+    return {
+        "JobName": job_name,
+        "JobRunId": run_id,
+        "ErrorDetail": {"ErrorCode": code, "ErrorMessage": message},
+    }
