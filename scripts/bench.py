@@ -173,14 +173,14 @@ def bench_features(results: Results) -> None:
 TRAINING_SNIPPET = """
 import json, sys, time
 from cripto_pipeline.validation import load_ohlcv
-from cripto_pipeline.features import compute_features
+from cripto_pipeline.features import FEATURE_COLUMNS, compute_features
 from cripto_pipeline import training
 data = open(sys.argv[1], 'rb').read()
 began = time.perf_counter()
 frame = compute_features(load_ohlcv(data).frame)
 features_s = time.perf_counter() - began
 began = time.perf_counter()
-result = training.train(frame)
+result = training.train(frame, list(FEATURE_COLUMNS))
 print(json.dumps({"rows": len(frame), "features_s": features_s, "training_s": time.perf_counter() - began}))
 """
 
