@@ -45,14 +45,14 @@ class CliGroup(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             console = _console(stderr=True)
-            console.print(f"[bold red]error:[/] {failure}")
+            console.print(f"[bold red]error:[/] {failure}", soft_wrap=True)
             if failure.evidence:
                 console.print(failure.evidence, markup=False)
             ctx.exit(1)
         except OpsError as error:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            _console(stderr=True).print(f"[bold red]error:[/] {error}")
+            _console(stderr=True).print(f"[bold red]error:[/] {error}", soft_wrap=True)
             ctx.exit(1)
 
 

@@ -83,7 +83,7 @@ def _fail(ctx: click.Context, error: Exception) -> None:
 
     if ctx.obj.get("debug"):
         raise error
-    Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {error}", highlight=False)
     ctx.exit(1)
 
 
