@@ -1,0 +1,70 @@
+"""Which interpreter runs which Lambda runtime.
+
+Read from the LocalStack process environment, one variable per runtime:
+``LOCALAWS_LAMBDA_RUNTIME_<RUNTIME upper-cased, dots as underscores>``, e.g.
+``LOCALAWS_LAMBDA_RUNTIME_PYTHON3_12=/path/to/.venvs/lambda-python3.12/bin/python``.
+The interpreter's own environment should hold what AWS's runtime ships (boto3/botocore) and nothing
+else: functions see exactly its site-packages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from localaws.lambda_executor.exceptions import (
+    InterpreterNotFoundError,
+    RuntimeNotConfiguredError,
+    UnsupportedFunctionError,
+)
+
+ENV_PREFIX = "LOCALAWS_LAMBDA_RUNTIME_"
+
+# The worker is a Python program; other runtime families need their own worker.
+_PYTHON_RUNTIME = re.compile(r"^python(?P<version>3\.\d+)$")
+
+
+def interpreter_env_var(runtime: str) -> str:
+    """``python3.12`` -> ``LOCALAWS_LAMBDA_RUNTIME_PYTHON3_12``."""
+    return ENV_PREFIX + runtime.upper().replace(".", "_").replace("-", "_")
+
+
+def python_version(runtime: str | None) -> str:
+    """``python3.12`` -> ``3.12``; raises for runtimes the worker cannot serve."""
+    match = _PYTHON_RUNTIME.match(runtime or "")
+    if not match:
+        raise UnsupportedFunctionError(
+            f"Runtime {runtime!r} is not supported by the local-process Lambda executor, which runs "
+            "Python runtimes only (python3.x). Use a python3.x runtime or the docker executor."
+        )
+    return match.group("version")
+
+
+def resolve_interpreter(runtime: str, environ: dict[str, str] | None = None) -> Path:
+    """Return the interpreter configured for ``runtime``.
+
+    Reads ``LOCALAWS_LAMBDA_RUNTIME_<RUNTIME>`` from ``environ`` (default: ``os.environ``).
+    """
+    python_version(runtime)
+    environ = os.environ if environ is None else environ
+    variable = interpreter_env_var(runtime)
+    value = environ.get(variable, "").strip()
+    if not value:
+        raise RuntimeNotConfiguredError(
+            f"No interpreter configured for Lambda runtime {runtime}: start LocalStack with "
+            f"{variable}=<path to a {runtime} interpreter whose environment has boto3>."
+        )
+    path = Path(value)
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise InterpreterNotFoundError(
+            f"{variable}={value} is not an executable file: point it at the python of an existing "
+            f"environment (e.g. .venvs/lambda-{runtime}/bin/python) or create that environment."
+        )
+    return path
+
+
+def configured_runtimes(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Map of every ``LOCALAWS_LAMBDA_RUNTIME_*`` variable that is set to its value."""
+    environ = os.environ if environ is None else environ
+    return {k: v for k, v in environ.items() if k.startswith(ENV_PREFIX) and v.strip()}
