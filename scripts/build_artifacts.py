@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""Build the deployment artifacts Terraform uploads, reproducibly, into ``build/``.
+
+    .venvs/tools/bin/python scripts/build_artifacts.py [--out build] [--only lambda,layer,glue]
+
+Outputs (paths relative to ``--out``)::
+
+    lambda/feature_engineering.zip   lambdas/feature_engineering/*.py + src/cripto_pipeline/
+    lambda/glue_trigger.zip          lambdas/glue_trigger/*.py + src/cripto_pipeline/
+    layers/data_science.zip          python/<requirements/lambda-layer.txt, manylinux2014_x86_64, cp312>
+    glue/model_training.py           copy of glue/model_training.py
+    glue/cripto_ml_pipeline-<version>-py3-none-any.whl
+                                     src/cripto_pipeline/ as a wheel, for the job's --extra-py-files
+                                     (Python shell installs .whl files; name and version from
+                                     pyproject.toml)
+
+Why reproducible: Terraform redeploys whenever a zip's hash changes. Entries are sorted, carry a
+fixed timestamp (``SOURCE_DATE_EPOCH`` if set, else 1980-01-01) and normalised permissions, and an
+output is only replaced when its bytes differ, so unchanged inputs give byte-identical files and
+a second ``terraform plan`` shows no changes.
+
+The layer's wheels are downloaded once into ``<out>/cache/wheels/<hash of the requirements>/``;
+later builds install from there without the network. The layer itself is rebuilt only when the
+requirements file (or this script's layer recipe) changes.
+
+Env vars: ``SOURCE_DATE_EPOCH`` (timestamp of zip entries, seconds since 1970).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = ROOT / "src" / "cripto_pipeline"
+LAMBDAS_DIR = ROOT / "lambdas"
+GLUE_SCRIPT = ROOT / "glue" / "model_training.py"
+PYPROJECT = ROOT / "pyproject.toml"
+LAYER_REQUIREMENTS = ROOT / "requirements" / "lambda-layer.txt"
+
+LAMBDA_FUNCTIONS = ("feature_engineering", "glue_trigger")
+#: The function that uses the layer: its code and the layer share Lambda's unzipped size limit.
+LAYER_FUNCTION = "feature_engineering"
+
+# Target of the layer's wheels: AWS Lambda python3.12 on x86_64 (Amazon Linux 2023, glibc 2.34).
+PIP_PLATFORM_ARGS = (
+    "--platform", "manylinux2014_x86_64",
+    "--only-binary=:all:",
+    "--python-version", "3.12",
+    "--implementation", "cp",
+)
+# Directories and files a runtime never imports; removing them is what keeps pandas+pyarrow
+# inside Lambda's size limit (pandas/tests alone is ~37 MB).
+STRIP_DIR_NAMES = frozenset({"tests", "__pycache__"})
+# bin/: console scripts (f2py, ...) whose shebang names the build machine's Python;
+# pyarrow/include: C++ headers, only for building extensions against Arrow.
+STRIP_PATHS = ("bin", "pyarrow/include")
+STRIP_SUFFIXES = (".pyc", ".pyx", ".pxd", ".pxi")  # bytecode caches, Cython sources
+#: Bump when the layer recipe above changes, so cached layers are rebuilt.
+LAYER_RECIPE_VERSION = "1"
+
+#: Lambda: function code + all its layers, unzipped, must fit in 250 MiB.
+LAMBDA_UNZIPPED_LIMIT = 262_144_000
+#: Lambda: zips larger than this cannot be uploaded directly (Terraform sends the layer via S3).
+LAMBDA_DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest timestamp a zip entry can hold
+ZIP_COMPRESSLEVEL = 6  # zlib's default: ~1 % larger than 9 on the layer, several times faster
+
+
+class BuildError(Exception):
+    """A build step failed; the message says what to do next."""
+
+
+class MissingSourceError(BuildError):
+    """An input file or directory of the build does not exist."""
+
+
+class DependencyInstallError(BuildError):
+    """pip could not download or install the layer's wheels."""
+
+
+class SizeBudgetError(BuildError):
+    """An artifact exceeds a Lambda size limit."""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One built file, as reported at the end of the build."""
+
+    path: Path
+    size: int
+    unzipped_size: Optional[int]
+    changed: bool
+
+
+# --------------------------------------------------------------------------------------------------
+# Reproducible files
+# --------------------------------------------------------------------------------------------------
+
+
+def _zip_timestamp() -> Tuple[int, int, int, int, int, int]:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return ZIP_EPOCH
+    stamp = time.gmtime(max(int(epoch), 315532800))  # zip cannot store dates before 1980
+    return stamp.tm_year, stamp.tm_mon, stamp.tm_mday, stamp.tm_hour, stamp.tm_min, stamp.tm_sec
+
+
+def write_zip(dest: Path, entries: Dict[str, Path]) -> bool:
+    """Write ``entries`` (archive name -> file) to ``dest`` reproducibly; True if ``dest`` changed.
+
+    Entries are sorted; every entry gets the same timestamp and a mode of 0644, or 0755 when the
+    source is executable (shared libraries keep their bit).
+    """
+    timestamp = _zip_timestamp()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with zipfile.ZipFile(tmp, "w", compresslevel=ZIP_COMPRESSLEVEL) as archive:
+            for name in sorted(entries):
+                source = entries[name]
+                info = zipfile.ZipInfo(name, date_time=timestamp)
+                info.create_system = 3  # unix, so external_attr holds POSIX permissions
+                mode = 0o755 if os.stat(source).st_mode & stat.S_IXUSR else 0o644
+                info.external_attr = (stat.S_IFREG | mode) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                # Known size up front: zipfile adds ZIP64 records only to entries that need them.
+                info.file_size = os.stat(source).st_size
+                with open(source, "rb") as src, archive.open(info, "w") as out:
+                    shutil.copyfileobj(src, out, 1024 * 1024)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600
+        return _replace_if_different(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def copy_file(source: Path, dest: Path) -> bool:
+    """Copy ``source`` to ``dest`` unless identical; True if ``dest`` changed."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        shutil.copyfile(source, tmp)
+        os.chmod(tmp, 0o644)
+        return _replace_if_different(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _replace_if_different(new: Path, dest: Path) -> bool:
+    # Leaving an identical file untouched keeps its mtime too, which keeps tools that look at
+    # mtimes (make, rsync) quiet.
+    if dest.exists() and _sha256(dest) == _sha256(new):
+        return False
+    os.replace(new, dest)
+    return True
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def unzipped_size(path: Path) -> int:
+    """Sum of the uncompressed sizes of a zip's entries, in bytes (what Lambda counts)."""
+    with zipfile.ZipFile(path) as archive:
+        return sum(info.file_size for info in archive.infolist())
+
+
+# --------------------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------------------
+
+
+def _require(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise MissingSourceError(
+            f"{what} is missing: {path.relative_to(ROOT)} does not exist. Write it (or pull the branch "
+            "that adds it), then re-run the build."
+        )
+    return path
+
+
+def _tree(directory: Path, prefix: str) -> Dict[str, Path]:
+    """Files under ``directory`` as ``prefix/<relative path>``, without caches and bytecode."""
+    entries: Dict[str, Path] = {}
+    for path in directory.rglob("*"):
+        relative = path.relative_to(directory)
+        if not path.is_file() or STRIP_DIR_NAMES.intersection(relative.parts[:-1]):
+            continue
+        if path.suffix in (".pyc", ".pyo"):
+            continue
+        entries[f"{prefix}/{relative.as_posix()}"] = path
+    return entries
+
+
+def package_entries() -> Dict[str, Path]:
+    """The ``cripto_pipeline`` package, as zip entries under ``cripto_pipeline/``."""
+    _require(PACKAGE_DIR / "__init__.py", "The cripto_pipeline package")
+    return _tree(PACKAGE_DIR, "cripto_pipeline")
+
+
+def function_entries(name: str) -> Dict[str, Path]:
+    """A function's top-level modules (``handler.py`` and its siblings) plus the package."""
+    directory = LAMBDAS_DIR / name
+    _require(directory / "handler.py", f"The handler of the Lambda function '{name}'")
+    entries = {path.name: path for path in sorted(directory.glob("*.py"))}
+    entries.update(package_entries())
+    return entries
+
+
+# --------------------------------------------------------------------------------------------------
+# The layer
+# --------------------------------------------------------------------------------------------------
+
+
+def _layer_key(requirements: Path) -> str:
+    digest = hashlib.sha256(requirements.read_bytes())
+    digest.update(" ".join(PIP_PLATFORM_ARGS).encode())
+    digest.update(LAYER_RECIPE_VERSION.encode())
+    return digest.hexdigest()[:16]
+
+
+def _pip(args: Sequence[str], what: str) -> None:
+    command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        # pip warns about every missing --find-links location on some machines: not the cause.
+        stderr = "\n".join(
+            line for line in result.stderr.splitlines() if "is ignored: it is neither" not in line
+        )
+        raise DependencyInstallError(
+            f"pip could not {what} (exit {result.returncode}):\n{stderr.strip()}\n"
+            f"Check that every pin in {LAYER_REQUIREMENTS.relative_to(ROOT)} has a "
+            "manylinux2014_x86_64 cp312 wheel and that the package index is reachable."
+        )
+
+
+def _strip(site: Path) -> None:
+    for relative in STRIP_PATHS:
+        shutil.rmtree(site / relative, ignore_errors=True)
+    for path in sorted(site.rglob("*"), reverse=True):  # children before parents
+        if path.is_dir() and path.name in STRIP_DIR_NAMES:
+            shutil.rmtree(path)
+        elif path.is_file() and path.suffix in STRIP_SUFFIXES:
+            path.unlink()
+
+
+def build_layer(out: Path, function_code_size: int) -> Artifact:
+    """Build ``layers/data_science.zip``; reuse it when its inputs have not changed."""
+    requirements = _require(LAYER_REQUIREMENTS, "The layer's requirements file")
+    key = _layer_key(requirements)
+    dest = out / "layers" / "data_science.zip"
+    stamp = dest.with_name(dest.name + ".inputs")
+
+    changed = False
+    if not (dest.exists() and stamp.exists() and stamp.read_text().strip() == key):
+        wheels = out / "cache" / "wheels" / key
+        if not (wheels / ".complete").exists():
+            wheels.mkdir(parents=True, exist_ok=True)
+            _pip(["download", "--quiet", "--dest", str(wheels), *PIP_PLATFORM_ARGS,
+                  "-r", str(requirements)], "download the layer's wheels")
+            (wheels / ".complete").write_text(key + "\n")
+        with tempfile.TemporaryDirectory(dir=out, prefix=".layer-") as tmp:
+            site = Path(tmp) / "python"
+            # --no-index: install only the cached wheels; --no-compile: no .pyc, whose embedded
+            # timestamps would make the zip differ between builds.
+            _pip(["install", "--quiet", "--no-index", "--find-links", str(wheels), "--no-compile",
+                  "--target", str(site), *PIP_PLATFORM_ARGS, "-r", str(requirements)],
+                 "install the layer's wheels")
+            _strip(site)
+            changed = write_zip(dest, _tree(site, "python"))
+        stamp.write_text(key + "\n")
+
+    size = unzipped_size(dest)
+    if size + function_code_size > LAMBDA_UNZIPPED_LIMIT:
+        raise SizeBudgetError(
+            f"The layer ({size:,} bytes unzipped) plus the {LAYER_FUNCTION} code "
+            f"({function_code_size:,} bytes) exceed Lambda's {LAMBDA_UNZIPPED_LIMIT:,}-byte unzipped "
+            f"limit. Trim {LAYER_REQUIREMENTS.relative_to(ROOT)} (e.g. fastparquet instead of pyarrow "
+            "as the Parquet engine, ~115 MB smaller)."
+        )
+    return Artifact(dest, dest.stat().st_size, size, changed)
+
+
+# --------------------------------------------------------------------------------------------------
+# The Glue job's package: a pure-Python wheel
+# --------------------------------------------------------------------------------------------------
+
+
+def _record_hash(path: Path) -> str:
+    digest = hashlib.sha256(path.read_bytes()).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def build_wheel(out_dir: Path, package: Dict[str, Path]) -> Artifact:
+    """Write ``<dist>-<version>-py3-none-any.whl`` holding ``package``; remove older wheels.
+
+    AWS Glue Python shell 3.9 installs --extra-py-files wheels with pip (it takes no .egg, and .zip
+    is documented for Spark jobs only); a pure-Python wheel also imports straight from the archive.
+    Written here rather than by a build backend so that it gets the same fixed timestamps and order
+    as every other artifact (a wheel is a zip plus a few metadata files).
+    """
+    project = tomllib.loads(_require(PYPROJECT, "pyproject.toml").read_text())["project"]
+    dist = re.sub(r"[-_.]+", "_", project["name"]).lower()  # wheel file-name escaping
+    version = project["version"]
+    dest = out_dir / f"{dist}-{version}-py3-none-any.whl"
+    with tempfile.TemporaryDirectory() as tmp:
+        info_dir = Path(tmp) / f"{dist}-{version}.dist-info"
+        info_dir.mkdir()
+        (info_dir / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {version}\n"
+            f"Requires-Python: {project.get('requires-python', '>=3')}\n"
+        )
+        (info_dir / "WHEEL").write_text(
+            "Wheel-Version: 1.0\nGenerator: scripts/build_artifacts.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        )
+        (info_dir / "top_level.txt").write_text("cripto_pipeline\n")
+        entries = dict(package)
+        entries.update({f"{info_dir.name}/{path.name}": path for path in info_dir.iterdir()})
+        record = [f"{name},{_record_hash(path)},{path.stat().st_size}" for name, path in sorted(entries.items())]
+        record.append(f"{info_dir.name}/RECORD,,")
+        (info_dir / "RECORD").write_text("\n".join(record) + "\n")
+        entries[f"{info_dir.name}/RECORD"] = info_dir / "RECORD"
+        changed = write_zip(dest, entries)
+    # Terraform uploads the one wheel it finds: drop those of earlier versions.
+    for stale in out_dir.glob("*.whl"):
+        if stale != dest:
+            stale.unlink()
+    return Artifact(dest, dest.stat().st_size, unzipped_size(dest), changed)
+
+
+# --------------------------------------------------------------------------------------------------
+# Orchestration
+# --------------------------------------------------------------------------------------------------
+
+PARTS = ("lambda", "layer", "glue")
+
+
+def build(out: Path, parts: Iterable[str] = PARTS) -> List[Artifact]:
+    """Build the requested parts into ``out``; return what was built, in build order."""
+    parts = set(parts)
+    out.mkdir(parents=True, exist_ok=True)
+    artifacts: List[Artifact] = []
+
+    # Check every input first: a missing handler should fail before minutes of layer building.
+    functions = LAMBDA_FUNCTIONS if "lambda" in parts else (LAYER_FUNCTION,) if "layer" in parts else ()
+    function_inputs = {name: function_entries(name) for name in functions}
+    if "glue" in parts:
+        _require(GLUE_SCRIPT, "The Glue job script")
+        glue_package = package_entries()
+
+    if "lambda" in parts:
+        for name, entries in function_inputs.items():
+            dest = out / "lambda" / f"{name}.zip"
+            changed = write_zip(dest, entries)
+            artifacts.append(Artifact(dest, dest.stat().st_size, unzipped_size(dest), changed))
+    if "layer" in parts:
+        code_size = sum(path.stat().st_size for path in function_inputs[LAYER_FUNCTION].values())
+        artifacts.append(build_layer(out, code_size))
+    if "glue" in parts:
+        script = out / "glue" / "model_training.py"
+        changed = copy_file(GLUE_SCRIPT, script)
+        artifacts.append(Artifact(script, script.stat().st_size, None, changed))
+        artifacts.append(build_wheel(out / "glue", glue_package))
+    return artifacts
+
+
+def _report(artifacts: Sequence[Artifact], out: Path, seconds: float) -> str:
+    lines = [f"{'artifact':<48} {'size':>12} {'unzipped':>13}  status"]
+    for item in artifacts:
+        unzipped = f"{item.unzipped_size:>13,}" if item.unzipped_size is not None else f"{'-':>13}"
+        status = "rebuilt" if item.changed else "unchanged"
+        if item.size > LAMBDA_DIRECT_UPLOAD_LIMIT:
+            status += " (> 50 MB: deployed via S3)"
+        lines.append(f"{item.path.relative_to(out).as_posix():<48} {item.size:>12,} {unzipped}  {status}")
+    lines.append(f"built into {out} in {seconds:.1f} s")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "build", help="output directory (default: build/)")
+    parser.add_argument(
+        "--only", default=",".join(PARTS),
+        help=f"comma-separated subset of {','.join(PARTS)} (default: all)",
+    )
+    args = parser.parse_args(argv)
+    parts = [part.strip() for part in args.only.split(",") if part.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+
+    started = time.monotonic()
+    try:
+        artifacts = build(args.out.resolve(), parts)
+    except BuildError as exc:
+        print(f"build_artifacts: error: {exc}", file=sys.stderr)
+        return 1
+    print(_report(artifacts, args.out.resolve(), time.monotonic() - started))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+# One role per workload, each with one inline policy naming exactly the keys, log groups and job
+# it needs. No wildcard actions; resource wildcards only below a key prefix or log group.
+
+locals {
+  bucket_arn = aws_s3_bucket.data.arn
+
+  # Log-group ARNs are built from names so the policies do not depend on whether Terraform manages
+  # the (account-wide) Glue groups.
+  log_group_arn_prefix = "arn:${local.partition}:logs:${var.aws_region}:${local.account_id}:log-group:"
+}
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "glue_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["glue.amazonaws.com"]
+    }
+  }
+}
+
+################################################################################
+# Feature-engineering Lambda: raw uploads in, features and error reports out
+################################################################################
+
+resource "aws_iam_role" "feature_lambda" {
+  name               = "${local.feature_lambda_name}-role"
+  description        = "Runs ${local.feature_lambda_name}: reads raw uploads, writes features and error reports."
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+data "aws_iam_policy_document" "feature_lambda" {
+  statement {
+    sid = "ReadRawUploads"
+    # GetObjectVersion: the function reads the exact version named in the S3 event.
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["${local.bucket_arn}/raw.csv", "${local.bucket_arn}/raw/*"]
+  }
+
+  statement {
+    sid       = "WriteFeaturesAndErrors"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.bucket_arn}/features/*", "${local.bucket_arn}/errors/*"]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.feature_lambda.arn}:*"]
+  }
+
+  # Lambda sends events that failed all retries with the function's role.
+  statement {
+    sid       = "SendFailedEvents"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.failed_events.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "feature_lambda" {
+  name   = "least-privilege"
+  role   = aws_iam_role.feature_lambda.id
+  policy = data.aws_iam_policy_document.feature_lambda.json
+}
+
+################################################################################
+# Glue-trigger Lambda: starts (and inspects) runs of the one training job
+################################################################################
+
+resource "aws_iam_role" "trigger_lambda" {
+  name               = "${local.trigger_lambda_name}-role"
+  description        = "Runs ${local.trigger_lambda_name}: starts ${local.glue_job_name} for new feature files."
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+data "aws_iam_policy_document" "trigger_lambda" {
+  statement {
+    sid       = "StartTrainingJob"
+    actions   = ["glue:StartJobRun", "glue:GetJobRun"]
+    resources = [aws_glue_job.model_training.arn]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.trigger_lambda.arn}:*"]
+  }
+
+  # Lambda sends events that failed all retries with the function's role.
+  statement {
+    sid       = "SendFailedEvents"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.failed_events.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "trigger_lambda" {
+  name   = "least-privilege"
+  role   = aws_iam_role.trigger_lambda.id
+  policy = data.aws_iam_policy_document.trigger_lambda.json
+}
+
+################################################################################
+# Glue training job: features and code in, models out
+################################################################################
+
+resource "aws_iam_role" "glue" {
+  name               = "${local.glue_job_name}-role"
+  description        = "Runs the Glue job ${local.glue_job_name}: reads features and its code, writes models."
+  assume_role_policy = data.aws_iam_policy_document.glue_assume.json
+}
+
+data "aws_iam_policy_document" "glue" {
+  statement {
+    sid       = "ReadFeaturesAndCode"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.bucket_arn}/features/*", "${local.bucket_arn}/${local.artifacts_prefix}*"]
+  }
+
+  # latest.json is read before it is replaced: an older run must never overwrite a newer one.
+  statement {
+    sid       = "ReadLatestPointers"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.bucket_arn}/models/*/latest.json"]
+  }
+
+  statement {
+    sid       = "WriteModels"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.bucket_arn}/models/*"]
+  }
+
+  # Without ListBucket a missing key answers 403 AccessDenied instead of 404 NoSuchKey: the job
+  # treats a missing latest.json (first run of a dataset) as NoSuchKey, and "the features file is
+  # not there" should not read as a permissions error.
+  statement {
+    sid       = "ListOwnPrefixes"
+    actions   = ["s3:ListBucket"]
+    resources = [local.bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["features/*", "models/*", "${local.artifacts_prefix}*"]
+    }
+  }
+
+  statement {
+    sid       = "WriteJobLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [for name in local.glue_log_group_names : "${local.log_group_arn_prefix}${name}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "glue" {
+  name   = "least-privilege"
+  role   = aws_iam_role.glue.id
+  policy = data.aws_iam_policy_document.glue.json
+}

@@ -1,0 +1,29 @@
+locals {
+  # Resource names are part of the contract with scripts, tests and the CLI, which read them back
+  # from `terraform output` instead of hard-coding them.
+  feature_lambda_name = "cripto-feature-engineering"
+  trigger_lambda_name = "cripto-glue-trigger"
+  glue_job_name       = "cripto-model-training"
+  layer_name          = "data_science"
+
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+
+  # artifacts_dir is relative to this directory unless absolute; keeping relative paths relative
+  # keeps `filename` in the state identical on every machine.
+  artifacts_dir = startswith(var.artifacts_dir, "/") ? var.artifacts_dir : "${path.module}/${var.artifacts_dir}"
+
+  artifacts = {
+    feature_lambda_zip = "${local.artifacts_dir}/lambda/feature_engineering.zip"
+    trigger_lambda_zip = "${local.artifacts_dir}/lambda/glue_trigger.zip"
+    layer_zip          = "${local.artifacts_dir}/layers/data_science.zip"
+    glue_script        = "${local.artifacts_dir}/glue/model_training.py"
+    # The wheel's name carries the package version, so it is looked up rather than spelled out.
+    glue_package = "${local.artifacts_dir}/glue/${coalesce(one(fileset("${local.artifacts_dir}/glue", "*.whl")), "<no wheel: run scripts/build_artifacts.py>")}"
+  }
+
+  # Everything Terraform uploads lives under this prefix; the pipeline never writes there.
+  artifacts_prefix = "artifacts/"
+
+  glue_log_group_names = ["/aws-glue/python-jobs/output", "/aws-glue/python-jobs/error"]
+}

@@ -1,0 +1,31 @@
+# Lambda would create /aws/lambda/<name> on first use with infinite retention; creating the groups
+# here sets the retention and lets `terraform destroy` remove them. The functions depend on them.
+resource "aws_cloudwatch_log_group" "feature_lambda" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest by default; a KMS key would need a key policy for the logs service.
+  #checkov:skip=CKV_AWS_338:Retention is log_retention_days (14 by default): operational logs, not an audit record.
+
+  name              = "/aws/lambda/${local.feature_lambda_name}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_cloudwatch_log_group" "trigger_lambda" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest by default; a KMS key would need a key policy for the logs service.
+  #checkov:skip=CKV_AWS_338:Retention is log_retention_days (14 by default): operational logs, not an audit record.
+
+  name              = "/aws/lambda/${local.trigger_lambda_name}"
+  retention_in_days = var.log_retention_days
+}
+
+# Glue Python shell jobs log to these two fixed groups (stream = job run id). They are shared by
+# every Python shell job of the account and region, so they are optional (manage_glue_log_groups):
+# in an account where they already exist, set it to false or `terraform import` them. Destroying
+# this stack with manage_glue_log_groups = true deletes them, and with them other jobs' logs.
+resource "aws_cloudwatch_log_group" "glue" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest by default; a KMS key would need a key policy for the logs service.
+  #checkov:skip=CKV_AWS_338:Retention is log_retention_days (14 by default): operational logs, not an audit record.
+
+  for_each = var.manage_glue_log_groups ? toset(local.glue_log_group_names) : toset([])
+
+  name              = each.value
+  retention_in_days = var.log_retention_days
+}

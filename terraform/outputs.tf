@@ -1,0 +1,69 @@
+output "bucket_name" {
+  description = "Name of the data bucket: upload raw.csv or raw/<dataset>.csv here."
+  value       = aws_s3_bucket.data.id
+}
+
+output "bucket_arn" {
+  description = "ARN of the data bucket."
+  value       = aws_s3_bucket.data.arn
+}
+
+output "feature_lambda_name" {
+  description = "Name of the feature-engineering Lambda function (triggered by raw uploads)."
+  value       = aws_lambda_function.feature_engineering.function_name
+}
+
+output "feature_lambda_arn" {
+  description = "ARN of the feature-engineering Lambda function."
+  value       = aws_lambda_function.feature_engineering.arn
+}
+
+output "feature_lambda_log_group_name" {
+  description = "CloudWatch log group of the feature-engineering function."
+  value       = aws_cloudwatch_log_group.feature_lambda.name
+}
+
+output "trigger_lambda_name" {
+  description = "Name of the Lambda function that starts the training job for new feature files."
+  value       = aws_lambda_function.glue_trigger.function_name
+}
+
+output "trigger_lambda_arn" {
+  description = "ARN of the Glue-trigger Lambda function."
+  value       = aws_lambda_function.glue_trigger.arn
+}
+
+output "trigger_lambda_log_group_name" {
+  description = "CloudWatch log group of the Glue-trigger function."
+  value       = aws_cloudwatch_log_group.trigger_lambda.name
+}
+
+output "layer_version_arn" {
+  description = "Version ARN of the data_science Lambda layer used by the feature-engineering function."
+  value       = aws_lambda_layer_version.data_science.arn
+}
+
+output "glue_job_name" {
+  description = "Name of the Glue Python shell training job."
+  value       = aws_glue_job.model_training.name
+}
+
+output "glue_job_arn" {
+  description = "ARN of the Glue Python shell training job."
+  value       = aws_glue_job.model_training.arn
+}
+
+output "glue_log_group_names" {
+  description = "CloudWatch log groups of Glue Python shell runs (stream = job run id): [output, error]."
+  value       = local.glue_log_group_names
+}
+
+output "failed_events_queue_url" {
+  description = "SQS queue receiving S3 events that failed every Lambda retry (with the error)."
+  value       = aws_sqs_queue.failed_events.url
+}
+
+output "failed_events_queue_arn" {
+  description = "ARN of the failed-events SQS queue."
+  value       = aws_sqs_queue.failed_events.arn
+}

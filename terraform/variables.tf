@@ -1,0 +1,246 @@
+################################################################################
+# General
+################################################################################
+
+variable "aws_region" {
+  description = "AWS region every resource is created in (e.g. us-east-1)."
+  type        = string
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))
+    error_message = "aws_region must look like an AWS region name, e.g. us-east-1 or eu-west-3."
+  }
+}
+
+variable "project" {
+  description = "Project name; set as the Project tag on every resource."
+  type        = string
+  default     = "cripto-ml-pipeline"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,62}$", var.project))
+    error_message = "project must be 1-63 lowercase letters, digits or hyphens, starting with a letter or digit."
+  }
+}
+
+variable "environment" {
+  description = "Deployment environment name (e.g. local, dev, prod); set as the Environment tag."
+  type        = string
+  default     = "dev"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,31}$", var.environment))
+    error_message = "environment must be 1-32 lowercase letters, digits or hyphens."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags for every resource (merged under Project/Environment/ManagedBy, which win)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "artifacts_dir" {
+  description = "Directory holding the output of scripts/build_artifacts.py; relative to this terraform/ directory unless absolute."
+  type        = string
+  default     = "../build"
+
+  validation {
+    condition     = length(trimspace(var.artifacts_dir)) > 0
+    error_message = "artifacts_dir must not be empty."
+  }
+}
+
+################################################################################
+# S3
+################################################################################
+
+variable "s3_bucket_name" {
+  description = "Name of the data bucket (raw uploads, features, models, errors, deployment artifacts). Globally unique on AWS."
+  type        = string
+  default     = "criptos-data"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.s3_bucket_name)) && !can(regex("\\.\\.", var.s3_bucket_name))
+    error_message = "s3_bucket_name must be 3-63 characters: lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit."
+  }
+}
+
+variable "bucket_force_destroy" {
+  description = "Let `terraform destroy` delete the bucket even when it still holds objects (all versions). Keep false where the data matters."
+  type        = bool
+  default     = false
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days after which overwritten (noncurrent) object versions are deleted, in days (1-3650)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1 && var.noncurrent_version_expiration_days <= 3650 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
+    error_message = "noncurrent_version_expiration_days must be a whole number from 1 to 3650."
+  }
+}
+
+################################################################################
+# Lambda
+################################################################################
+
+variable "lambda_log_level" {
+  description = "LOG_LEVEL of both functions: DEBUG, INFO, WARNING or ERROR."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.lambda_log_level)
+    error_message = "lambda_log_level must be one of DEBUG, INFO, WARNING, ERROR."
+  }
+}
+
+variable "feature_lambda_memory_mb" {
+  description = "Memory of the feature-engineering function, in MB (128-10240). pandas peaks at roughly 8-10x the CSV size."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = var.feature_lambda_memory_mb >= 128 && var.feature_lambda_memory_mb <= 10240 && floor(var.feature_lambda_memory_mb) == var.feature_lambda_memory_mb
+    error_message = "feature_lambda_memory_mb must be a whole number from 128 to 10240."
+  }
+}
+
+variable "feature_lambda_timeout_seconds" {
+  description = "Timeout of the feature-engineering function, in seconds (1-900)."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.feature_lambda_timeout_seconds >= 1 && var.feature_lambda_timeout_seconds <= 900 && floor(var.feature_lambda_timeout_seconds) == var.feature_lambda_timeout_seconds
+    error_message = "feature_lambda_timeout_seconds must be a whole number from 1 to 900."
+  }
+}
+
+variable "feature_max_raw_bytes" {
+  description = "MAX_RAW_BYTES of the feature-engineering function: larger uploads are rejected with an error report, in bytes (1 to 1073741824 = 1 GiB)."
+  type        = number
+  default     = 104857600 # 100 MiB, the function's own default; fits the default 2048 MB of memory.
+
+  validation {
+    condition     = var.feature_max_raw_bytes >= 1 && var.feature_max_raw_bytes <= 1073741824 && floor(var.feature_max_raw_bytes) == var.feature_max_raw_bytes
+    error_message = "feature_max_raw_bytes must be a whole number from 1 to 1073741824."
+  }
+}
+
+variable "trigger_lambda_memory_mb" {
+  description = "Memory of the Glue-trigger function, in MB (128-10240)."
+  type        = number
+  default     = 128
+
+  validation {
+    condition     = var.trigger_lambda_memory_mb >= 128 && var.trigger_lambda_memory_mb <= 10240 && floor(var.trigger_lambda_memory_mb) == var.trigger_lambda_memory_mb
+    error_message = "trigger_lambda_memory_mb must be a whole number from 128 to 10240."
+  }
+}
+
+variable "trigger_lambda_timeout_seconds" {
+  description = "Timeout of the Glue-trigger function, in seconds (1-900). Its backoff while the job is busy waits up to ~15 s, so keep it above 30."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.trigger_lambda_timeout_seconds >= 1 && var.trigger_lambda_timeout_seconds <= 900 && floor(var.trigger_lambda_timeout_seconds) == var.trigger_lambda_timeout_seconds
+    error_message = "trigger_lambda_timeout_seconds must be a whole number from 1 to 900."
+  }
+}
+
+variable "lambda_async_max_retries" {
+  description = "Retries of a failed asynchronous (S3-triggered) invocation before the event goes to the failed-events queue (0-2)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = contains([0, 1, 2], var.lambda_async_max_retries)
+    error_message = "lambda_async_max_retries must be 0, 1 or 2 (the Lambda maximum)."
+  }
+}
+
+variable "lambda_async_max_event_age_seconds" {
+  description = "Oldest age of an S3 event Lambda still retries, in seconds (60-21600); older events go to the failed-events queue."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.lambda_async_max_event_age_seconds >= 60 && var.lambda_async_max_event_age_seconds <= 21600 && floor(var.lambda_async_max_event_age_seconds) == var.lambda_async_max_event_age_seconds
+    error_message = "lambda_async_max_event_age_seconds must be a whole number from 60 to 21600."
+  }
+}
+
+variable "failed_events_retention_seconds" {
+  description = "How long the failed-events queue keeps a message, in seconds (60-1209600 = 14 days)."
+  type        = number
+  default     = 1209600
+
+  validation {
+    condition     = var.failed_events_retention_seconds >= 60 && var.failed_events_retention_seconds <= 1209600 && floor(var.failed_events_retention_seconds) == var.failed_events_retention_seconds
+    error_message = "failed_events_retention_seconds must be a whole number from 60 to 1209600."
+  }
+}
+
+################################################################################
+# Glue
+################################################################################
+
+variable "glue_timeout_minutes" {
+  description = "Timeout of one model-training run, in minutes (1-2880); the run is stopped with state TIMEOUT after it."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.glue_timeout_minutes >= 1 && var.glue_timeout_minutes <= 2880 && floor(var.glue_timeout_minutes) == var.glue_timeout_minutes
+    error_message = "glue_timeout_minutes must be a whole number from 1 to 2880."
+  }
+}
+
+variable "glue_max_concurrent_runs" {
+  description = "Maximum concurrent runs of the training job (1-1000); StartJobRun beyond it fails with ConcurrentRunsExceededException."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.glue_max_concurrent_runs >= 1 && var.glue_max_concurrent_runs <= 1000 && floor(var.glue_max_concurrent_runs) == var.glue_max_concurrent_runs
+    error_message = "glue_max_concurrent_runs must be a whole number from 1 to 1000."
+  }
+}
+
+variable "glue_max_retries" {
+  description = "Automatic retries of a failed training run (0-10). 0: a failed run is reported, not silently repeated."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.glue_max_retries >= 0 && var.glue_max_retries <= 10 && floor(var.glue_max_retries) == var.glue_max_retries
+    error_message = "glue_max_retries must be a whole number from 0 to 10."
+  }
+}
+
+variable "manage_glue_log_groups" {
+  description = "Create /aws-glue/python-jobs/{output,error}. These groups are shared by every Python shell job of the account and region: set false (or `terraform import` them) where they already exist."
+  type        = bool
+  default     = true
+}
+
+################################################################################
+# Logs
+################################################################################
+
+variable "log_retention_days" {
+  description = "Retention of every log group this stack creates, in days (a CloudWatch Logs value: 1, 3, 5, 7, 14, 30, 60, 90, ...)."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}

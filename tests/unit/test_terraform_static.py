@@ -1,0 +1,163 @@
+"""Static checks of the Terraform stack (terraform/): formatting, validity, and the conventions the
+stack promises — typed and described variables, described outputs, no wildcard IAM actions, and no
+local-only configuration. Offline: `validate` runs in a throw-away copy with its own TF_DATA_DIR,
+installing the provider through scripts/terraform.sh (filesystem mirror when there is one)."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Tuple
+
+import hcl2
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TERRAFORM_DIR = REPO / "terraform"
+WRAPPER = REPO / "scripts" / "terraform.sh"
+TF_FILES = sorted(TERRAFORM_DIR.glob("*.tf"))
+ENVIRONMENTS = ("local", "aws")
+
+pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+
+
+def _env(**extra: str) -> Dict[str, str]:
+    """The caller's environment minus anything AWS, so no check can reach an account."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
+    env.update(extra)
+    return env
+
+
+def _run(args: List[str], **extra_env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(args, capture_output=True, text=True, env=_env(**extra_env), timeout=300)
+
+
+def _load(path: Path) -> Dict[str, Any]:
+    with open(path) as handle:
+        return _strip_metadata(hcl2.load(handle))
+
+
+def _strip_metadata(value: Any) -> Any:
+    """Drop python-hcl2's own keys (``__is_block__``, ``__comments__``, ...), keep the HCL."""
+    if isinstance(value, dict):
+        return {k: _strip_metadata(v) for k, v in value.items() if not k.startswith("__")}
+    if isinstance(value, list):
+        return [_strip_metadata(item) for item in value]
+    return value
+
+
+def _unquote(name: str) -> str:
+    return name.strip('"')
+
+
+def _blocks(kind: str) -> Iterator[Tuple[str, Dict[str, Any]]]:
+    """(name, body) of every top-level block of ``kind`` ("variable", "output") in terraform/*.tf."""
+    for path in TF_FILES:
+        for entry in _load(path).get(kind, []):
+            for name, body in entry.items():
+                yield _unquote(name), body
+
+
+# --------------------------------------------------------------------------------------------------
+# Terraform itself
+# --------------------------------------------------------------------------------------------------
+
+
+def test_files_are_formatted():
+    result = _run(["terraform", "fmt", "-check", "-recursive", "-diff", str(TERRAFORM_DIR)])
+    assert result.returncode == 0, f"run `terraform fmt -recursive terraform/`:\n{result.stdout}{result.stderr}"
+
+
+@pytest.fixture(scope="module")
+def initialised_copy(tmp_path_factory) -> Dict[str, str]:
+    """A copy of terraform/ initialised without a backend; returns the env to run the wrapper in."""
+    work = tmp_path_factory.mktemp("tf")
+    shutil.copytree(TERRAFORM_DIR, work / "terraform",
+                    ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "state", "*.tfstate*"))
+    env = {"TF_DIR": str(work / "terraform"), "LOCALAWS_HOME": str(work / "home")}
+    result = _run([str(WRAPPER), "local", "init", "-backend=false", "-no-color"], **env)
+    assert result.returncode == 0, f"terraform init failed:\n{result.stdout}{result.stderr}"
+    return env
+
+
+def test_configuration_is_valid(initialised_copy):
+    result = _run([str(WRAPPER), "local", "validate", "-no-color"], **initialised_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_init_used_a_per_environment_data_dir(initialised_copy):
+    data_dir = Path(initialised_copy["LOCALAWS_HOME"]) / "terraform" / "local" / "data"
+    assert (data_dir / "providers" / "registry.terraform.io" / "hashicorp" / "aws").is_dir()
+    assert not (Path(initialised_copy["TF_DIR"]) / ".terraform").exists()
+
+
+def test_aws_environment_refuses_emulator_endpoints(tmp_path):
+    result = _run([str(WRAPPER), "aws", "version"], LOCALAWS_HOME=str(tmp_path),
+                  AWS_ENDPOINT_URL="http://127.0.0.1:4566")
+    assert result.returncode != 0
+    assert "AWS_ENDPOINT_URL" in result.stderr
+
+
+# --------------------------------------------------------------------------------------------------
+# Conventions
+# --------------------------------------------------------------------------------------------------
+
+
+def test_every_variable_has_a_type_and_a_description():
+    variables = dict(_blocks("variable"))
+    assert variables, "no variables found in terraform/*.tf"
+    untyped = [name for name, body in variables.items() if "type" not in body]
+    undescribed = [name for name, body in variables.items() if not _unquote(str(body.get("description", "")))]
+    assert not untyped, f"variables without a type: {untyped}"
+    assert not undescribed, f"variables without a description: {undescribed}"
+
+
+def test_every_output_has_a_description():
+    outputs = dict(_blocks("output"))
+    assert {"bucket_name", "feature_lambda_name", "trigger_lambda_name", "glue_job_name"} <= outputs.keys()
+    undescribed = [name for name, body in outputs.items() if not _unquote(str(body.get("description", "")))]
+    assert not undescribed, f"outputs without a description: {undescribed}"
+
+
+def test_versions_tf_pins_terraform_and_the_provider_only():
+    versions = _load(TERRAFORM_DIR / "versions.tf")
+    (settings,) = versions["terraform"]
+    assert set(settings) == {"required_version", "required_providers"}
+    (providers,) = settings["required_providers"]
+    assert _unquote(providers["aws"]["source"]) == "hashicorp/aws"
+    assert re.match(r'^"?~> 5\.\d+', providers["aws"]["version"])
+
+
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_tfvars_only_set_declared_variables(env_name):
+    declared = {name for name, _ in _blocks("variable")}
+    assigned = set(_load(TERRAFORM_DIR / "env" / f"{env_name}.tfvars"))
+    assert assigned <= declared, f"undeclared variables in env/{env_name}.tfvars: {sorted(assigned - declared)}"
+
+
+def test_iam_policies_name_no_wildcard_actions():
+    iam = _load(TERRAFORM_DIR / "iam.tf")
+    actions = [
+        _unquote(action)
+        for document in iam["data"]
+        for kind, named in document.items() if kind == '"aws_iam_policy_document"'
+        for body in named.values()
+        for statement in body.get("statement", [])
+        for action in statement.get("actions", [])
+    ]
+    assert actions, "no IAM statements found in iam.tf"
+    assert [a for a in actions if "*" in a] == [], "IAM actions must be named, not wildcarded"
+
+
+def test_no_local_only_configuration():
+    # The same .tf serves the emulation and AWS: endpoints come from the environment only.
+    pattern = re.compile(r"localhost|127\.0\.0\.1|localstack|4566|4567|endpoints\s*\{|skip_\w+\s*=", re.IGNORECASE)
+    hits = [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in TF_FILES
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line) and not line.lstrip().startswith("#")
+    ]
+    assert hits == [], "local-only settings in terraform/*.tf:\n" + "\n".join(hits)
