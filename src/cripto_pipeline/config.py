@@ -1,0 +1,124 @@
+"""Settings of the Lambda functions and the Glue job: the only module that reads the environment.
+
+Resolution order for every setting: explicit argument -> environment variable -> default.
+Environment variables (names are the constants below):
+
+- ``LOG_LEVEL``            both Lambdas: logging level name (default ``INFO``).
+- ``MAX_RAW_BYTES``        feature Lambda: largest accepted upload in bytes (default 100 MiB);
+                           bigger objects are rejected without being read whole.
+- ``GLUE_JOB_NAME``        trigger Lambda: the training job to start (required).
+- ``START_MAX_ATTEMPTS``   trigger Lambda: StartJobRun attempts when Glue says the job is busy or
+                           throttles (default 5).
+- ``START_BACKOFF_SECONDS`` trigger Lambda: first backoff delay, doubled per attempt, capped at 8 s
+                           (default 1.0). With the defaults the worst case waits 1+2+4+8 = 15 s, so
+                           keep the function timeout above ~30 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+from .exceptions import ConfigurationError
+
+ENV_LOG_LEVEL = "LOG_LEVEL"
+ENV_MAX_RAW_BYTES = "MAX_RAW_BYTES"
+ENV_GLUE_JOB_NAME = "GLUE_JOB_NAME"
+ENV_START_MAX_ATTEMPTS = "START_MAX_ATTEMPTS"
+ENV_START_BACKOFF_SECONDS = "START_BACKOFF_SECONDS"
+
+DEFAULT_LOG_LEVEL = "INFO"
+DEFAULT_MAX_RAW_BYTES = 100 * 1024 * 1024  # far above a decade of minute bars of one pair (~60 MB)
+DEFAULT_START_MAX_ATTEMPTS = 5
+DEFAULT_START_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 8.0
+
+
+def _env(environ: Optional[Mapping[str, str]]) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
+
+
+def _log_level(environ: Mapping[str, str]) -> str:
+    level = environ.get(ENV_LOG_LEVEL, DEFAULT_LOG_LEVEL).strip().upper()
+    if not isinstance(logging.getLevelName(level), int):
+        raise ConfigurationError(
+            f"{ENV_LOG_LEVEL}={level!r} is not a logging level (DEBUG, INFO, WARNING, ERROR)."
+        )
+    return level
+
+
+def _number(environ: Mapping[str, str], name: str, default: float, kind: type, minimum: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a {kind.__name__}.") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name}={raw!r} must be >= {minimum}.")
+    return value
+
+
+@dataclass(frozen=True)
+class FeatureEngineeringSettings:
+    """Settings of the feature-engineering Lambda."""
+
+    log_level: str = DEFAULT_LOG_LEVEL
+    max_raw_bytes: int = DEFAULT_MAX_RAW_BYTES
+
+    @classmethod
+    def from_env(
+        cls, environ: Optional[Mapping[str, str]] = None, **overrides: object
+    ) -> "FeatureEngineeringSettings":
+        """Build from explicit ``overrides``, then ``LOG_LEVEL`` / ``MAX_RAW_BYTES``, then defaults."""
+        env = _env(environ)
+        values = {
+            "log_level": _log_level(env),
+            "max_raw_bytes": int(_number(env, ENV_MAX_RAW_BYTES, DEFAULT_MAX_RAW_BYTES, int, 1)),
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class GlueTriggerSettings:
+    """Settings of the Glue-trigger Lambda."""
+
+    glue_job_name: str
+    log_level: str = DEFAULT_LOG_LEVEL
+    start_max_attempts: int = DEFAULT_START_MAX_ATTEMPTS
+    start_backoff_seconds: float = DEFAULT_START_BACKOFF_SECONDS
+
+    @classmethod
+    def from_env(
+        cls, environ: Optional[Mapping[str, str]] = None, **overrides: object
+    ) -> "GlueTriggerSettings":
+        """Build from explicit ``overrides``, then ``GLUE_JOB_NAME`` / ``LOG_LEVEL`` /
+        ``START_MAX_ATTEMPTS`` / ``START_BACKOFF_SECONDS``, then defaults."""
+        env = _env(environ)
+        values = {
+            "glue_job_name": env.get(ENV_GLUE_JOB_NAME, "").strip(),
+            "log_level": _log_level(env),
+            "start_max_attempts": int(
+                _number(env, ENV_START_MAX_ATTEMPTS, DEFAULT_START_MAX_ATTEMPTS, int, 1)
+            ),
+            "start_backoff_seconds": float(
+                _number(env, ENV_START_BACKOFF_SECONDS, DEFAULT_START_BACKOFF_SECONDS, float, 0.0)
+            ),
+        }
+        values.update(overrides)
+        if not values["glue_job_name"]:
+            raise ConfigurationError(
+                f"{ENV_GLUE_JOB_NAME} is not set: set it to the name of the training Glue job."
+            )
+        return cls(**values)  # type: ignore[arg-type]
+
+    def backoff_delays(self) -> list:
+        """Delays (seconds) before attempts 2..n: exponential, capped at MAX_BACKOFF_SECONDS."""
+        return [
+            min(self.start_backoff_seconds * (2**i), MAX_BACKOFF_SECONDS)
+            for i in range(self.start_max_attempts - 1)
+        ]

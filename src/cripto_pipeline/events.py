@@ -1,0 +1,66 @@
+"""S3 event notifications -> typed records (pure parsing, no AWS calls).
+
+S3 URL-encodes object keys in notifications (a space arrives as ``+``), hence ``unquote_plus``.
+See https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional
+from urllib.parse import unquote_plus
+
+from .exceptions import InvalidEventError
+
+
+@dataclass(frozen=True)
+class S3ObjectRef:
+    """One object named by an S3 ObjectCreated record."""
+
+    bucket: str
+    key: str
+    event_time: str
+    event_name: str = "ObjectCreated:Put"
+    version_id: Optional[str] = None
+    etag: Optional[str] = None
+    size: Optional[int] = None
+    sequencer: Optional[str] = None
+
+    def get_selector(self) -> Dict[str, str]:
+        """GetObject arguments that read exactly the object this event is about.
+
+        The version when the bucket is versioned; otherwise ``If-Match`` on the ETag, so an object
+        overwritten since the event fails with PreconditionFailed instead of being read in its place.
+        """
+        if self.version_id:
+            return {"VersionId": self.version_id}
+        return {"IfMatch": f'"{self.etag}"'} if self.etag else {}
+
+
+def parse_s3_event(event: Mapping[str, Any]) -> List[S3ObjectRef]:
+    """Records of an S3 notification event, keys decoded. ``s3:TestEvent`` yields no records."""
+    if event.get("Event") == "s3:TestEvent":  # sent once when a notification is configured
+        return []
+    records = event.get("Records")
+    if not isinstance(records, list):
+        raise InvalidEventError("Event has no 'Records' list: expected an S3 event notification.")
+    refs = []
+    for index, record in enumerate(records):
+        try:
+            s3 = record["s3"]
+            obj = s3["object"]
+            refs.append(
+                S3ObjectRef(
+                    bucket=s3["bucket"]["name"],
+                    key=unquote_plus(obj["key"]),
+                    event_time=record["eventTime"],
+                    event_name=record.get("eventName", "ObjectCreated:Put"),
+                    version_id=obj.get("versionId") or None,
+                    etag=(obj.get("eTag") or "").strip('"') or None,
+                    size=obj.get("size"),
+                    sequencer=obj.get("sequencer"),
+                )
+            )
+        except (KeyError, TypeError) as exc:
+            raise InvalidEventError(f"Record {index} is not an S3 event record (missing {exc}).") from None
+    return refs

@@ -1,0 +1,210 @@
+"""The S3 layout contract: every key the pipeline reads or writes is built here.
+
+One bucket holds everything::
+
+    raw.csv                                         upload -> dataset "default"
+    raw/<dataset>.csv                               upload -> dataset <dataset>
+    features/<dataset>/<run_id>/manifest.json       written FIRST by the feature Lambda
+    features/<dataset>/<run_id>/features.parquet    written LAST; its creation triggers training
+    models/<dataset>/<run_id>/model.joblib          fitted scikit-learn estimator (best model, refit)
+    models/<dataset>/<run_id>/metrics.json          walk-forward metrics of models and baselines
+    models/<dataset>/<run_id>/features.json         ordered list of feature columns the model expects
+    models/<dataset>/<run_id>/lineage.json          raw key + version, features key, code + library versions
+    models/<dataset>/latest.json                    newest successful run (written after all of the above)
+    errors/<dataset>/<run_id>.json                  why an upload was rejected and how to fix it
+    errors/_invalid-key/<run_id>.json               uploads whose key names no valid dataset
+
+Rules:
+
+- ``<dataset>``: 1-64 characters from ``[A-Za-z0-9_-]``, starting with a letter or digit (so names
+  such as ``_invalid-key`` can never collide with a dataset). Keys are case-sensitive.
+- ``<run_id>`` = ``<event time as YYYYmmddTHHMMSSZ>-<8 hex>``, the hex being the start of
+  sha256(``key NUL versionId-or-etag``). It depends only on the S3 object the event describes, so
+  a duplicated event maps to the same run (same keys, idempotent writes) while a new upload of the
+  same key gets a new run. Run ids sort by upload time, which is how ``latest.json`` decides
+  which run is newest.
+- The manifest is written before the Parquet file because the Parquet file's creation event
+  starts training: when training starts, its manifest is guaranteed to exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Optional, Union
+
+from .exceptions import InvalidDatasetNameError, InvalidEventError, InvalidKeyError
+
+DEFAULT_RAW_KEY = "raw.csv"
+DEFAULT_DATASET = "default"
+RAW_PREFIX = "raw/"
+RAW_SUFFIX = ".csv"
+FEATURES_PREFIX = "features/"
+MODELS_PREFIX = "models/"
+ERRORS_PREFIX = "errors/"
+MANIFEST_NAME = "manifest.json"
+FEATURES_NAME = "features.parquet"
+MODEL_NAME = "model.joblib"
+METRICS_NAME = "metrics.json"
+FEATURE_LIST_NAME = "features.json"
+LINEAGE_NAME = "lineage.json"
+LATEST_NAME = "latest.json"
+#: Pseudo-dataset under errors/ for uploads whose key names no valid dataset.
+INVALID_KEY_DATASET = "_invalid-key"
+
+_DATASET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
+_FEATURES_KEY_RE = re.compile(r"^features/(?P<dataset>[^/]+)/(?P<run_id>[^/]+)/features\.parquet$")
+
+
+def validate_dataset(name: str) -> str:
+    """Return ``name`` if it is a valid dataset name, else raise InvalidDatasetNameError."""
+    if not _DATASET_RE.match(name):
+        raise InvalidDatasetNameError(
+            f"Dataset name {name!r} is invalid: use 1-64 characters from A-Z a-z 0-9 _ - "
+            "starting with a letter or digit (upload to raw/<dataset>.csv)."
+        )
+    return name
+
+
+def is_raw_key(key: str) -> bool:
+    """True if ``key`` is an upload location the pipeline processes (name checks aside)."""
+    return key == DEFAULT_RAW_KEY or (
+        key.startswith(RAW_PREFIX) and key.endswith(RAW_SUFFIX) and "/" not in key[len(RAW_PREFIX) :]
+    )
+
+
+def dataset_from_raw_key(key: str) -> str:
+    """Map an upload key to its dataset: ``raw.csv`` -> ``default``, ``raw/<d>.csv`` -> ``<d>``.
+
+    Raises InvalidKeyError for keys outside the contract (e.g. ``raw/a/b.csv``, ``rawdata.csv``)
+    and InvalidDatasetNameError for a bad ``<d>``.
+    """
+    if key == DEFAULT_RAW_KEY:
+        return DEFAULT_DATASET
+    if not is_raw_key(key):
+        raise InvalidKeyError(
+            f"Key {key!r} is not an upload location: upload to {DEFAULT_RAW_KEY!r} or 'raw/<dataset>.csv'."
+        )
+    return validate_dataset(key[len(RAW_PREFIX) : -len(RAW_SUFFIX)])
+
+
+def make_run_id(
+    event_time: Union[str, datetime], key: str, version_id: Optional[str], etag: Optional[str]
+) -> str:
+    """Deterministic run id of one uploaded object version (see the module docstring).
+
+    ``event_time`` is the S3 event's ``eventTime`` (ISO 8601, e.g. ``2026-11-27T04:00:00.123Z``).
+    The object identity is its version id when the bucket is versioned, else its ETag.
+    """
+    when = _parse_event_time(event_time) if isinstance(event_time, str) else event_time
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    identity = version_id or (etag or "").strip('"')
+    digest = hashlib.sha256(f"{key}\0{identity}".encode("utf-8")).hexdigest()[:8]
+    return f"{when.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}-{digest}"
+
+
+def validate_run_id(run_id: str) -> str:
+    """Return ``run_id`` if it has the form made by make_run_id, else raise InvalidKeyError."""
+    if not _RUN_ID_RE.match(run_id):
+        raise InvalidKeyError(f"Run id {run_id!r} does not look like YYYYmmddTHHMMSSZ-xxxxxxxx.")
+    return run_id
+
+
+@dataclass(frozen=True)
+class RunKeys:
+    """Every key of one run of one dataset."""
+
+    dataset: str
+    run_id: str
+
+    @property
+    def features_prefix(self) -> str:
+        return f"{FEATURES_PREFIX}{self.dataset}/{self.run_id}/"
+
+    @property
+    def manifest(self) -> str:
+        return self.features_prefix + MANIFEST_NAME
+
+    @property
+    def features(self) -> str:
+        return self.features_prefix + FEATURES_NAME
+
+    @property
+    def models_prefix(self) -> str:
+        return f"{MODELS_PREFIX}{self.dataset}/{self.run_id}/"
+
+    @property
+    def model(self) -> str:
+        return self.models_prefix + MODEL_NAME
+
+    @property
+    def metrics(self) -> str:
+        return self.models_prefix + METRICS_NAME
+
+    @property
+    def feature_list(self) -> str:
+        return self.models_prefix + FEATURE_LIST_NAME
+
+    @property
+    def lineage(self) -> str:
+        return self.models_prefix + LINEAGE_NAME
+
+    @property
+    def latest(self) -> str:
+        return latest_key(self.dataset)
+
+    @property
+    def error(self) -> str:
+        return f"{ERRORS_PREFIX}{self.dataset}/{self.run_id}.json"
+
+
+def run_keys(dataset: str, run_id: str) -> RunKeys:
+    """Keys of run ``run_id`` of ``dataset`` (both validated)."""
+    return RunKeys(validate_dataset(dataset), validate_run_id(run_id))
+
+
+def invalid_key_error_key(run_id: str) -> str:
+    """Where the report for an upload with an unusable key goes."""
+    return f"{ERRORS_PREFIX}{INVALID_KEY_DATASET}/{validate_run_id(run_id)}.json"
+
+
+def latest_key(dataset: str) -> str:
+    """``models/<dataset>/latest.json``."""
+    return f"{MODELS_PREFIX}{validate_dataset(dataset)}/{LATEST_NAME}"
+
+
+def parse_features_key(key: str) -> RunKeys:
+    """Inverse of ``RunKeys.features``: ``features/<d>/<run>/features.parquet`` -> RunKeys."""
+    match = _FEATURES_KEY_RE.match(key)
+    if not match:
+        raise InvalidKeyError(
+            f"Key {key!r} is not a features file: expected 'features/<dataset>/<run_id>/{FEATURES_NAME}'."
+        )
+    return run_keys(match["dataset"], match["run_id"])
+
+
+def is_newer_run(candidate_run_id: str, current_run_id: Optional[str]) -> bool:
+    """True if ``candidate`` should replace ``current`` in latest.json (run ids sort by upload time).
+
+    Equal ids count as newer so that re-running a job for the same run rewrites the pointer.
+    """
+    return current_run_id is None or validate_run_id(candidate_run_id) >= current_run_id
+
+
+def _parse_event_time(value: str) -> datetime:
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        # fromisoformat in Python 3.9 accepts only 3 or 6 fractional digits: normalise to 6.
+        match = re.match(r"^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(.*)$", text)
+        if match:
+            head, frac, tail = match.groups()
+            text = f"{head}.{(frac or '0')[:6].ljust(6, '0')}{tail}"
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidEventError(f"Event time {value!r} is not ISO 8601.") from exc

@@ -1,0 +1,214 @@
+"""The two Lambda handlers, called directly with real-shaped events (tests/events/*.json)."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from cripto_pipeline import layout
+from cripto_pipeline.exceptions import ConfigurationError, InvalidKeyError
+
+from .conftest import load_event, load_module
+
+BUCKET = "cripto-data-example"
+
+
+@pytest.fixture
+def fe(aws_env, monkeypatch, fake_s3):
+    monkeypatch.setenv("MAX_RAW_BYTES", str(5 * 1024 * 1024))
+    monkeypatch.setenv("LOG_LEVEL", "INFO")
+    module = load_module("lambdas/feature_engineering/handler.py", "fe_handler_under_test")
+    monkeypatch.setattr(module, "s3", fake_s3)
+    return module
+
+
+def event_for(name: str, fake_s3, body: bytes, **object_fields) -> dict:
+    """The stored event, with the object put into the fake S3 and the event's ETag matching it."""
+    event = copy.deepcopy(load_event(name))
+    for record in event["Records"]:
+        obj = record["s3"]["object"]
+        obj.update(object_fields)
+        key = layout_key(obj["key"])
+        obj["eTag"] = fake_s3.add(BUCKET, key, body, obj.get("versionId"))
+    return event
+
+
+def layout_key(encoded: str) -> str:
+    from urllib.parse import unquote_plus
+
+    return unquote_plus(encoded)
+
+
+def test_upload_produces_manifest_then_parquet(fe, fake_s3, daily_bytes, context, capsys):
+    event = event_for("s3_put_raw_default.json", fake_s3, daily_bytes)
+    result = fe.handler(event, context)
+    (summary,) = result["results"]
+    assert summary["status"] == "features_written" and summary["dataset"] == "default"
+    run_id = summary["run_id"]
+    assert run_id == layout.make_run_id(
+        "2026-11-27T04:00:00.123Z", "raw.csv", None, event["Records"][0]["s3"]["object"]["eTag"]
+    )
+    keys = layout.run_keys("default", run_id)
+    puts = [key for call, key in fake_s3.calls if call == "put_object"]
+    assert puts == [keys.manifest, keys.features]
+    assert fake_s3.json(BUCKET, keys.manifest)["features_key"] == keys.features
+    assert fake_s3.objects[(BUCKET, keys.features)]["ContentType"] == "application/vnd.apache.parquet"
+    json.dumps(result)  # JSON-able
+    log = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert log["level"] == "INFO" and log["message"] == "features_written" and log["run_id"] == run_id
+    assert log["service"] == "feature-engineering"
+
+
+def test_duplicated_event_does_not_recreate_the_parquet(fe, fake_s3, daily_bytes, context):
+    event = event_for("s3_put_raw_default.json", fake_s3, daily_bytes)
+    first = fe.handler(event, context)["results"][0]
+    second = fe.handler(event, context)["results"][0]
+    assert second == {"status": "duplicate", "key": "raw.csv", "run_id": first["run_id"]}
+    parquet_puts = [k for call, k in fake_s3.calls if call == "put_object" and k.endswith(".parquet")]
+    assert len(parquet_puts) == 2  # attempted twice, created once (If-None-Match)
+
+
+def test_versioned_upload_reads_that_version(fe, fake_s3, hourly_bytes, context):
+    event = event_for("s3_put_raw_dataset_versioned.json", fake_s3, hourly_bytes)
+    (summary,) = fe.handler(event, context)["results"]
+    assert summary["status"] == "features_written" and summary["dataset"] == "btc_hourly"
+    assert summary["run_id"].startswith("20261127T040506Z-")
+    fake_s3.objects[(BUCKET, "raw/btc_hourly.csv")]["VersionId"] = "a-newer-version"
+    with pytest.raises(ClientError, match="NoSuchKey"):  # the named version is gone: a real error
+        fe.handler(event, context)
+
+
+def test_overwritten_object_is_superseded(fe, fake_s3, daily_bytes, context):
+    event = event_for("s3_put_raw_default.json", fake_s3, daily_bytes)
+    fake_s3.add(BUCKET, "raw.csv", daily_bytes + b"\n")  # a newer upload with its own event
+    (summary,) = fe.handler(event, context)["results"]
+    assert summary["status"] == "superseded"
+    assert [c for c in fake_s3.calls if c[0] == "put_object"] == []
+
+
+def test_rejected_input_is_reported_not_raised(fe, fake_s3, context, capsys):
+    event = event_for("s3_put_raw_default.json", fake_s3, b"timestamp,open,high,low,close,volume\n")
+    (summary,) = fe.handler(event, context)["results"]
+    assert summary["status"] == "rejected" and summary["error"] == "HeaderOnlyError"
+    report = fake_s3.json(BUCKET, summary["error_key"])
+    assert report["error"] == "HeaderOnlyError" and report["fix"]
+    assert summary["error_key"] == f"errors/default/{summary['run_id']}.json"
+    assert fake_s3.keys("features/") == []
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["level"] == "WARNING"
+
+
+def test_oversized_object_is_rejected_without_reading_it_all(
+    aws_env, monkeypatch, fake_s3, context, daily_bytes
+):
+    monkeypatch.setenv("MAX_RAW_BYTES", "1000")
+    module = load_module("lambdas/feature_engineering/handler.py", "fe_handler_small")
+    monkeypatch.setattr(module, "s3", fake_s3)
+    (summary,) = module.handler(event_for("s3_put_raw_default.json", fake_s3, daily_bytes), context)[
+        "results"
+    ]
+    assert summary["error"] == "InputTooLargeError"
+
+
+def test_invalid_dataset_name_is_ignored_with_report(fe, fake_s3, daily_bytes, context):
+    (summary,) = fe.handler(event_for("s3_put_raw_invalid_dataset.json", fake_s3, daily_bytes), context)[
+        "results"
+    ]
+    assert summary["status"] == "ignored" and summary["key"] == "raw/my data!.csv"
+    assert fake_s3.keys("errors/_invalid-key/") == [summary["error_key"]]
+
+
+def test_several_records(fe, fake_s3, daily_bytes, context):
+    results = fe.handler(event_for("s3_put_raw_two_records.json", fake_s3, daily_bytes), context)["results"]
+    assert [r["dataset"] for r in results] == ["default", "eth_daily"]
+
+
+def test_s3_test_event_is_a_no_op(fe, context):
+    assert fe.handler(load_event("s3_test_event.json"), context) == {"results": []}
+
+
+def test_unexpected_errors_raise_for_a_retry(fe, fake_s3, daily_bytes, context):
+    fake_s3.fail_put = lambda key: "InternalError"
+    with pytest.raises(ClientError, match="InternalError"):
+        fe.handler(event_for("s3_put_raw_default.json", fake_s3, daily_bytes), context)
+
+
+# --- glue trigger ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def trigger(aws_env, monkeypatch):
+    monkeypatch.setenv("GLUE_JOB_NAME", "cripto-model-training")
+    monkeypatch.setenv("START_MAX_ATTEMPTS", "3")
+    monkeypatch.setenv("START_BACKOFF_SECONDS", "0")
+    return load_module("lambdas/glue_trigger/handler.py", "trigger_handler_under_test")
+
+
+FEATURES_KEY = "features/default/20261127T040000Z-9f86d081/features.parquet"
+EXPECTED = {
+    "JobName": "cripto-model-training",
+    "Arguments": {"--bucket": BUCKET, "--features_key": FEATURES_KEY},
+}
+
+
+def test_trigger_starts_the_job(trigger, context):
+    with Stubber(trigger.glue) as stub:
+        stub.add_response("start_job_run", {"JobRunId": "jr_abc"}, EXPECTED)
+        result = trigger.handler(load_event("s3_put_features.json"), context)
+        stub.assert_no_pending_responses()
+    assert result == {
+        "job_runs": [
+            {
+                "job_name": "cripto-model-training",
+                "job_run_id": "jr_abc",
+                "dataset": "default",
+                "run_id": "20261127T040000Z-9f86d081",
+            }
+        ]
+    }
+
+
+def test_trigger_backs_off_while_the_job_is_busy(trigger, context):
+    with Stubber(trigger.glue) as stub:
+        for _ in range(2):
+            stub.add_client_error(
+                "start_job_run", "ConcurrentRunsExceededException", expected_params=EXPECTED
+            )
+        stub.add_response("start_job_run", {"JobRunId": "jr_later"}, EXPECTED)
+        result = trigger.handler(load_event("s3_put_features.json"), context)
+        stub.assert_no_pending_responses()
+    assert result["job_runs"][0]["job_run_id"] == "jr_later"
+
+
+def test_trigger_raises_when_still_busy(trigger, context):
+    with Stubber(trigger.glue) as stub:
+        for _ in range(3):  # START_MAX_ATTEMPTS
+            stub.add_client_error(
+                "start_job_run", "ConcurrentRunsExceededException", expected_params=EXPECTED
+            )
+        with pytest.raises(ClientError, match="ConcurrentRunsExceededException"):
+            trigger.handler(load_event("s3_put_features.json"), context)
+        stub.assert_no_pending_responses()
+
+
+def test_trigger_does_not_retry_other_errors(trigger, context):
+    with Stubber(trigger.glue) as stub:
+        stub.add_client_error("start_job_run", "EntityNotFoundException", expected_params=EXPECTED)
+        with pytest.raises(ClientError, match="EntityNotFoundException"):
+            trigger.handler(load_event("s3_put_features.json"), context)
+
+
+def test_trigger_refuses_keys_outside_the_layout(trigger, context):
+    event = copy.deepcopy(load_event("s3_put_features.json"))
+    event["Records"][0]["s3"]["object"]["key"] = "features/whatever.parquet"
+    with pytest.raises(InvalidKeyError):
+        trigger.handler(event, context)
+
+
+def test_trigger_needs_a_job_name(aws_env, monkeypatch):
+    monkeypatch.delenv("GLUE_JOB_NAME", raising=False)
+    with pytest.raises(ConfigurationError, match="GLUE_JOB_NAME"):
+        load_module("lambdas/glue_trigger/handler.py", "trigger_without_job")

@@ -1,0 +1,106 @@
+"""config, events, retry and logs: the small modules around the pipeline."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cripto_pipeline import config, events, logs, retry
+from cripto_pipeline.exceptions import ConfigurationError, InvalidEventError
+
+from .conftest import load_event
+
+
+def test_feature_settings_resolution_order():
+    assert config.FeatureEngineeringSettings.from_env({}).max_raw_bytes == config.DEFAULT_MAX_RAW_BYTES
+    env = {"MAX_RAW_BYTES": "1234", "LOG_LEVEL": "debug"}
+    settings = config.FeatureEngineeringSettings.from_env(env)
+    assert (settings.max_raw_bytes, settings.log_level) == (1234, "DEBUG")
+    assert config.FeatureEngineeringSettings.from_env(env, max_raw_bytes=5).max_raw_bytes == 5
+
+
+@pytest.mark.parametrize("env", [{"MAX_RAW_BYTES": "lots"}, {"MAX_RAW_BYTES": "0"}, {"LOG_LEVEL": "LOUD"}])
+def test_bad_settings_are_explained(env):
+    with pytest.raises(ConfigurationError, match=next(iter(env))):
+        config.FeatureEngineeringSettings.from_env(env)
+
+
+def test_trigger_settings_and_backoff():
+    settings = config.GlueTriggerSettings.from_env({"GLUE_JOB_NAME": "job", "START_MAX_ATTEMPTS": "6"})
+    assert settings.backoff_delays() == [1.0, 2.0, 4.0, 8.0, 8.0]
+    with pytest.raises(ConfigurationError):
+        config.GlueTriggerSettings.from_env({})
+
+
+def test_parse_event_decodes_keys():
+    (ref,) = events.parse_s3_event(load_event("s3_put_raw_invalid_dataset.json"))
+    assert ref.key == "raw/my data!.csv" and ref.bucket == "cripto-data-example"
+    (versioned,) = events.parse_s3_event(load_event("s3_put_raw_dataset_versioned.json"))
+    assert versioned.version_id == "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY" and versioned.size == 104857
+
+
+@pytest.mark.parametrize("event", [{}, {"Records": [{"s3": {}}]}, {"Records": "x"}])
+def test_parse_event_refuses_other_shapes(event):
+    with pytest.raises(InvalidEventError):
+        events.parse_s3_event(event)
+
+
+def test_retry_gives_up_after_the_delays():
+    calls, slept = [], []
+
+    def flaky():
+        calls.append(1)
+        raise ValueError("busy")
+
+    with pytest.raises(ValueError):
+        retry.call_with_backoff(flaky, lambda e: isinstance(e, ValueError), [0.1, 0.2], sleep=slept.append)
+    assert len(calls) == 3 and slept == [0.1, 0.2]
+
+
+def test_retry_succeeds_and_does_not_retry_other_errors():
+    attempts = iter([ValueError("busy"), "ok"])
+
+    def call():
+        outcome = next(attempts)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    seen = []
+    assert (
+        retry.call_with_backoff(
+            call, lambda e: True, [0.5], on_retry=lambda e, d: seen.append(d), sleep=lambda s: None
+        )
+        == "ok"
+    )
+    assert seen == [0.5]
+    with pytest.raises(KeyError):
+        retry.call_with_backoff(
+            lambda: {}["x"], lambda e: isinstance(e, ValueError), [0.1], sleep=lambda s: None
+        )
+
+
+def test_json_logs(capsys):
+    logs.get_logger("unit-test", "INFO")
+    logger = logs.get_logger("unit-test", "DEBUG")
+    assert len(logger.handlers) == 1  # calling twice does not duplicate lines
+    logger.debug("hello", extra={"fields": {"run_id": "r1"}})
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        logger.exception("failed")
+    first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first["message"] == "hello" and first["run_id"] == "r1" and first["level"] == "DEBUG"
+    assert second["exception_name"] == "RuntimeError" and "boom" in second["exception"]
+    assert not logger.propagate  # the Lambda runtime's root handler would print every line again
+
+
+def test_error_code_of_client_errors_and_others():
+    from botocore.exceptions import ClientError
+
+    error = ClientError(
+        {"Error": {"Code": "ConcurrentRunsExceededException", "Message": "busy"}}, "StartJobRun"
+    )
+    assert retry.error_code(error) == "ConcurrentRunsExceededException"
+    assert retry.error_code(ValueError("x")) is None

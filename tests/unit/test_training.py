@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from cripto_pipeline import training
+from cripto_pipeline.exceptions import TrainingDataError
+from cripto_pipeline.features import FEATURE_COLUMNS, compute_features, synthetic_ohlcv
+from cripto_pipeline.validation import load_ohlcv
+
+
+class Recorder(BaseEstimator, ClassifierMixin):
+    """Predicts the training majority class and records what it was fit on / asked about."""
+
+    log: list = []
+
+    def fit(self, X, y):
+        self.classes_ = np.array([0, 1])
+        self.majority_ = int(np.mean(y) >= 0.5)
+        Recorder.log.append(("fit", X[:, 0].copy(), len(y)))
+        return self
+
+    def predict_proba(self, X):
+        Recorder.log.append(("predict", X[:, 0].copy(), len(X)))
+        p = np.full(len(X), 0.6 if self.majority_ else 0.4)
+        return np.column_stack([1 - p, p])
+
+
+def recording_candidates():
+    return {"recorder": Recorder()}
+
+
+@pytest.fixture(scope="module")
+def features() -> pd.DataFrame:
+    return compute_features(synthetic_ohlcv(900, symbols=3, seed=7))  # 300 bars per symbol
+
+
+def test_add_target_per_symbol(features):
+    labelled = training.add_target(features)
+    assert len(labelled) == len(features) - 3  # the last bar of each symbol has no target
+    one = labelled[labelled["symbol"] == "SYM1"].set_index("timestamp")
+    source = features[features["symbol"] == "SYM1"].set_index("timestamp")["close"]
+    t = one.index[10]
+    expected = np.log(source.shift(-1)[t] / source[t])
+    assert one.loc[t, training.NEXT_RETURN_COLUMN] == pytest.approx(expected)
+    assert one.loc[t, training.TARGET_COLUMN] == int(expected > 0)
+    assert labelled["timestamp"].is_monotonic_increasing
+
+
+def test_walk_forward_folds_are_time_ordered_with_a_gap(features):
+    labelled = training.add_target(features)
+    splits = training.walk_forward_splits(
+        labelled["timestamp"], training.WalkForwardSettings(n_folds=5, gap=1)
+    )
+    assert len(splits) == 5
+    distinct = np.unique(labelled["timestamp"])
+    previous_test_end = None
+    for train, test in splits:
+        train_times = labelled["timestamp"].iloc[train]
+        test_times = labelled["timestamp"].iloc[test]
+        # expanding window from the start, strictly before the test period, with one timestamp dropped
+        assert train_times.min() == labelled["timestamp"].min()
+        last_train = np.searchsorted(distinct, train_times.max())
+        first_test = np.searchsorted(distinct, test_times.min())
+        assert first_test - last_train == 2  # gap=1: exactly one timestamp between them is skipped
+        # every symbol of a timestamp is on the same side
+        assert not set(train_times) & set(test_times)
+        assert len(test_times) == 3 * test_times.nunique()
+        if previous_test_end is not None:
+            assert test_times.min() > previous_test_end
+        previous_test_end = test_times.max()
+
+
+def test_gap_smaller_than_horizon_is_refused(features):
+    with pytest.raises(TrainingDataError):
+        training.walk_forward_splits(features["timestamp"], training.WalkForwardSettings(gap=0))
+
+
+def test_no_training_label_uses_test_period_prices(features):
+    """The model only ever sees rows whose target (next close) is before the test period."""
+    Recorder.log.clear()
+    frame = features.copy()
+    frame["time_code"] = (
+        frame["timestamp"].dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype("int64")
+    )
+    training.train(frame, ["time_code"] + list(FEATURE_COLUMNS), candidates=recording_candidates)
+    fits = [entry for entry in Recorder.log if entry[0] == "fit"]
+    predictions = [entry for entry in Recorder.log if entry[0] == "predict"]
+    assert len(fits) == 6 and len(predictions) == 5  # 5 folds + the refit
+    step = np.diff(np.unique(frame["time_code"])).min()
+    for (_, fit_times, _), (_, test_times, _) in zip(fits, predictions):
+        # the last training row's target is the close one step later: still before the test period
+        assert fit_times.max() + step < test_times.min()
+    refit_rows = fits[-1][2]
+    assert refit_rows == len(training.add_target(frame))
+
+
+def test_train_reports_models_baselines_and_refits(features):
+    result = training.train(features)
+    metrics = result.metrics
+    summary = metrics["summary"]
+    assert {
+        "logistic_regression",
+        "random_forest",
+        "hist_gradient_boosting",
+        "always_up",
+        "persistence",
+        "buy_and_hold",
+    } <= set(summary)
+    assert result.best_model in ("logistic_regression", "random_forest", "hist_gradient_boosting")
+    assert len(metrics["folds"]) == 5
+    for fold in metrics["folds"]:
+        results = fold["results"]
+        # always-up accuracy is the share of up bars; its strategy is buy-and-hold
+        assert results["always_up"]["accuracy"] == pytest.approx(fold["test_up_share"])
+        assert results["always_up"]["strategy_log_return"] == pytest.approx(fold["buy_and_hold_log_return"])
+        assert results["always_up"]["recall"] == 1.0
+        for name in ("logistic_regression", "random_forest", "hist_gradient_boosting"):
+            assert 0 <= results[name]["accuracy"] <= 1 and results[name]["roc_auc"] is not None
+    best = summary[result.best_model]
+    others = [
+        summary[m]["balanced_accuracy_mean"]
+        for m in ("logistic_regression", "random_forest", "hist_gradient_boosting")
+    ]
+    assert best["balanced_accuracy_mean"] == max(others)
+    comparison = metrics["comparison"]
+    baseline_best = max(summary["always_up"]["accuracy_mean"], summary["persistence"]["accuracy_mean"])
+    assert comparison["beats_best_baseline_accuracy"] == (best["accuracy_mean"] > baseline_best)
+    assert comparison["beats_buy_and_hold_return"] == (
+        best["strategy_return"] > summary["buy_and_hold"]["return"]
+    )
+    # refit on every labelled row, with the feature columns in order
+    assert metrics["refit_rows"] == len(training.add_target(features))
+    assert result.feature_columns == list(FEATURE_COLUMNS)
+    assert result.model.predict(features[list(FEATURE_COLUMNS)].to_numpy()[:5]).shape == (5,)
+
+
+def test_training_is_deterministic(features):
+    a = training.train(features).metrics
+    b = training.train(features).metrics
+    assert a["comparison"] == b["comparison"]
+    assert [f["results"]["random_forest"]["accuracy"] for f in a["folds"]] == [
+        f["results"]["random_forest"]["accuracy"] for f in b["folds"]
+    ]
+
+
+def test_daily_sample_against_baselines(daily_bytes):
+    result = training.train(compute_features(load_ohlcv(daily_bytes).frame))
+    summary = result.metrics["summary"]
+    # The always-up share of the daily sample's test folds (documented in FACTS.md: 55.2 %).
+    assert summary["always_up"]["accuracy_mean"] == pytest.approx(0.552, abs=0.002)
+    assert result.metrics["training_seconds"] < 30
+
+
+def test_too_few_rows():
+    with pytest.raises(TrainingDataError):
+        training.train(compute_features(synthetic_ohlcv(150)))
+
+
+def test_missing_columns(features):
+    with pytest.raises(TrainingDataError, match="rsi_14"):
+        training.train(features.drop(columns="rsi_14"))
+
+
+def test_single_class_training_window(features):
+    rising = features.copy()
+    rising["close"] = np.exp(np.arange(len(rising)) * 1e-3)
+    rising["symbol"] = "ONE"
+    rising["timestamp"] = pd.date_range("2020-01-01", periods=len(rising), freq="h", tz="UTC")
+    with pytest.raises(TrainingDataError, match="one class"):
+        training.train(rising)
