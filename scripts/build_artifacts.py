@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import compileall
 import hashlib
 import os
+import py_compile
 import re
 import shutil
 import stat
@@ -70,7 +72,10 @@ STRIP_DIR_NAMES = frozenset({"tests", "__pycache__"})
 STRIP_PATHS = ("bin", "pyarrow/include")
 STRIP_SUFFIXES = (".pyc", ".pyx", ".pxd", ".pxi")  # bytecode caches, Cython sources
 #: Bump when the layer recipe above changes, so cached layers are rebuilt.
-LAYER_RECIPE_VERSION = "1"
+LAYER_RECIPE_VERSION = "2"
+#: The layer ships bytecode for this Python: /opt is read-only on AWS, so without it every cold
+#: start compiles pandas from source (measured: import pandas 2.4 s without .pyc, 0.4 s with).
+LAYER_PYTHON = (3, 12)
 
 #: Lambda: function code + all its layers, unzipped, must fit in 250 MiB.
 LAMBDA_UNZIPPED_LIMIT = 262_144_000
@@ -201,14 +206,16 @@ def _require(path: Path, what: str) -> Path:
     return path
 
 
-def _tree(directory: Path, prefix: str) -> Dict[str, Path]:
-    """Files under ``directory`` as ``prefix/<relative path>``, without caches and bytecode."""
+def _tree(directory: Path, prefix: str, keep_bytecode: bool = False) -> Dict[str, Path]:
+    """Files under ``directory`` as ``prefix/<relative path>``, without tests, caches and bytecode
+    (``keep_bytecode``: with the __pycache__/*.pyc this script compiled itself)."""
+    skipped_dirs = STRIP_DIR_NAMES - {"__pycache__"} if keep_bytecode else STRIP_DIR_NAMES
     entries: Dict[str, Path] = {}
     for path in directory.rglob("*"):
         relative = path.relative_to(directory)
-        if not path.is_file() or STRIP_DIR_NAMES.intersection(relative.parts[:-1]):
+        if not path.is_file() or skipped_dirs.intersection(relative.parts[:-1]):
             continue
-        if path.suffix in (".pyc", ".pyo"):
+        if path.suffix in (".pyc", ".pyo") and not keep_bytecode:
             continue
         entries[f"{prefix}/{relative.as_posix()}"] = path
     return entries
@@ -266,6 +273,22 @@ def _strip(site: Path) -> None:
             path.unlink()
 
 
+def _precompile(site: Path) -> None:
+    """Write __pycache__/*.cpython-312.pyc next to every module. Unchecked-hash pycs embed the
+    source's hash instead of its mtime, so they are byte-identical between builds and stay valid
+    whatever timestamps the unzipped files get."""
+    if sys.version_info[:2] != LAYER_PYTHON:
+        raise BuildError(
+            f"The layer's bytecode must be compiled by Python {'.'.join(map(str, LAYER_PYTHON))} "
+            f"(the Lambda runtime), not {sys.version.split()[0]}: run this script with .venvs/tools/bin/python."
+        )
+    # Paths inside the bytecode (tracebacks) name /opt/python, where AWS mounts the layer, not the
+    # random build directory: that keeps the bytes reproducible too.
+    if not compileall.compile_dir(str(site), quiet=1, workers=0, stripdir=str(site), prependdir="/opt/python",
+                                  invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH):
+        raise BuildError(f"Some modules in {site} do not compile (see above).")
+
+
 def build_layer(out: Path, function_code_size: int) -> Artifact:
     """Build ``layers/data_science.zip``; reuse it when its inputs have not changed."""
     requirements = _require(LAYER_REQUIREMENTS, "The layer's requirements file")
@@ -289,7 +312,8 @@ def build_layer(out: Path, function_code_size: int) -> Artifact:
                   "--target", str(site), *PIP_PLATFORM_ARGS, "-r", str(requirements)],
                  "install the layer's wheels")
             _strip(site)
-            changed = write_zip(dest, _tree(site, "python"))
+            _precompile(site)
+            changed = write_zip(dest, _tree(site, "python", keep_bytecode=True))
         stamp.write_text(key + "\n")
 
     size = unzipped_size(dest)
