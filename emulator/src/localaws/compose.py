@@ -17,10 +17,11 @@ ENGINE_PROBE_TIMEOUT_S = 5
 
 def engine_problem() -> Optional[str]:
     """None if a Docker engine answers, else why not (in words a user can act on)."""
-    if shutil.which("docker") is None:
+    docker = shutil.which("docker")
+    if docker is None:
         return "the `docker` command is not installed"
     try:
-        probe = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True,
+        probe = subprocess.run([docker, "info", "--format", "{{.ServerVersion}}"], capture_output=True,
                                text=True, timeout=ENGINE_PROBE_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
         return f"`docker info` did not answer within {ENGINE_PROBE_TIMEOUT_S} s"
@@ -50,7 +51,7 @@ def choose_mode(requested: str) -> tuple:
 def _compose(compose_file: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
     if not compose_file.is_file():
         raise LauncherError(f"compose file {compose_file} not found (set --compose-file / LOCALAWS_COMPOSE_FILE).")
-    command: List[str] = ["docker", "compose", "-f", str(compose_file), *args]
+    command: List[str] = [shutil.which("docker") or "docker", "compose", "-f", str(compose_file), *args]
     result = subprocess.run(command, text=True, capture_output=True, timeout=timeout, check=False)
     if result.returncode != 0:
         raise LauncherError(f"`{' '.join(command)}` failed:\n{result.stderr.strip()[-2000:]}")

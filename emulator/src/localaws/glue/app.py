@@ -35,7 +35,8 @@ class GlueApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.started = time.time()
-        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+        # Jobs call back on loopback even when the service listens on every interface (a container).
+        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # nosec B104 - a comparison, not a bind
         self.runner = JobRunner(settings, self_endpoint=f"http://{host}:{settings.port}")
         self.backend = GlueBackend(settings.state_dir, self.runner.start, self.runner.request_stop)
         self.runner.backend = self.backend

@@ -58,7 +58,8 @@ INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LO
 # pip (for --additional-python-modules) also keeps the host's index/proxy settings; the job itself does
 # not get proxies, which would route its calls to the local endpoint through them.
 PIP_ENV_PREFIXES = ("PIP_", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
-DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+# Not a secret: the emulation accepts any credentials; these keep real ones out of job processes.
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}  # nosec B105
 POLL_INTERVAL = 0.1  # how often a supervised process is checked for exit, stop request and deadline
 
 
@@ -123,7 +124,8 @@ class JobRunner:
 
     def reap_orphans(self) -> None:
         """Kill job processes a crashed previous service instance left behind (pid + run dir must match)."""
-        assert self.backend is not None
+        if self.backend is None:
+            raise RuntimeError("JobRunner.backend must be set before runs are recovered")
         for run_id, pid in self.backend.orphaned_pids():
             marker = str(self.settings.state_dir / "runs" / run_id)
             try:
@@ -143,7 +145,8 @@ class JobRunner:
     # ----- one run -----------------------------------------------------------------------------
     def _execute(self, job: Job, run: JobRun, control: _RunControl) -> None:
         backend = self.backend
-        assert backend is not None
+        if backend is None:
+            raise RuntimeError("JobRunner.backend must be set before runs start")
         try:
             if not backend.mark_running(run.id):
                 backend.finish_run(run.id, JobRunState.STOPPED)
@@ -392,14 +395,17 @@ class JobRunner:
             self.backend.set_pid(run_id, process.pid)
 
         def pump_stderr() -> None:
-            assert process.stderr is not None
-            for raw in iter(process.stderr.readline, b""):
+            stderr = process.stderr
+            if stderr is None:  # Popen was given stderr=PIPE; None would be a programming error
+                raise RuntimeError("job process has no stderr pipe")
+            for raw in iter(stderr.readline, b""):
                 line = raw.decode("utf-8", errors="replace")
                 stderr_tail.append(line.rstrip("\r\n"))
                 error.write(line)
-            process.stderr.close()
+            stderr.close()
 
-        assert process.stdout is not None
+        if process.stdout is None:  # Popen was given stdout=PIPE
+            raise RuntimeError("job process has no stdout pipe")
         pumps = [
             threading.Thread(target=output.pump, args=(process.stdout,), daemon=True),
             threading.Thread(target=pump_stderr, daemon=True),

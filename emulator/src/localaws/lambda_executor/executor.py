@@ -178,7 +178,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
 
     def _spawn(self) -> None:
         """Start a worker; readiness arrives through the endpoint's ``startup_future``."""
-        assert self._env_dir is not None
+        if self._env_dir is None:
+            raise EnvironmentStartError(f"Execution environment {self.id} was not prepared (start() not called).")
         output = self._env_dir / "output.log"
         listener = socket.create_server(("127.0.0.1", 0), backlog=16)
         lifeline_read, lifeline_write = os.pipe()
@@ -365,7 +366,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         if config.HOSTNAME_FROM_LAMBDA:
             return config.HOSTNAME_FROM_LAMBDA
         host = config.GATEWAY_LISTEN[0].host
-        return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+        # Workers reach LocalStack on loopback when it listens on every interface.
+        return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # nosec B104 - a comparison, not a bind
 
     def get_runtime_endpoint(self) -> str:
         return (
