@@ -67,3 +67,8 @@ output "failed_events_queue_arn" {
   description = "ARN of the failed-events SQS queue."
   value       = aws_sqs_queue.failed_events.arn
 }
+
+output "aws_region" {
+  description = "Region the stack is deployed in; tools create their AWS clients there."
+  value       = var.aws_region
+}

@@ -29,10 +29,8 @@ def _stack(ctx: click.Context):
     return ctx.obj["stack"]
 
 
-def _client(service: str):
-    import boto3
-
-    return boto3.client(service)
+def _client(ctx: click.Context, service: str):
+    return _stack(ctx).client(service)
 
 
 class CliGroup(click.Group):
@@ -78,10 +76,10 @@ def status(ctx: click.Context, dataset: Optional[str], limit: int, output_format
     from cripto_ops.runs import RunCatalog
 
     stack = _stack(ctx)
-    catalog = RunCatalog(_client("s3"), _client("glue"), stack)
+    catalog = RunCatalog(_client(ctx, "s3"), _client(ctx, "glue"), stack)
     datasets = [dataset] if dataset else catalog.datasets()
     runs = [run for name in datasets for run in catalog.runs(name, limit)]
-    settings = costs.stack_settings(_client("lambda"), stack)
+    settings = costs.stack_settings(_client(ctx, "lambda"), stack)
     run_costs = {run.run_id: costs.run_cost(run, settings) for run in runs}
     if output_format == "json":
         click.echo(json.dumps([dict(run.as_dict(), cost_usd=run_costs[run.run_id]) for run in runs], indent=2))
@@ -105,7 +103,7 @@ def logs(ctx: click.Context, component: Optional[str], follow: bool, since: str)
     groups = pipeline_logs.log_groups(_stack(ctx), component)
     console = _console()
     try:
-        for line in pipeline_logs.read(_client("logs"), groups, pipeline_logs.parse_since(since), follow):
+        for line in pipeline_logs.read(_client(ctx, "logs"), groups, pipeline_logs.parse_since(since), follow):
             console.print(f"[dim]{line.time:%Y-%m-%dT%H:%M:%S}Z {line.group} {line.stream[:20]}[/] {line.message}",
                           markup=True, soft_wrap=True)
     except KeyboardInterrupt:
@@ -129,7 +127,7 @@ def run(ctx: click.Context, file: Path, dataset: Optional[str]) -> None:
     console.print(f"{file} -> s3://{stack.bucket_name}/{raw_key}")
     with console.status("uploading ...") as spinner:
         follower = RunFollower(
-            _client("s3"), _client("glue"), _client("logs"), stack,
+            _client(ctx, "s3"), _client(ctx, "glue"), _client(ctx, "logs"), stack,
             on_progress=lambda stage, message: spinner.update(f"[bold]{stage}[/]: {message}"),
             on_stage_done=lambda stage, seconds: console.print(f"  [green]✓[/] {stage:<9} {seconds:6.2f} s"),
         )
@@ -155,7 +153,7 @@ def report(ctx: click.Context, dataset: str, output_dir: Path) -> None:
     """Download the latest run's HTML report of DATASET and print its path."""
     from cripto_ops.reports import fetch_latest_report
 
-    path = fetch_latest_report(_client("s3"), _stack(ctx), dataset, output_dir)
+    path = fetch_latest_report(_client(ctx, "s3"), _stack(ctx), dataset, output_dir)
     click.echo(str(path.resolve()))
 
 

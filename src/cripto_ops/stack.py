@@ -6,7 +6,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from cripto_ops.exceptions import OpsError
 
@@ -23,6 +23,18 @@ class StackOutputs:
     trigger_lambda_name: str
     glue_job_name: str
     raw: Dict[str, Any]
+
+    @property
+    def region(self) -> Optional[str]:
+        """The stack's region (``aws_region`` output), for clients when the environment names none."""
+        return self.raw.get("aws_region")
+
+    def client(self, service: str):
+        """A boto3 client in the stack's region; endpoints and credentials come from the environment."""
+        import boto3
+
+        return boto3.client(service, region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+                            or self.region)
 
     @classmethod
     def from_terraform_json(cls, outputs: Dict[str, Any]) -> "StackOutputs":

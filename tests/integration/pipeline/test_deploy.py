@@ -16,28 +16,17 @@ from typing import Any, Dict, List
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
-DEPLOY = REPO / "scripts" / "deploy.sh"
 TERRAFORM = REPO / "scripts" / "terraform.sh"
-DEPLOY_TIMEOUT_SECONDS = 1200  # cold: layer wheels download + build + first apply
+DEPLOY_TIMEOUT_SECONDS = 1200  # cold: layer wheels download + build + first apply (conftest.deployed_stack)
 LOG_RETENTION_DAYS = 14  # terraform/variables.tf default, not overridden in env/local.tfvars
 
 pytestmark = pytest.mark.timeout(DEPLOY_TIMEOUT_SECONDS + 300)
 
 
-def _terraform_env(endpoint_url: str, glue_endpoint_url: str) -> Dict[str, str]:
-    return {**os.environ, "AWS_ENDPOINT_URL": endpoint_url, "AWS_ENDPOINT_URL_GLUE": glue_endpoint_url}
-
-
 @pytest.fixture(scope="module")
-def outputs(endpoint_url: str, glue_endpoint_url: str) -> Dict[str, Any]:
-    """Deploy (idempotent: a no-op when nothing changed) and return ``terraform output`` values."""
-    env = _terraform_env(endpoint_url, glue_endpoint_url)
-    deploy = subprocess.run([str(DEPLOY), "local", "-no-color"], env=env, capture_output=True, text=True,
-                            timeout=DEPLOY_TIMEOUT_SECONDS)
-    assert deploy.returncode == 0, f"deploy failed:\n{deploy.stdout[-4000:]}\n{deploy.stderr[-4000:]}"
-    result = subprocess.run([str(TERRAFORM), "local", "output", "-json"], env=env, capture_output=True,
-                            text=True, timeout=120, check=True)
-    return {name: item["value"] for name, item in json.loads(result.stdout).items()}
+def outputs(deployed_stack) -> Dict[str, Any]:
+    """Every ``terraform output`` value of the deployed stack (see conftest.deployed_stack)."""
+    return deployed_stack.raw
 
 
 def _policy_actions(document: Any) -> List[str]:
@@ -141,6 +130,6 @@ def test_roles_have_inline_policies_without_wildcard_actions(aws_client, outputs
 def test_second_plan_has_no_changes(outputs, endpoint_url, glue_endpoint_url):
     # -detailed-exitcode: 0 = no changes, 2 = changes, 1 = error.
     plan = subprocess.run([str(TERRAFORM), "local", "plan", "-detailed-exitcode", "-no-color"],
-                          env=_terraform_env(endpoint_url, glue_endpoint_url), capture_output=True, text=True,
+                          env={**os.environ, "AWS_ENDPOINT_URL": endpoint_url, "AWS_ENDPOINT_URL_GLUE": glue_endpoint_url}, capture_output=True, text=True,
                           timeout=600)
     assert plan.returncode == 0, f"plan after apply is not empty (exit {plan.returncode}):\n{plan.stdout[-6000:]}\n{plan.stderr}"
