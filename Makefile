@@ -34,8 +34,8 @@ LOCAL_AWS := env -u AWS_PROFILE -u AWS_SESSION_TOKEN \
 	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=$(AWS_REGION) \
 	AWS_S3_USE_PATH_STYLE=true
 
-.PHONY: help bootstrap up down ps emulator-logs build deploy-local e2e status run logs report test test-unit \
-	test-integration bench clean
+.PHONY: help bootstrap up down ps emulator-logs build deploy-local e2e plan-aws deploy-aws destroy-aws status run \
+	logs report test test-unit test-integration bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target> [VAR=value]\n\nTargets:\n"} \
@@ -67,6 +67,18 @@ deploy-local: up build ## Deploy the Terraform stack to the local AWS
 
 e2e: deploy-local ## Upload the BTC sample and follow it through the pipeline to a trained model
 	@$(LOCAL_AWS) $(TOOLS_PY) scripts/e2e.py
+
+# ---- the pipeline, on AWS (your credentials; never $(LOCAL_AWS)) -----------------------------------
+# scripts/deploy.sh runs scripts/aws_preflight.py first: no credentials, a taken bucket name or an
+# emulator endpoint in the environment stop it before anything is built. [BACKEND_CONFIG=file.tfbackend]
+plan-aws: bootstrap ## Preflight, build, and show what deploy-aws would change in your AWS account
+	@scripts/deploy.sh aws --plan-only
+
+deploy-aws: bootstrap ## Deploy the same stack to your AWS account: plan, confirm, apply [AUTO_APPROVE=1]
+	@scripts/deploy.sh aws
+
+destroy-aws: bootstrap ## Delete the AWS deployment (shows what goes and asks first) [AUTO_APPROVE=1]
+	@scripts/deploy.sh aws --destroy
 
 # ---- operating the pipeline (the `cripto` CLI; STACK_ENV=aws points it at the AWS deployment) -----
 CRIPTO = $(if $(filter aws,$(STACK_ENV)),,$(LOCAL_AWS)) $(TOOLS_PY) -m cripto_ops.cli

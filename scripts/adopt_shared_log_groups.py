@@ -8,6 +8,12 @@ existing groups instead lets the stack set their retention. Runs between ``init`
 (scripts/deploy.sh); a no-op when the groups are absent, already in the state, or not managed
 (``manage_glue_log_groups = false`` in the environment's tfvars).
 
+On a real account the same situation is a decision for its owner, not something to do silently:
+managing the groups sets the retention of every Python shell job's logs, and destroying the stack
+would delete them. There scripts/aws_preflight.py stops first and says so (set
+``manage_glue_log_groups = false``, or import them deliberately), so this import only ever happens
+for the disposable local emulation.
+
 Usage: scripts/adopt_shared_log_groups.py local|aws
 Env: the usual AWS variables (endpoints, credentials, region) as set for the environment.
 """
