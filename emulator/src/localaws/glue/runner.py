@@ -3,7 +3,8 @@
 Per run (in its own thread), under ``<state_dir>/runs/<JobRunId>/``:
 
 1. fetch the script from ``Command.ScriptLocation`` (S3, through the local endpoint);
-2. ``pip install --target`` the ``--additional-python-modules`` (plus ``--python-modules-installer-option``);
+2. ``pip install --target`` the ``--additional-python-modules`` (plus ``--python-modules-installer-option``),
+   or reuse an earlier run's install of the same pinned modules (see :class:`ModuleCache`);
 3. fetch ``--extra-py-files`` (.py / .zip / .whl) and put them on the path after those modules;
 4. start the job's interpreter with Glue's ``sys.argv`` (script, Glue's own options, the job's
    DefaultArguments overlaid by the run's Arguments, NonOverridableArguments, ``--JOB_RUN_ID``,
@@ -16,10 +17,13 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import json
 import logging
 import os
+import re
 import shutil
 import signal
+import stat
 import subprocess
 import threading
 import time
@@ -61,6 +65,10 @@ PIP_ENV_PREFIXES = ("PIP_", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy
 # Not a secret: the emulation accepts any credentials; these keep real ones out of job processes.
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}  # nosec B105
 POLL_INTERVAL = 0.1  # how often a supervised process is checked for exit, stop request and deadline
+# A requirement whose result pip cannot change between runs: an exact `name==version` (extras allowed).
+PINNED_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]*\])?==[A-Za-z0-9.+!*_-]+$")
+MODULE_CACHE_DIR = "python-modules-cache"
+MODULE_CACHE_MARKER = ".localaws-module-cache.json"
 
 
 @dataclass
@@ -80,6 +88,58 @@ class _TimedOut(Exception):
     """The run used up its Timeout."""
 
 
+class ModuleCache:
+    """Installed ``--additional-python-modules``, shared read-only by later runs (an emulation speed-up).
+
+    AWS Glue pip-installs the modules at the start of every run. Here, when every module is pinned
+    (``name==version``), the first run installs them into ``<state>/python-modules-cache/<key>/``
+    and later runs put that directory on their path instead of running pip again: the same files
+    pip would install, without the downloads and install time per run nor the need for the package
+    index. ``<key>`` hashes the module specs, the installer options and the interpreter (its path and
+    the mtime of that path, which changes when the environment is recreated), so any change installs
+    afresh. Unpinned specs (``tabulate``, ``pandas>=2``) are installed per run, as on AWS, because the
+    index may resolve them differently each time. Files in an entry are made read-only so a job
+    cannot alter what the next run imports (not enforced for root). Delete the directory to force
+    fresh installs.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def cacheable(specs: Sequence[str]) -> bool:
+        return bool(specs) and all(PINNED_REQUIREMENT.match(spec.split()[0]) for spec in specs)
+
+    @staticmethod
+    def key(specs: Sequence[str], options: Sequence[str], python: str) -> str:
+        identity = {"specs": list(specs), "options": list(options), "python": python,
+                    "python_mtime_ns": os.lstat(python).st_mtime_ns}
+        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
+
+    def lock(self, key: str) -> threading.Lock:
+        """Serialises installs of one entry (concurrent runs of one job wait for the first install)."""
+        with self._lock:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def lookup(self, key: str) -> Path | None:
+        entry = self.root / key
+        return entry if (entry / MODULE_CACHE_MARKER).is_file() else None
+
+    def staging(self, key: str, run_id: str) -> Path:
+        return self.root / f".{key}.{run_id}.partial"
+
+    def publish(self, key: str, staged: Path, specs: Sequence[str], options: Sequence[str]) -> Path:
+        """Move a finished install into place and make it read-only."""
+        (staged / MODULE_CACHE_MARKER).write_text(json.dumps({"specs": list(specs), "options": list(options)}))
+        entry = self.root / key
+        shutil.rmtree(entry, ignore_errors=True)  # an unfinished leftover (no marker) from a crash
+        os.replace(staged, entry)
+        _make_read_only(entry)
+        return entry
+
+
 class JobRunner:
     """Starts, supervises and stops job runs; one thread per run."""
 
@@ -92,6 +152,7 @@ class JobRunner:
         self._clients: dict[tuple[str, str], object] = {}
         self._runtime_dirs: dict[str, Path] = {}
         self._shutting_down = False
+        self.module_cache = ModuleCache(settings.state_dir / MODULE_CACHE_DIR)
 
     # ----- callbacks from the backend ----------------------------------------------------------
     def start(self, job: Job, run: JobRun) -> None:
@@ -183,7 +244,7 @@ class JobRunner:
             script = self._fetch_script(job.command["ScriptLocation"], run_dir, run.region)
             runtime = self._runtime_dir(python)
             path = [str(runtime)]
-            modules = self._install_modules(python, arguments, run_dir, control, deadline, output, error)
+            modules = self._install_modules(python, arguments, run, control, deadline, output, error)
             if modules:
                 path.append(str(modules))
             path += self._fetch_extra_py_files(arguments.get("--extra-py-files", ""), run_dir, run.region)
@@ -330,7 +391,7 @@ class JobRunner:
         self,
         python: str,
         arguments: dict[str, str],
-        run_dir: Path,
+        run: JobRun,
         control: _RunControl,
         deadline: float,
         output: LogShipper,
@@ -339,8 +400,35 @@ class JobRunner:
         specs = [s.strip() for s in arguments.get("--additional-python-modules", "").split(",") if s.strip()]
         if not specs:
             return None
-        target = run_dir / "python-modules"
         options = arguments.get("--python-modules-installer-option", "").split()
+        if not self.module_cache.cacheable(specs):
+            target = control.run_dir / "python-modules"
+            self._pip_install(python, specs, options, target, control, deadline, output, error)
+            return target
+        cache, key = self.module_cache, self.module_cache.key(specs, options, python)
+        with cache.lock(key):
+            cached = cache.lookup(key)
+            if cached is not None:
+                log.info("run %s reuses --additional-python-modules from %s", run.id, cached)
+                return cached
+            staged = cache.staging(key, run.id)
+            try:
+                self._pip_install(python, specs, options, staged, control, deadline, output, error)
+                return cache.publish(key, staged, specs, options)
+            finally:
+                shutil.rmtree(staged, ignore_errors=True)  # gone already unless pip failed or was stopped
+
+    def _pip_install(
+        self,
+        python: str,
+        specs: list[str],
+        options: list[str],
+        target: Path,
+        control: _RunControl,
+        deadline: float,
+        output: LogShipper,
+        error: LogShipper,
+    ) -> None:
         argv = [
             python,
             "-m",
@@ -357,13 +445,12 @@ class JobRunner:
             argv += spec.split()  # AWS allows pip options inside an entry, e.g. "pkg==1 -i URL"
         tail: collections.deque[str] = collections.deque(maxlen=20)
         env = {**_base_env(), **{k: v for k, v in os.environ.items() if k.startswith(PIP_ENV_PREFIXES)}}
-        rc = self._supervise(argv, env, run_dir, control, deadline, output, error, tail, run_id=None)
+        rc = self._supervise(argv, env, control.run_dir, control, deadline, output, error, tail, run_id=None)
         if rc != 0:
             last = next((line for line in reversed(tail) if line.strip()), f"exit code {rc}")
             raise ModuleInstallFailed(
                 f"Installing --additional-python-modules {', '.join(specs)} failed: {last}"
             )
-        return target
 
     # ----- process supervision -----------------------------------------------------------------
     def _supervise(
@@ -504,6 +591,18 @@ def glue_argv(job: Job, run: JobRun, arguments: dict[str, str]) -> list[str]:
         argv += [name, value]
     argv += ["--JOB_RUN_ID", run.id, "--JOB_NAME", job.name]
     return argv
+
+
+def _make_read_only(root: Path) -> None:
+    """Clear the write bits of every file below ``root``.
+
+    Directories stay writable so that ``rm -rf`` (``make clean``) still removes the cache.
+    """
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(folder) / name
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
 
 
 def _base_env() -> dict[str, str]:

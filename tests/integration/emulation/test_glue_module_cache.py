@@ -1,0 +1,116 @@
+"""The Glue service's cache of ``--additional-python-modules`` (``localaws.glue.runner.ModuleCache``).
+
+Black-box through boto3 against a service process of our own (state dir under pytest's tmp dir): a
+job reports where its modules were imported from, so the tests see whether a run installed them or
+reused an earlier run's install. Needs the package index for the first install, as AWS Glue does.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+from test_glue_service import GLUE_PYTHON, ROLE, GlueService, wait_run
+
+pytestmark = pytest.mark.timeout(400)
+
+MODULE = "tabulate==0.9.0"  # small, pure Python, not part of the analytics set
+WHERE_SCRIPT = """
+import sys, boto3, tabulate
+from awsglue.utils import getResolvedOptions
+args = getResolvedOptions(sys.argv, ["bucket"])
+boto3.client("s3").put_object(Bucket=args["bucket"], Key="where/" + args["JOB_RUN_ID"], Body=tabulate.__file__)
+"""
+
+
+@pytest.fixture(scope="module")
+def service(endpoint_url: str, tmp_path_factory) -> GlueService:
+    if not os.access(GLUE_PYTHON, os.X_OK):
+        pytest.fail(
+            f"No Glue job interpreter at {GLUE_PYTHON}: run `ONLY=glue-pythonshell-3.9 scripts/bootstrap.sh`."
+        )
+    base = tmp_path_factory.mktemp("glue-module-cache")
+    svc = GlueService(base / "state", endpoint_url, GLUE_PYTHON, base / "service.log")
+    svc.start()
+    yield svc
+    svc.stop()
+
+
+@pytest.fixture(scope="module")
+def glue(service: GlueService):
+    return boto3.client(
+        "glue",
+        endpoint_url=service.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+    )
+
+
+@pytest.fixture(scope="module")
+def s3(aws_client):
+    return aws_client("s3")
+
+
+@pytest.fixture(scope="module")
+def bucket(s3) -> str:
+    name = f"glue-module-cache-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="where.py", Body=WHERE_SCRIPT.encode())
+    return name
+
+
+def run_job(glue, s3, bucket: str, name: str, arguments: dict) -> Path:
+    """Create a job with ``arguments``, run it to SUCCEEDED, return where it imported tabulate from."""
+    glue.create_job(
+        Name=name,
+        Role=ROLE,
+        MaxCapacity=0.0625,
+        DefaultArguments={"--bucket": bucket, **arguments},
+        Command={"Name": "pythonshell", "PythonVersion": "3.9", "ScriptLocation": f"s3://{bucket}/where.py"},
+    )
+    try:
+        run_id = glue.start_job_run(JobName=name)["JobRunId"]
+        run = wait_run(glue, name, run_id, timeout=240)
+        assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    finally:
+        glue.delete_job(JobName=name)
+    return Path(s3.get_object(Bucket=bucket, Key=f"where/{run_id}")["Body"].read().decode())
+
+
+def test_pinned_modules_are_installed_once_and_reused_read_only(glue, s3, bucket, service, unique_name):
+    cache_root = service.state_dir / "python-modules-cache"
+    first = run_job(glue, s3, bucket, unique_name("cache-a"), {"--additional-python-modules": MODULE})
+    second = run_job(glue, s3, bucket, unique_name("cache-b"), {"--additional-python-modules": MODULE})
+    assert cache_root in first.parents, f"pinned modules should come from the cache, came from {first}"
+    assert second == first, "the second run must reuse the first run's install"
+    assert not first.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH), (
+        "cached files are read-only"
+    )
+    assert len([p for p in cache_root.iterdir() if not p.name.startswith(".")]) == 1
+    assert not list(cache_root.glob(".*.partial")), "no half-installed entry is left behind"
+
+    # Other installer options are another install, never the cached one.
+    other = run_job(
+        glue,
+        s3,
+        bucket,
+        unique_name("cache-c"),
+        {"--additional-python-modules": MODULE, "--python-modules-installer-option": "--no-compile"},
+    )
+    assert cache_root in other.parents and other != first
+
+
+def test_unpinned_modules_are_installed_per_run_as_on_aws(glue, s3, bucket, service, unique_name):
+    where = run_job(glue, s3, bucket, unique_name("nocache"), {"--additional-python-modules": "tabulate"})
+    runs_root = service.state_dir / "runs"
+    assert runs_root in where.parents, (
+        f"an unpinned module must be installed in the run's own dir, not {where}"
+    )
+    assert not where.exists(), "the per-run install is removed when the run ends"
