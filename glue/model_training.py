@@ -5,7 +5,12 @@ Arguments (set by the glue-trigger Lambda): ``--bucket`` and ``--features_key``
 trains with cripto_pipeline (shipped with ``--extra-py-files``), writes
 ``models/<dataset>/<run_id>/{model.joblib, features.json, metrics.json, lineage.json}`` and then,
 only after all of them succeeded and only if this run is the newest, ``models/<dataset>/latest.json``.
-Any failure raises: the job run ends FAILED and latest.json keeps pointing at the previous model.
+Any failure up to there raises: the job run ends FAILED and latest.json keeps pointing at the previous model.
+
+Last, ``report.html`` (cripto_pipeline.report; matplotlib from ``--additional-python-modules``). A
+report failure is logged and recorded in the run's summary line, and the run still SUCCEEDS: the
+model is already published. Optional arguments for the report's cost estimate: ``--glue_dpu``,
+``--feature_lambda_memory_mb``, ``--trigger_lambda_memory_mb`` (set by Terraform).
 
 Runs on AWS Glue Python shell 3.9 (analytics library set). The S3 client takes its endpoint and
 credentials from the environment, as on AWS.
@@ -16,12 +21,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
+from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 import boto3
 from botocore.exceptions import ClientError
 
-from cripto_pipeline import layout, pipeline
+from cripto_pipeline import layout, pipeline, report
 
 logger = logging.getLogger("cripto-model-training")
 
@@ -43,13 +50,24 @@ def _put(s3: Any, bucket: str, obj: pipeline.ObjectToWrite) -> None:
     s3.put_object(Bucket=bucket, **obj.put_arguments)
 
 
-def run(s3: Any, bucket: str, features_key: str, job_run_id: Optional[str] = None) -> Dict[str, Any]:
-    """Train on one run's features and publish the artifacts; returns the outcome summary."""
+def run(
+    s3: Any,
+    bucket: str,
+    features_key: str,
+    job_run_id: Optional[str] = None,
+    resources: Optional[report.JobResources] = None,
+    started: Optional[float] = None,
+) -> Dict[str, Any]:
+    """Train on one run's features and publish the artifacts, then the report; returns the summary.
+
+    ``resources`` and ``started`` (time.monotonic() at job start) feed the report's cost estimate.
+    """
+    started = time.monotonic() if started is None else started
     keys = layout.parse_features_key(features_key)
     manifest = json.loads(_get(s3, bucket, keys.manifest))
-    outcome = pipeline.train_from_features(
-        features_key, manifest, _get(s3, bucket, keys.features), job_run_id=job_run_id
-    )
+    features = s3.get_object(Bucket=bucket, Key=keys.features)
+    parquet = features["Body"].read()
+    outcome = pipeline.train_from_features(features_key, manifest, parquet, job_run_id=job_run_id)
     for obj in outcome.writes:
         _put(s3, bucket, obj)
     # Read-compare-write, so a run that finishes late never replaces a newer model. Two runs of one dataset
@@ -60,7 +78,36 @@ def run(s3: Any, bucket: str, features_key: str, job_run_id: Optional[str] = Non
         _put(s3, bucket, latest)
     summary = {**outcome.summary, "latest_updated": latest is not None}
     logger.info(json.dumps({"message": "model written", **summary}, default=str))
+    summary["report"] = _publish_report(
+        s3, bucket, outcome, manifest, parquet, features.get("LastModified"), resources, started
+    )
     return summary
+
+
+def _publish_report(
+    s3: Any,
+    bucket: str,
+    outcome: pipeline.Outcome,
+    manifest: Dict[str, Any],
+    parquet: bytes,
+    features_written_at: Optional[datetime],
+    resources: Optional[report.JobResources],
+    started: float,
+) -> Dict[str, Any]:
+    """Write report.html; never raises, because the model it describes is already published."""
+    try:
+        stored = len(parquet) + sum(len(obj.body) for obj in outcome.writes)
+        inputs = (resources or report.JobResources()).cost_inputs(
+            time.monotonic() - started, manifest, features_written_at, stored
+        )
+        obj = report.build_report(outcome, manifest, parquet, inputs)  # imports matplotlib
+        _put(s3, bucket, obj)
+    except Exception as error:  # any failure (no matplotlib, a plot, S3): log and record; the run stays SUCCEEDED
+        logger.exception(json.dumps({"message": "report failed", "run_id": outcome.summary["run_id"],
+                                     "error": f"{type(error).__name__}: {error}"}))
+        return {"written": False, "error": f"{type(error).__name__}: {error}"}
+    logger.info(json.dumps({"message": "report written", "key": obj.key, "bytes": len(obj.body)}))
+    return {"written": True, "key": obj.key}
 
 
 def _optional_argument(argv: List[str], name: str) -> Optional[str]:
@@ -74,16 +121,45 @@ def _optional_argument(argv: List[str], name: str) -> Optional[str]:
     return None
 
 
+def _optional_number(argv: List[str], name: str) -> Optional[float]:
+    value = _optional_argument(argv, name)
+    return float(value) if value else None
+
+
 def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
+    started = time.monotonic()
     # Imported here so unit tests can import this module without the Glue libraries.
     from awsglue.utils import getResolvedOptions
 
     argv = list(sys.argv if argv is None else argv)
     args = getResolvedOptions(argv, ["bucket", "features_key"])
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
-    return run(
-        boto3.client("s3"), args["bucket"], args["features_key"], _optional_argument(argv, "JOB_RUN_ID")
+    resources = report.JobResources(
+        glue_dpu=_optional_number(argv, "glue_dpu"),
+        feature_lambda_memory_mb=_optional_number(argv, "feature_lambda_memory_mb"),
+        trigger_lambda_memory_mb=_optional_number(argv, "trigger_lambda_memory_mb"),
     )
+    s3, job_run_id = boto3.client("s3"), _optional_argument(argv, "JOB_RUN_ID")
+    try:
+        return run(s3, args["bucket"], args["features_key"], job_run_id, resources, started)
+    except Exception as error:
+        _record_failure(s3, args["bucket"], args["features_key"], job_run_id, error)
+        raise  # the Glue run ends FAILED with this error; latest.json still names the last good model
+
+
+def _record_failure(
+    s3: Any, bucket: str, features_key: str, job_run_id: Optional[str], error: Exception
+) -> None:
+    """Write models/<dataset>/<run_id>/status.json (state FAILED, the error); never hides ``error``.
+
+    A TIMEOUT or a lost process cannot be written from here: Glue's run record (GetJobRun) has those.
+    """
+    try:
+        status = pipeline.failure_status(features_key, error, job_run_id)
+        if status is not None:
+            _put(s3, bucket, status)
+    except Exception as secondary:  # recording must never replace the original error
+        logger.error(json.dumps({"message": "could not record the failure", "error": repr(secondary)}))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ Stages: ``upload`` -> ``features`` (feature Lambda writes features/ or errors/) 
 ``model`` (models/<dataset>/latest.json points to this run and every artifact is there).
 
 The run is identified the way the pipeline identifies it: by the uploaded object's key and version
-(``cripto_pipeline.layout.make_run_id``), so following works with many uploads in flight.
+(``cripto_pipeline.layout.make_run_id``), so following works with many uploads in flight. When the
+upload's content is identical to an earlier upload's, the pipeline starts no new run and writes
+``duplicate-of.json``: the follower then follows (and verifies) the run that covers the content.
 """
 from __future__ import annotations
 
@@ -48,6 +50,8 @@ class RunResult:
     artifacts: Dict[str, int] = field(default_factory=dict)  # key -> size in bytes
     metrics: Dict[str, Any] = field(default_factory=dict)
     latest: Dict[str, Any] = field(default_factory=dict)
+    #: Run id of this upload when its content was already covered by run ``run_id`` (else None).
+    duplicate_run_id: Optional[str] = None
 
     @property
     def total_s(self) -> float:
@@ -88,7 +92,14 @@ class RunFollower:
         digest = layout.make_run_id(uploaded_at, result.raw_key, result.version_id, etag).rsplit("-", 1)[1]
 
         began = time.monotonic()
-        result.features_key = self._wait_features(result.dataset, digest, uploaded_at)
+        found = self._wait_features(result.dataset, digest, uploaded_at)
+        if found.endswith("/" + layout.DUPLICATE_NAME):
+            record = self._json(found)
+            result.duplicate_run_id = record["run_id"]
+            found = record["covered_by"]["features_key"]
+            self.on_progress("features", f"same content as run {record['covered_by']['run_id']}: no new run, "
+                                         "following that one")
+        result.features_key = found
         result.run_id = layout.parse_features_key(result.features_key).run_id
         self._done(result, "features", began)
 
@@ -121,7 +132,7 @@ class RunFollower:
         deadline = time.monotonic() + self.budgets.features
         while True:
             for key in self._keys(features_prefix, features_prefix + since):
-                if key.endswith(f"-{digest}/{layout.FEATURES_NAME}"):
+                if key.endswith((f"-{digest}/{layout.FEATURES_NAME}", f"-{digest}/{layout.DUPLICATE_NAME}")):
                     return key
             for key in self._keys(errors_prefix, errors_prefix + since):
                 if key.endswith(f"-{digest}.json"):
@@ -193,6 +204,13 @@ class RunFollower:
             if size <= 0:
                 raise StageFailed("model", f"artifact {key} is empty")
             result.artifacts[key] = size
+        # The report comes after latest.json and may be missing (a report failure never fails a run);
+        # the Glue run has ended by now, so it is there if it was written.
+        try:
+            result.artifacts[keys.report] = self.s3.head_object(Bucket=self.stack.bucket_name,
+                                                                Key=keys.report)["ContentLength"]
+        except self.s3.exceptions.ClientError:
+            pass
         result.metrics = self._json(keys.metrics)
 
     # -- AWS helpers -----------------------------------------------------------------------------

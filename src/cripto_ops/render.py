@@ -58,6 +58,8 @@ def status_table(runs: List[RunStatus], costs: Dict[str, Optional[float]]) -> Ta
             verdict = "beats" if run.beats_all_baselines else "does not beat"
             comparison = f"{run.best_model}: {pct(run.model_accuracy)} vs {pct(run.best_baseline_accuracy)} ({verdict})"
         where = run.error if run.error else (run.artifacts_prefix if run.state == "SUCCEEDED" else "")
+        if run.state == "SUCCEEDED" and not run.report_key:
+            where += " [yellow](no report: see `cripto logs training`)[/]"
         cost = costs.get(run.run_id)
         table.add_row(
             run.dataset, run.run_id, state, raw, "" if run.feature_rows is None else f"{run.feature_rows:,}",

@@ -18,7 +18,7 @@ from cripto_pipeline import layout
 class RunStatus:
     dataset: str
     run_id: str
-    state: str  # REJECTED | FEATURES | TRAINING (Glue state) | SUCCEEDED | FAILED ...
+    state: str  # REJECTED | DUPLICATE | FEATURES | TRAINING (Glue state) | SUCCEEDED | FAILED | TIMEOUT ...
     raw_key: Optional[str] = None
     raw_version_id: Optional[str] = None
     feature_rows: Optional[int] = None
@@ -34,6 +34,9 @@ class RunStatus:
     is_latest: bool = False
     glue_execution_s: Optional[float] = None
     glue_max_capacity: Optional[float] = None
+    #: models/<dataset>/<run_id>/report.html when the job wrote it (a report failure leaves a good run without).
+    report_key: Optional[str] = None
+    duplicate_of: Optional[str] = None  # the run that covers this upload's identical content
 
     def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -94,6 +97,12 @@ class RunCatalog:
             status.raw_key = (report.get("raw") or {}).get("key")
             status.raw_version_id = (report.get("raw") or {}).get("version_id")
             return status
+        if keys.duplicate in objects:
+            record = self._json(keys.duplicate) or {}
+            status.state, status.duplicate_of = "DUPLICATE", (record.get("covered_by") or {}).get("run_id")
+            status.raw_key = (record.get("raw") or {}).get("key")
+            status.raw_version_id = (record.get("raw") or {}).get("version_id")
+            return status
         manifest = self._json(keys.manifest) or {}
         raw = manifest.get("raw") or {}
         status.raw_key, status.raw_version_id = raw.get("key"), raw.get("version_id")
@@ -114,6 +123,13 @@ class RunCatalog:
                 status.durations_s["training"] = _seconds(run["CompletedOn"], run.get("StartedOn"))
             if run.get("ErrorMessage"):
                 status.error = run["ErrorMessage"]
+        if keys.status in objects:  # written by the job itself when it failed: the precise error
+            recorded = self._json(keys.status) or {}
+            status.error = recorded.get("error") or status.error
+            if not run:  # Glue's run history is gone (kept 90 days on AWS): the job's record stands
+                status.state = recorded.get("state", "FAILED")
+        if keys.report in objects:
+            status.report_key = keys.report
         if keys.metrics in objects:
             metrics = self._json(keys.metrics) or {}
             comparison = metrics.get("comparison", {})

@@ -6,10 +6,14 @@ One bucket holds everything::
     raw/<dataset>.csv                               upload -> dataset <dataset>
     features/<dataset>/<run_id>/manifest.json       written FIRST by the feature Lambda
     features/<dataset>/<run_id>/features.parquet    written LAST; its creation triggers training
+    features/<dataset>/<run_id>/duplicate-of.json   instead of both: the same content already has a run
+    features/<dataset>/_content/<sha256>.json       claim: which run covers this content (conditional put)
     models/<dataset>/<run_id>/model.joblib          fitted scikit-learn estimator (best model, refit)
     models/<dataset>/<run_id>/metrics.json          walk-forward metrics of models and baselines
     models/<dataset>/<run_id>/features.json         ordered list of feature columns the model expects
     models/<dataset>/<run_id>/lineage.json          raw key + version, features key, code + library versions
+    models/<dataset>/<run_id>/report.html           self-contained HTML report (written after latest.json)
+    models/<dataset>/<run_id>/status.json           written by the Glue job when the run fails (error, run id)
     models/<dataset>/latest.json                    newest successful run (written after all of the above)
     errors/<dataset>/<run_id>.json                  why an upload was rejected and how to fix it
     errors/_invalid-key/<run_id>.json               uploads whose key names no valid dataset
@@ -23,6 +27,9 @@ Rules:
   a duplicated event maps to the same run (same keys, idempotent writes) while a new upload of the
   same key gets a new run. Run ids sort by upload time, which is how ``latest.json`` decides
   which run is newest.
+- Identical content uploaded again (same dataset, same sha256) starts no new run: the first run claims
+  the content with a conditional put of ``features/<dataset>/_content/<sha256>.json``; later uploads
+  find the claim and write ``duplicate-of.json`` naming the run that covers them.
 - The manifest is written before the Parquet file because the Parquet file's creation event
   starts training: when training starts, its manifest is guaranteed to exist.
 """
@@ -50,7 +57,11 @@ MODEL_NAME = "model.joblib"
 METRICS_NAME = "metrics.json"
 FEATURE_LIST_NAME = "features.json"
 LINEAGE_NAME = "lineage.json"
+REPORT_NAME = "report.html"
 LATEST_NAME = "latest.json"
+DUPLICATE_NAME = "duplicate-of.json"
+STATUS_NAME = "status.json"
+CONTENT_CLAIMS_DIR = "_content"
 #: Pseudo-dataset under errors/ for uploads whose key names no valid dataset.
 INVALID_KEY_DATASET = "_invalid-key"
 
@@ -134,6 +145,10 @@ class RunKeys:
         return self.features_prefix + FEATURES_NAME
 
     @property
+    def duplicate(self) -> str:
+        return self.features_prefix + DUPLICATE_NAME
+
+    @property
     def models_prefix(self) -> str:
         return f"{MODELS_PREFIX}{self.dataset}/{self.run_id}/"
 
@@ -154,6 +169,14 @@ class RunKeys:
         return self.models_prefix + LINEAGE_NAME
 
     @property
+    def report(self) -> str:
+        return self.models_prefix + REPORT_NAME
+
+    @property
+    def status(self) -> str:
+        return self.models_prefix + STATUS_NAME
+
+    @property
     def latest(self) -> str:
         return latest_key(self.dataset)
 
@@ -170,6 +193,13 @@ def run_keys(dataset: str, run_id: str) -> RunKeys:
 def invalid_key_error_key(run_id: str) -> str:
     """Where the report for an upload with an unusable key goes."""
     return f"{ERRORS_PREFIX}{INVALID_KEY_DATASET}/{validate_run_id(run_id)}.json"
+
+
+def content_claim_key(dataset: str, sha256: str) -> str:
+    """``features/<dataset>/_content/<sha256>.json``: the run that covers this exact content."""
+    if not re.match(r"^[0-9a-f]{64}$", sha256):
+        raise InvalidKeyError(f"{sha256!r} is not a sha256 hex digest.")
+    return f"{FEATURES_PREFIX}{validate_dataset(dataset)}/{CONTENT_CLAIMS_DIR}/{sha256}.json"
 
 
 def latest_key(dataset: str) -> str:

@@ -36,6 +36,9 @@ METRICS_SCHEMA = "cripto-pipeline/metrics/v1"
 LINEAGE_SCHEMA = "cripto-pipeline/lineage/v1"
 LATEST_SCHEMA = "cripto-pipeline/latest/v1"
 ERROR_SCHEMA = "cripto-pipeline/rejected-input/v1"
+CLAIM_SCHEMA = "cripto-pipeline/content-claim/v1"
+DUPLICATE_SCHEMA = "cripto-pipeline/duplicate-content/v1"
+STATUS_SCHEMA = "cripto-pipeline/run-status/v1"
 JSON_TYPE = "application/json"
 PARQUET_TYPE = "application/vnd.apache.parquet"
 
@@ -65,9 +68,13 @@ CONDITION_FAILED_CODES = frozenset({"PreconditionFailed", "ConditionalRequestCon
 class Outcome:
     """Result of one step: objects to write (in order) and a small JSON-able summary."""
 
-    status: str  # features_written | rejected | ignored | duplicate | superseded | model_written
+    #: features_written | rejected | ignored | duplicate | duplicate_content | superseded | model_written
+    status: str
     writes: List[ObjectToWrite] = field(default_factory=list)
     summary: Dict[str, Any] = field(default_factory=dict)
+    #: Conditional put to make before ``writes``: claims the content for this run (see
+    #: :func:`covered_by` for what to do when another run holds the claim).
+    claim: Optional[ObjectToWrite] = None
 
     @property
     def log_level(self) -> int:
@@ -211,11 +218,12 @@ def build_features(ref: S3ObjectRef, data: bytes, *, max_raw_bytes: int) -> Outc
             },
         )
     features = compute_features(validated.frame)
+    raw = _raw_identity(ref, data)
     manifest = {
         "schema": MANIFEST_SCHEMA,
         "dataset": dataset,
         "run_id": run_id,
-        "raw": _raw_identity(ref, data),
+        "raw": raw,
         "features_key": keys.features,
         "feature_columns": list(FEATURE_COLUMNS),
         "rows": {"raw": validated.details["rows"], "features": int(len(features))},
@@ -238,6 +246,8 @@ def build_features(ref: S3ObjectRef, data: bytes, *, max_raw_bytes: int) -> Outc
         # Conditional: a duplicated event must not create the object again (that would start training twice).
         ObjectToWrite(keys.features, frame_to_parquet(features), PARQUET_TYPE, only_if_absent=True),
     ]
+    claim = {"schema": CLAIM_SCHEMA, "dataset": dataset, "run_id": run_id, "features_key": keys.features,
+             "raw": raw}  # fmt: skip
     return Outcome(
         "features_written",
         writes,
@@ -248,6 +258,45 @@ def build_features(ref: S3ObjectRef, data: bytes, *, max_raw_bytes: int) -> Outc
             "features_key": keys.features,
             "rows": int(len(features)),
             "warnings": len(validated.warnings),
+        },
+        claim=ObjectToWrite(
+            layout.content_claim_key(dataset, raw["sha256"]), to_json_bytes(claim), JSON_TYPE,
+            only_if_absent=True,
+        ),
+    )
+
+
+def covered_by(outcome: Outcome, holder: Dict[str, Any]) -> Outcome:
+    """What to do when the content claim of ``outcome`` already exists and names ``holder``'s run.
+
+    The same run (a redelivered event, or a retry after a crash between the claim and the Parquet
+    file) carries on with its writes. Another run means identical bytes were uploaded again: no new
+    training run; a ``duplicate-of.json`` record says which run covers this upload.
+    """
+    summary = outcome.summary
+    if holder.get("run_id") == summary["run_id"]:
+        return outcome
+    keys = layout.run_keys(summary["dataset"], summary["run_id"])
+    raw = json.loads(outcome.claim.body)["raw"] if outcome.claim is not None else None
+    record = {
+        "schema": DUPLICATE_SCHEMA,
+        "dataset": keys.dataset,
+        "run_id": keys.run_id,
+        "raw": raw,
+        "covered_by": {k: holder.get(k) for k in ("run_id", "features_key", "raw")},
+        "what": f"The same content (sha256) was already uploaded; run {holder.get('run_id')} covers it.",
+        "fix": "Nothing to do. To train again on identical data, start the Glue job for the covering run's "
+        "features_key, or change the file.",
+    }
+    return Outcome(
+        "duplicate_content",
+        [ObjectToWrite(keys.duplicate, to_json_bytes(record), JSON_TYPE)],
+        {
+            "status": "duplicate_content",
+            "dataset": keys.dataset,
+            "run_id": keys.run_id,
+            "covered_by_run_id": holder.get("run_id"),
+            "duplicate_key": keys.duplicate,
         },
     )
 
@@ -336,6 +385,31 @@ def train_from_features(
             "training_seconds": result.metrics["training_seconds"],
         },
     )
+
+
+def failure_status(
+    features_key: str, error: BaseException, job_run_id: Optional[str]
+) -> Optional[ObjectToWrite]:
+    """models/<dataset>/<run_id>/status.json for a training run that raised ``error``.
+
+    None when ``features_key`` names no run (nothing to attach the status to).
+    """
+    try:
+        keys = layout.parse_features_key(features_key)
+    except InvalidKeyError:
+        return None
+    document = {
+        "schema": STATUS_SCHEMA,
+        "dataset": keys.dataset,
+        "run_id": keys.run_id,
+        "state": "FAILED",
+        "error": f"{type(error).__name__}: {error}",
+        "glue_job_run_id": job_run_id,
+        "features_key": keys.features,
+        "fix": "Read the Glue error log (make logs COMPONENT=training); latest.json still names the last "
+        "good model. Fix the cause, then upload the file again or restart the job for this features_key.",
+    }
+    return ObjectToWrite(keys.status, to_json_bytes(document), JSON_TYPE)
 
 
 def model_to_bytes(model: Any) -> bytes:

@@ -41,7 +41,9 @@ def test_run_writes_artifacts_then_latest(job, fake_s3, seeded):
     summary = job.run(fake_s3, BUCKET, seeded.features, job_run_id="jr_1")
     assert summary["status"] == "model_written" and summary["latest_updated"] is True
     puts = [key for call, key in fake_s3.calls if call == "put_object"]
-    assert puts == [seeded.model, seeded.feature_list, seeded.metrics, seeded.lineage, seeded.latest]
+    # The report comes last: its failure can never keep a model from being published.
+    assert puts == [seeded.model, seeded.feature_list, seeded.metrics, seeded.lineage, seeded.latest, seeded.report]
+    assert summary["report"] == {"written": True, "key": seeded.report}
     latest = fake_s3.json(BUCKET, seeded.latest)
     assert latest["run_id"] == seeded.run_id and latest["model_key"] == seeded.model
     assert fake_s3.json(BUCKET, seeded.lineage)["training"]["glue_job_run_id"] == "jr_1"

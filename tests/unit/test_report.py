@@ -1,0 +1,249 @@
+"""cripto_pipeline.report: the numbers behind the run report on small hand-made inputs, the page it
+renders (embedded PNGs decoded and checked as real images), and the Glue job's rule that a report
+failure never fails a run."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from cripto_pipeline import layout, pipeline, report
+from cripto_pipeline.events import S3ObjectRef
+from cripto_pipeline.features import synthetic_ohlcv
+
+from .conftest import load_module
+
+BUCKET = "bucket"
+PNG_RE = re.compile(r'<img alt="([^"]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
+
+
+def predictions(rows):
+    """(timestamp day, symbol, y_true, y_pred, next_log_return) -> the frame replay_out_of_sample returns."""
+    frame = pd.DataFrame(rows, columns=["day", "symbol", "y_true", "y_pred", "next_log_return"])
+    frame["timestamp"] = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(frame.pop("day"), unit="D")
+    frame["fold"], frame["score"] = 0, frame["y_pred"].astype(float)
+    return frame
+
+
+# --- numbers --------------------------------------------------------------------------------------
+
+
+def test_equity_charges_a_fee_per_position_change_and_holds_from_t_to_t_plus_1():
+    frame = predictions([(0, "A", 1, 1, 0.10), (1, "A", 0, 0, -0.05), (2, "A", 1, 1, 0.02)])
+    equity = report.equity_curves(frame, fee_rate=0.01)
+    fee = math.log(0.99)
+    # long, flat, long: three position changes (enter, exit, enter); the -5 % bar is skipped.
+    assert equity["model_gross"].iloc[-1] == pytest.approx(math.exp(0.10 + 0.02))
+    assert equity["model_net"].iloc[-1] == pytest.approx(math.exp(0.10 + 0.02 + 3 * fee))
+    assert equity["buy_and_hold_net"].iloc[-1] == pytest.approx(math.exp(0.10 - 0.05 + 0.02 + fee))
+    assert list(equity["model_net"].round(6)) == [
+        round(math.exp(0.10 + fee), 6),
+        round(math.exp(0.10 + 2 * fee), 6),
+        round(math.exp(0.12 + 3 * fee), 6),
+    ]
+
+
+def test_equity_weights_symbols_equally_and_fees_are_per_symbol():
+    frame = predictions(
+        [(0, "A", 1, 1, 0.10), (0, "B", 0, 0, -0.10), (1, "A", 1, 1, 0.0), (1, "B", 1, 1, 0.20)]
+    )
+    equity = report.equity_curves(frame, fee_rate=0.0)
+    assert equity["model_gross"].iloc[0] == pytest.approx(
+        math.exp(0.05)
+    )  # mean of 0.10 (A long) and 0 (B flat)
+    assert equity["model_gross"].iloc[-1] == pytest.approx(math.exp(0.05 + 0.10))
+    assert equity["buy_and_hold_net"].iloc[-1] == pytest.approx(math.exp(0.0 + 0.10))
+
+
+def test_confusion_matrix_counts_actual_rows_against_predicted_columns():
+    frame = predictions(
+        [(0, "A", 1, 1, 0), (1, "A", 1, 0, 0), (2, "A", 0, 1, 0), (3, "A", 0, 1, 0), (4, "A", 0, 0, 0)]
+    )
+    assert report.confusion_matrix(frame).tolist() == [[1, 2], [1, 1]]
+
+
+def _separable(rows: int = 3000):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(rows, 3))
+    y = (x[:, 1] > 0).astype(int)  # only the second feature matters
+    return x, y, ["noise_a", "signal", "noise_b"]
+
+
+def test_importances_name_the_informative_feature_for_every_model_kind():
+    from cripto_pipeline.training import TARGET_COLUMN, model_candidates
+
+    x, y, columns = _separable()
+    test = pd.DataFrame(x, columns=columns).assign(**{TARGET_COLUMN: y})
+    kinds = {}
+    for name, model in model_candidates().items():
+        model.fit(x, y)
+        kind, importances = report.feature_importances(model, columns, test)
+        kinds[name] = kind
+        assert importances.index[0] == "signal", (name, importances.to_dict())
+        assert set(importances.index) == set(columns)
+    assert kinds["random_forest"].startswith("impurity")
+    assert kinds["logistic_regression"].startswith("coefficient")
+    assert kinds["hist_gradient_boosting"].startswith("permutation")
+
+
+def test_coverage_finds_gaps_and_counts_rows_per_month_for_daily_data():
+    days = pd.date_range("2026-01-01", periods=40, freq="D", tz="UTC").delete([10, 11, 12])  # 3 missing days
+    frame = pd.DataFrame({"timestamp": days, "symbol": "BTC"})
+    coverage = report.data_coverage(frame)
+    assert coverage.period == "M"
+    assert coverage.rows_per_period["BTC"].tolist() == [28, 9]
+    assert coverage.symbols[0]["gaps"] == 1 and coverage.symbols[0]["missing_bars"] == 3
+    gap = coverage.gaps[0]
+    assert (gap["after"].day, gap["before"].day, gap["missing_bars"]) == (10, 14, 3)
+
+
+def test_coverage_of_hourly_data_counts_rows_per_day_per_symbol():
+    hours = pd.date_range("2026-01-01", periods=48, freq="h", tz="UTC")
+    frame = pd.DataFrame({"timestamp": hours.append(hours[:24]), "symbol": ["A"] * 48 + ["B"] * 24})
+    coverage = report.data_coverage(frame)
+    assert coverage.period == "D"
+    assert coverage.rows_per_period.to_dict("list") == {"A": [24, 24], "B": [24, 0]}
+    assert coverage.gaps == []
+
+
+def test_cost_inputs_bound_the_feature_lambda_by_upload_to_features_written():
+    resources = report.JobResources(
+        glue_dpu=0.0625, feature_lambda_memory_mb=2048, trigger_lambda_memory_mb=128
+    )
+    manifest = {"raw": {"event_time": "2026-11-27T04:00:00.000Z"}}
+    inputs = resources.cost_inputs(
+        30.0, manifest, pd.Timestamp("2026-11-27T04:00:02.5Z").to_pydatetime(), 1000
+    )
+    assert inputs.feature_lambda == (2048, pytest.approx(2.5))
+    usage = inputs.usage()
+    assert usage.lambda_invocations == [(2048, pytest.approx(2.5)), (128, report.TRIGGER_SECONDS_ESTIMATE)]
+    assert (usage.glue_dpu, usage.glue_seconds, usage.stored_bytes) == (0.0625, 30.0, 1000)
+    unknown = report.JobResources().cost_inputs(30.0, manifest, None, 0)
+    assert unknown.feature_lambda is None and unknown.usage().glue_dpu == 0.0
+
+
+# --- the page ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained():
+    ref = S3ObjectRef(bucket=BUCKET, key="raw/syn.csv", event_time="2026-11-27T04:00:00Z", etag="e")
+    csv = synthetic_ohlcv(600, symbols=2, seed=3, freq="D").to_csv(index=False).encode()
+    built = pipeline.build_features(ref, csv, max_raw_bytes=10**7)
+    manifest = json.loads(built.writes[0].body)
+    manifest["warnings"] = ["<script>alert(1)</script> rows were reordered"]  # must come out escaped
+    parquet = built.writes[1].body
+    outcome = pipeline.train_from_features(
+        built.summary["features_key"], manifest, parquet, job_run_id="jr_1"
+    )
+    return outcome, manifest, parquet
+
+
+@pytest.fixture(scope="module")
+def page(trained):
+    outcome, manifest, parquet = trained
+    inputs = report.CostInputs(
+        glue_dpu=0.0625,
+        glue_seconds=42.0,
+        feature_lambda=(2048, 1.5),
+        trigger_lambda_memory_mb=128,
+        stored_bytes=10_000,
+    )
+    return report.build_report(outcome, manifest, parquet, inputs)
+
+
+def test_report_is_written_next_to_the_model_as_html(page, trained):
+    keys = layout.run_keys(trained[0].summary["dataset"], trained[0].summary["run_id"])
+    assert page.key == keys.report == keys.models_prefix + "report.html"
+    assert page.content_type.startswith("text/html")
+
+
+def test_report_embeds_five_real_plots(page):
+    images = PNG_RE.findall(page.body.decode())
+    assert [alt for alt, _ in images] == [
+        "accuracy per fold",
+        "equity curves",
+        "confusion matrix",
+        "feature importance",
+        "rows per period",
+    ]
+    for alt, encoded in images:
+        image = Image.open(io.BytesIO(base64.b64decode(encoded)))
+        assert image.format == "PNG" and image.size == (800, 380), alt
+        pixels = np.asarray(image.convert("L"))
+        ink = (pixels < 200).mean()  # share of non-background pixels: axes, bars, lines, text
+        assert 0.01 < ink < 0.6, f"{alt}: {ink:.3f} of the pixels are drawn"
+        assert len(np.unique(pixels)) > 20, f"{alt} looks blank or flat"
+
+
+def test_report_states_fees_costs_lineage_and_verdict_from_the_numbers(page, trained):
+    text = page.body.decode()
+    metrics = json.loads(next(o.body for o in trained[0].writes if o.key.endswith("metrics.json")))
+    assert f"{report.FEE_RATE:.2%} of the traded value per position change" in text
+    verdict = (
+        "it beats every baseline"
+        if metrics["comparison"]["beats_all_baselines"]
+        else "it does <b>not</b> beat"
+    )
+    assert verdict in text
+    for name in metrics["summary"]:
+        assert name in text
+    assert "glue_job_run_id" in text and "jr_1" in text and "features_sha256" in text
+    assert "0.0625 DPU × 42.0 s" in text and "2048 MB × 1.50 s" in text
+    total = report.costs.run_cost(report.CostInputs(0.0625, 42.0, (2048, 1.5), 128, 10_000).usage())["total"]
+    assert f'<td class="l">total</td><td class="">{total:.6f}</td>' in text
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert "differs from metrics.json" not in text, "the replayed signal must match the stored fold metrics"
+
+
+def test_replayed_signal_reproduces_the_stored_strategy_return(trained):
+    outcome, manifest, parquet = trained
+    data = report.build_report_data(outcome, manifest, parquet, report.CostInputs(None, 0.0))
+    comparison = json.loads(next(o.body for o in outcome.writes if o.key.endswith("metrics.json")))[
+        "comparison"
+    ]
+    # metrics.json compounds the equal-weight long/flat log returns without fees: the gross curve's end.
+    assert data.equity["model_gross"].iloc[-1] - 1 == pytest.approx(comparison["model_strategy_return"])
+    assert data.equity["buy_and_hold_net"].iloc[-1] < math.exp(math.log1p(comparison["buy_and_hold_return"]))
+    assert int(data.confusion.sum()) == len(data.predictions)
+
+
+# --- the Glue job -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def job():
+    return load_module("glue/model_training.py", "model_training_report_under_test")
+
+
+def test_a_report_failure_is_recorded_and_the_model_still_published(
+    job, fake_s3, trained, monkeypatch, caplog
+):
+    outcome, manifest, parquet = trained
+    features_key = (
+        outcome.summary["model_key"]
+        .replace("models/", "features/")
+        .replace("model.joblib", "features.parquet")
+    )
+    keys = layout.parse_features_key(features_key)
+    fake_s3.add(BUCKET, keys.manifest, pipeline.to_json_bytes(manifest))
+    fake_s3.add(BUCKET, keys.features, parquet)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("no matplotlib here")
+
+    monkeypatch.setattr(report, "render_plots", broken)
+    summary = job.run(fake_s3, BUCKET, keys.features, job_run_id="jr_2")
+    assert summary["report"] == {"written": False, "error": "RuntimeError: no matplotlib here"}
+    assert summary["latest_updated"] is True
+    assert fake_s3.json(BUCKET, keys.latest)["run_id"] == keys.run_id
+    assert (BUCKET, keys.report) not in fake_s3.objects
+    assert any("report failed" in record.getMessage() for record in caplog.records)
