@@ -9,7 +9,7 @@ Order matters: the emulation is restarted first (to time `up`), which empties it
 deployed next (timing the deploy) before anything uses it.
 
 Env vars: BENCH_WARM_INVOKES (default 20), BENCH_SKIP (comma-separated benchmark groups to skip:
-up, deploy, lambda, glue, pipeline, features, training).
+up, deploy, lambda, glue, pipeline, features, training, large).
 """
 from __future__ import annotations
 
@@ -150,8 +150,17 @@ def bench_pipeline(results: Results) -> None:
     stack = load_outputs("local")
     follower = RunFollower(boto3.client("s3"), boto3.client("glue"), boto3.client("logs"), stack)
     sample = SAMPLES / "coinbase_btcusd_daily.csv"
-    for label, target in (("cold", 4.0), ("warm", 1.5)):
-        result = follower.upload_and_follow(sample, "raw/bench-daily.csv")
+    rows = sample.read_text().splitlines(keepends=True)
+    for label, target, drop in (("cold", 4.0, 1), ("warm", 1.5, 2)):
+        # Different content each time (the newest-first file minus its oldest rows): the same bytes
+        # uploaded again are recognised as a duplicate and would not train again.
+        upload = RESULTS_DIR / f".bench-daily-{label}.csv"
+        RESULTS_DIR.mkdir(exist_ok=True)
+        upload.write_text("".join(rows[:-drop]))
+        try:
+            result = follower.upload_and_follow(upload, "raw/bench-daily.csv")
+        finally:
+            upload.unlink()
         stages = ", ".join(f"{k} {v:.2f}" for k, v in result.durations.items())
         results.add("pipeline", f"upload -> latest.json, daily BTC ({label})", result.total_s, "s", target, stages)
 
@@ -195,8 +204,50 @@ def bench_training(results: Results) -> None:
         results.add("training", f"{name} BTC ({figures['rows']:,} rows), Glue runtime", figures["training_s"], "s")
 
 
+LARGE_FILE_WRITER = """
+import sys
+from cripto_pipeline.features import synthetic_ohlcv
+frame = synthetic_ohlcv(int(sys.argv[1]), 1, freq="min").drop(columns="symbol")
+frame["timestamp"] = frame["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S")
+frame.to_csv(sys.argv[2], index=False, float_format="%.6f")
+"""
+
+LARGE_FILE_SNIPPET = """
+import json, resource, sys, time
+from cripto_pipeline import events, pipeline
+data = open(sys.argv[1], "rb").read()  # the handler holds the object's bytes the same way
+ref = events.S3ObjectRef(bucket="bench", key="raw/bench.csv", event_time="2026-11-27T00:00:00Z", version_id="v")
+began = time.perf_counter()
+outcome = pipeline.build_features(ref, data, max_raw_bytes=int(sys.argv[2]))  # what the feature Lambda runs
+print(json.dumps({"status": outcome.status, "bytes": len(data), "seconds": time.perf_counter() - began,
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def bench_large_files(results: Results) -> None:
+    """The feature Lambda's work on files up to MAX_RAW_BYTES: time and peak RSS of a fresh process
+    (interpreter, libraries, input bytes, frames, Parquet output) against the function's memory."""
+    import tempfile
+
+    from cripto_pipeline.config import DEFAULT_MAX_RAW_BYTES
+
+    python = str(VENVS / "tools" / "bin" / "python")
+    memory_mb = 3008.0  # terraform/variables.tf feature_lambda_memory_mb
+    with tempfile.TemporaryDirectory() as scratch:
+        for rows in (1_000_000, 1_600_000):  # 1 M minute bars = 77 MB; 1.6 M = 125 MiB, just under the limit
+            path = Path(scratch) / f"{rows}.csv"
+            run([python, "-c", LARGE_FILE_WRITER, str(rows), str(path)], cwd=REPO_ROOT)
+            out = run([python, "-c", LARGE_FILE_SNIPPET, str(path), str(DEFAULT_MAX_RAW_BYTES)], cwd=REPO_ROOT)
+            figures = json.loads(out.stdout.strip().splitlines()[-1])
+            if figures["status"] != "features_written":
+                raise RuntimeError(f"{rows:,} rows ({figures['bytes']:,} bytes) were {figures['status']}")
+            label = f"{rows / 1e6:g} M rows ({figures['bytes'] / 2**20:.0f} MiB CSV)"
+            results.add("large", f"{label}: validate + features + Parquet", figures["seconds"], "s")
+            results.add("large", f"{label}: peak RSS", figures["peak_rss_mib"], "MiB", memory_mb)
+
+
 GROUPS = [("up", bench_up), ("deploy", bench_deploy), ("lambda", bench_lambda), ("glue", bench_glue),
-          ("pipeline", bench_pipeline), ("features", bench_features), ("training", bench_training)]
+          ("pipeline", bench_pipeline), ("features", bench_features), ("training", bench_training), ("large", bench_large_files)]
 
 
 def machine() -> Dict[str, Any]:

@@ -49,6 +49,13 @@ data "aws_iam_policy_document" "feature_lambda" {
     resources = ["${local.bucket_arn}/raw.csv", "${local.bucket_arn}/raw/*"]
   }
 
+  # Identical content uploaded again: the function reads which run already claimed it.
+  statement {
+    sid       = "ReadContentClaims"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.bucket_arn}/features/*/_content/*"]
+  }
+
   statement {
     sid       = "WriteFeaturesAndErrors"
     actions   = ["s3:PutObject"]
@@ -88,8 +95,16 @@ resource "aws_iam_role" "trigger_lambda" {
 data "aws_iam_policy_document" "trigger_lambda" {
   statement {
     sid       = "StartTrainingJob"
-    actions   = ["glue:StartJobRun", "glue:GetJobRun"]
+    actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns"]
     resources = [aws_glue_job.model_training.arn]
+  }
+
+  # While the job is busy the function continues in a fresh asynchronous invocation of itself. The ARN
+  # is built from the name: referencing the function here would make a dependency cycle.
+  statement {
+    sid       = "ContinueWhileJobIsBusy"
+    actions   = ["lambda:InvokeFunction"]
+    resources = ["arn:${local.partition}:lambda:${var.aws_region}:${local.account_id}:function:${local.trigger_lambda_name}"]
   }
 
   statement {

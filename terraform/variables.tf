@@ -100,9 +100,9 @@ variable "lambda_log_level" {
 }
 
 variable "feature_lambda_memory_mb" {
-  description = "Memory of the feature-engineering function, in MB (128-10240). pandas peaks at roughly 8-10x the CSV size."
+  description = "Memory of the feature-engineering function, in MB (128-10240). Peak use is about 12x the CSV size plus 140 MB (measured by `make bench`, group large: 1 M rows = 77 MiB -> 1.09 GiB; 125 MiB -> 1.53 GiB): keep it well above that for feature_max_raw_bytes."
   type        = number
-  default     = 2048
+  default     = 3008
 
   validation {
     condition     = var.feature_lambda_memory_mb >= 128 && var.feature_lambda_memory_mb <= 10240 && floor(var.feature_lambda_memory_mb) == var.feature_lambda_memory_mb
@@ -122,9 +122,9 @@ variable "feature_lambda_timeout_seconds" {
 }
 
 variable "feature_max_raw_bytes" {
-  description = "MAX_RAW_BYTES of the feature-engineering function: larger uploads are rejected with an error report, in bytes (1 to 1073741824 = 1 GiB)."
+  description = "MAX_RAW_BYTES of the feature-engineering function: larger uploads are rejected with an error report, in bytes (1 to 1073741824 = 1 GiB). Raise feature_lambda_memory_mb with it."
   type        = number
-  default     = 104857600 # 100 MiB, the function's own default; fits the default 2048 MB of memory.
+  default     = 134217728 # 128 MiB, the function's own default: >= 1 M rows of any usual OHLCV export; fits 3008 MB.
 
   validation {
     condition     = var.feature_max_raw_bytes >= 1 && var.feature_max_raw_bytes <= 1073741824 && floor(var.feature_max_raw_bytes) == var.feature_max_raw_bytes
@@ -144,13 +144,13 @@ variable "trigger_lambda_memory_mb" {
 }
 
 variable "trigger_lambda_timeout_seconds" {
-  description = "Timeout of the Glue-trigger function, in seconds (1-900). Its backoff while the job is busy waits up to ~15 s, so keep it above 30."
+  description = "Timeout of the Glue-trigger function, in seconds (30-900). While the job is at max_concurrent_runs the function waits for a free slot until this deadline, then hands the request to a fresh invocation of itself (up to 6 h in total, START_MAX_WAIT_SECONDS); longer means fewer invocations."
   type        = number
-  default     = 60
+  default     = 900
 
   validation {
-    condition     = var.trigger_lambda_timeout_seconds >= 1 && var.trigger_lambda_timeout_seconds <= 900 && floor(var.trigger_lambda_timeout_seconds) == var.trigger_lambda_timeout_seconds
-    error_message = "trigger_lambda_timeout_seconds must be a whole number from 1 to 900."
+    condition     = var.trigger_lambda_timeout_seconds >= 30 && var.trigger_lambda_timeout_seconds <= 900 && floor(var.trigger_lambda_timeout_seconds) == var.trigger_lambda_timeout_seconds
+    error_message = "trigger_lambda_timeout_seconds must be a whole number from 30 to 900."
   }
 }
 

@@ -1,11 +1,15 @@
 """Lambda cripto-feature-engineering: S3 upload (raw.csv, raw/<dataset>.csv) -> features.
 
-Writes features/<dataset>/<run_id>/manifest.json, then features.parquet (its creation starts training),
-or errors/<dataset>/<run_id>.json for rejected input, which is returned, not raised: a retry cannot fix
-a bad file. Unexpected errors raise, so the async invocation retries. Env: LOG_LEVEL, MAX_RAW_BYTES.
+Claims the content (conditional put of features/<dataset>/_content/<sha256>.json), then writes
+features/<dataset>/<run_id>/manifest.json and features.parquet (its creation starts training); identical
+content already claimed by another run gets duplicate-of.json instead (no second training run).
+Rejected input gets errors/<dataset>/<run_id>.json, returned, not raised: a retry cannot fix a bad file.
+Unexpected errors raise, so the async invocation retries. Env: LOG_LEVEL, MAX_RAW_BYTES.
 """
 
 from __future__ import annotations
+
+import json
 
 import boto3
 from botocore.exceptions import ClientError
@@ -26,6 +30,8 @@ def process(ref: events.S3ObjectRef) -> dict:
         response = s3.get_object(Bucket=ref.bucket, Key=ref.key, **ref.get_selector())
         data = response["Body"].read(SETTINGS.max_raw_bytes + 1)  # never more than the limit in memory
         outcome = pipeline.build_features(ref, data, max_raw_bytes=SETTINGS.max_raw_bytes)
+        if outcome.claim is not None:
+            outcome = pipeline.covered_by(outcome, claim(ref.bucket, outcome.claim))
         for obj in outcome.writes:  # in order: the manifest exists before the Parquet file triggers training
             s3.put_object(Bucket=ref.bucket, **obj.put_arguments)
     except ClientError as error:
@@ -34,3 +40,14 @@ def process(ref: events.S3ObjectRef) -> dict:
             raise
     logger.log(outcome.log_level, outcome.status, extra={"fields": {"bucket": ref.bucket, **outcome.summary}})
     return outcome.summary
+
+
+def claim(bucket: str, obj: pipeline.ObjectToWrite) -> dict:
+    """Create the content claim, or read the one that exists (whoever wrote it first owns the content)."""
+    try:
+        s3.put_object(Bucket=bucket, **obj.put_arguments)
+        return json.loads(obj.body)
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in pipeline.CONDITION_FAILED_CODES:
+            raise
+    return json.loads(s3.get_object(Bucket=bucket, Key=obj.key)["Body"].read())

@@ -4,14 +4,23 @@ Resolution order for every setting: explicit argument -> environment variable ->
 Environment variables (names are the constants below):
 
 - ``LOG_LEVEL``            both Lambdas: logging level name (default ``INFO``).
-- ``MAX_RAW_BYTES``        feature Lambda: largest accepted upload in bytes (default 100 MiB);
+- ``MAX_RAW_BYTES``        feature Lambda: largest accepted upload in bytes (default 128 MiB, at
+                           least 1 M rows of any usual OHLCV export; peak memory ~12x the file);
                            bigger objects are rejected without being read whole.
 - ``GLUE_JOB_NAME``        trigger Lambda: the training job to start (required).
-- ``START_MAX_ATTEMPTS``   trigger Lambda: StartJobRun attempts when Glue says the job is busy or
-                           throttles (default 5).
-- ``START_BACKOFF_SECONDS`` trigger Lambda: first backoff delay, doubled per attempt, capped at 8 s
-                           (default 1.0). With the defaults the worst case waits 1+2+4+8 = 15 s, so
-                           keep the function timeout above ~30 s.
+- ``START_MAX_ATTEMPTS``   trigger Lambda: most StartJobRun attempts in one invocation while Glue
+                           says the job is busy or throttles (default 1000: in practice the
+                           invocation's own deadline ends the waiting first).
+- ``START_BACKOFF_SECONDS`` trigger Lambda: first backoff delay, doubled per attempt (default 1.0).
+- ``START_MAX_BACKOFF_SECONDS`` trigger Lambda: cap of one backoff delay (default 15.0).
+- ``START_MAX_WAIT_SECONDS`` trigger Lambda: how long a features file may wait for a free job slot,
+                           counted from its creation (default 21600 = 6 h).
+
+The guarantee: the trigger keeps trying until its remaining time drops below
+START_DEADLINE_MARGIN_SECONDS, then re-invokes itself asynchronously with the waiting record and
+returns; so a request waits for a free slot as long as the job stays busy, up to
+START_MAX_WAIT_SECONDS. Past that it raises: Lambda retries twice, then puts the event in the
+failed-events queue. A training request thus ends in a Glue run or in that queue, never dropped.
 """
 
 from __future__ import annotations
@@ -30,10 +39,15 @@ ENV_START_MAX_ATTEMPTS = "START_MAX_ATTEMPTS"
 ENV_START_BACKOFF_SECONDS = "START_BACKOFF_SECONDS"
 
 DEFAULT_LOG_LEVEL = "INFO"
-DEFAULT_MAX_RAW_BYTES = 100 * 1024 * 1024  # far above a decade of minute bars of one pair (~60 MB)
-DEFAULT_START_MAX_ATTEMPTS = 5
+DEFAULT_MAX_RAW_BYTES = 128 * 1024 * 1024  # 1 M rows: 77 MB canonical, ~111 MB CryptoDataDownload layout
+ENV_START_MAX_BACKOFF_SECONDS = "START_MAX_BACKOFF_SECONDS"
+ENV_START_MAX_WAIT_SECONDS = "START_MAX_WAIT_SECONDS"
+DEFAULT_START_MAX_WAIT_SECONDS = 6 * 3600.0
+DEFAULT_START_MAX_ATTEMPTS = 1000
 DEFAULT_START_BACKOFF_SECONDS = 1.0
-MAX_BACKOFF_SECONDS = 8.0
+DEFAULT_START_MAX_BACKOFF_SECONDS = 15.0
+#: Seconds of the trigger's invocation kept free after the last StartJobRun attempt (to log and raise).
+START_DEADLINE_MARGIN_SECONDS = 5.0
 
 
 def _env(environ: Optional[Mapping[str, str]]) -> Mapping[str, str]:
@@ -91,13 +105,16 @@ class GlueTriggerSettings:
     log_level: str = DEFAULT_LOG_LEVEL
     start_max_attempts: int = DEFAULT_START_MAX_ATTEMPTS
     start_backoff_seconds: float = DEFAULT_START_BACKOFF_SECONDS
+    start_max_backoff_seconds: float = DEFAULT_START_MAX_BACKOFF_SECONDS
+    start_max_wait_seconds: float = DEFAULT_START_MAX_WAIT_SECONDS
 
     @classmethod
     def from_env(
         cls, environ: Optional[Mapping[str, str]] = None, **overrides: object
     ) -> "GlueTriggerSettings":
         """Build from explicit ``overrides``, then ``GLUE_JOB_NAME`` / ``LOG_LEVEL`` /
-        ``START_MAX_ATTEMPTS`` / ``START_BACKOFF_SECONDS``, then defaults."""
+        ``START_MAX_ATTEMPTS`` / ``START_BACKOFF_SECONDS`` / ``START_MAX_BACKOFF_SECONDS`` /
+        ``START_MAX_WAIT_SECONDS``, then defaults."""
         env = _env(environ)
         values = {
             "glue_job_name": env.get(ENV_GLUE_JOB_NAME, "").strip(),
@@ -108,6 +125,12 @@ class GlueTriggerSettings:
             "start_backoff_seconds": float(
                 _number(env, ENV_START_BACKOFF_SECONDS, DEFAULT_START_BACKOFF_SECONDS, float, 0.0)
             ),
+            "start_max_backoff_seconds": float(
+                _number(env, ENV_START_MAX_BACKOFF_SECONDS, DEFAULT_START_MAX_BACKOFF_SECONDS, float, 0.0)
+            ),
+            "start_max_wait_seconds": float(
+                _number(env, ENV_START_MAX_WAIT_SECONDS, DEFAULT_START_MAX_WAIT_SECONDS, float, 0.0)
+            ),
         }
         values.update(overrides)
         if not values["glue_job_name"]:
@@ -117,8 +140,8 @@ class GlueTriggerSettings:
         return cls(**values)  # type: ignore[arg-type]
 
     def backoff_delays(self) -> list:
-        """Delays (seconds) before attempts 2..n: exponential, capped at MAX_BACKOFF_SECONDS."""
+        """Delays (seconds) before attempts 2..n: exponential, capped at start_max_backoff_seconds."""
         return [
-            min(self.start_backoff_seconds * (2**i), MAX_BACKOFF_SECONDS)
+            min(self.start_backoff_seconds * (2 ** min(i, 32)), self.start_max_backoff_seconds)
             for i in range(self.start_max_attempts - 1)
         ]

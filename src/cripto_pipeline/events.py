@@ -7,6 +7,7 @@ See https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional
 from urllib.parse import unquote_plus
 
@@ -64,3 +65,11 @@ def parse_s3_event(event: Mapping[str, Any]) -> List[S3ObjectRef]:
         except (KeyError, TypeError) as exc:
             raise InvalidEventError(f"Record {index} is not an S3 event record (missing {exc}).") from None
     return refs
+
+
+def event_datetime(ref: S3ObjectRef) -> datetime:
+    """The record's ``eventTime`` as an aware UTC datetime (when S3 created the object)."""
+    from .layout import _parse_event_time  # one parser for event times (Python 3.9-safe)
+
+    when = _parse_event_time(ref.event_time)
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

@@ -138,6 +138,12 @@ class UnparseableTimestampError(InputRejectedError):
     )
 
 
+class AmbiguousTimestampError(InputRejectedError):
+    """Dates whose day/month order cannot be told (all values <= 12) or differs between rows."""
+
+    fix = "Write dates as ISO 8601, year first ('2019-10-17' or '2019-10-17 09:00:00', UTC)."
+
+
 class DuplicateTimestampError(InputRejectedError):
     """The same timestamp appears more than once for one symbol."""
 

@@ -14,17 +14,22 @@ def call_with_backoff(
     delays: Sequence[float],
     on_retry: Optional[Callable[[Exception, float], None]] = None,
     sleep: Callable[[float], None] = time.sleep,
+    deadline: Optional[float] = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> T:
     """Call ``call()``; on a retryable exception wait the next of ``delays`` and try again.
 
-    At most ``len(delays) + 1`` attempts. The last exception (or any non-retryable one) is
-    re-raised unchanged, so the caller's failure handling (e.g. Lambda's async retries) still applies.
+    At most ``len(delays) + 1`` attempts, and none that would start after ``deadline`` (a ``clock()``
+    value). The last exception (or any non-retryable one) is re-raised unchanged, so the caller's
+    failure handling (e.g. Lambda's async retries) still applies.
     """
     for delay in list(delays) + [None]:
         try:
             return call()
         except Exception as error:  # noqa: BLE001 - filtered by is_retryable, re-raised otherwise
             if delay is None or not is_retryable(error):
+                raise
+            if deadline is not None and clock() + delay > deadline:
                 raise
             if on_retry is not None:
                 on_retry(error, delay)

@@ -116,7 +116,7 @@ def load_ohlcv(
         raw = _read_body(body, header_cells, mapping, header_line, notes)
     symbols = _symbols(raw, mapping, default_symbol)
     values = {name: _numeric(raw, name) for name in NUMERIC_COLUMNS}
-    timestamps, ts_format = _timestamps(raw)
+    timestamps, ts_format = _timestamps(raw, notes)
     frame = pd.DataFrame({"timestamp": timestamps, "symbol": symbols, **values})
     frame["_line"] = raw["_line"].to_numpy()
     _check_values(frame)
@@ -321,7 +321,7 @@ def _read_clean_body(
     numeric = {index: "float64" for index, name in by_index.items() if name in NUMERIC_COLUMNS}
     try:
         raw = pd.read_csv(
-            io.StringIO(body),
+            io.BytesIO(body.encode("utf-8")),  # StringIO would hold 4 bytes per character
             header=None,
             names=list(range(len(cells) + 1)),  # the spare column: see _read_body
             index_col=False,
@@ -351,7 +351,7 @@ def _read_body(
     by_index = {index: name for name, index in mapping.items()}
     try:
         raw = pd.read_csv(
-            io.StringIO(body),
+            io.BytesIO(body.encode("utf-8")),  # StringIO would hold 4 bytes per character
             header=None,
             # One spare column catches lines with an extra field (pandas would otherwise drop it or, in
             # 1.x, turn it into an index); lines with more extra fields make the parser raise.
@@ -448,19 +448,38 @@ def _numeric(raw: pd.DataFrame, column: str) -> np.ndarray:
     return values.to_numpy()
 
 
-def _timestamps(raw: pd.DataFrame) -> Tuple[pd.Series, str]:
-    """Parse the timestamp column to UTC; return (values, description of the format used)."""
+#: Plausible unix times (1990-2100) per unit; the ranges do not overlap, so each number's unit is
+#: read from its magnitude alone and a file mixing seconds and milliseconds is resolved row by row.
+UNIX_UNITS = {
+    unit: (_EARLIEST.value // nanos, _LATEST.value // nanos)
+    for unit, nanos in (("s", 10**9), ("ms", 10**6), ("us", 10**3), ("ns", 1))
+}
+#: Day/month/year written with '/', '.' or '-' (e.g. 05/11/2019): the order of day and month is
+#: only known when some row has a value above 12 in one of the two places.
+_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T].*)?$")
+
+
+def _timestamps(raw: pd.DataFrame, notes: List[str]) -> Tuple[pd.Series, str]:
+    """Parse the timestamp column to UTC; return (values, description of the format used).
+
+    Resolvable mixes (unix seconds beside milliseconds, several unambiguous date forms, unix numbers
+    beside dates) are normalised and reported in ``notes``; a day/month order that cannot be told,
+    or differs between rows, raises AmbiguousTimestampError.
+    """
     text = raw["timestamp"]
     # Cheap test on the first cell before converting a whole column of dates to numbers.
     looks_numeric = bool(re.match(r"^[+-]?\d+(\.\d*)?$", str(text.iloc[0])))
     numbers = pd.to_numeric(text, errors="coerce") if looks_numeric else None
     if numbers is not None and numbers.notna().all():
-        magnitude = float(np.abs(numbers).max())
-        unit = "s" if magnitude < 1e11 else "ms" if magnitude < 1e14 else "us" if magnitude < 1e17 else "ns"
-        parsed = pd.to_datetime(numbers, unit=unit, utc=True, errors="coerce")
-        fmt = f"unix {unit}"
+        parsed, fmt = _parse_unix(numbers, notes)
     else:
-        parsed, fmt = _parse_text_timestamps(text)
+        numeric = text.str.fullmatch(r"[+-]?\d+(\.\d*)?")
+        parsed, fmt = _parse_text_timestamps(text.where(~numeric), notes)
+        if numeric.any():  # dates and unix numbers in one column: each is unambiguous on its own
+            unix, unit = _parse_unix(pd.to_numeric(text.where(numeric), errors="coerce").dropna(), notes)
+            parsed = parsed.where(~numeric, unix.reindex(parsed.index))
+            notes.append(f"{int(numeric.sum())} timestamp(s) were {unit} among {fmt} dates; all read as UTC.")
+            fmt = f"{fmt} + {unit}"
     bad = parsed.isna() | (parsed < _EARLIEST) | (parsed >= _LATEST)
     if bad.any():
         _check_missing(raw.loc[np.asarray(bad)], ["timestamp"])  # 'Null' is missing, not a bad date
@@ -472,15 +491,99 @@ def _timestamps(raw: pd.DataFrame) -> Tuple[pd.Series, str]:
     return parsed.reset_index(drop=True), fmt
 
 
-def _parse_text_timestamps(text: pd.Series) -> Tuple[pd.Series, str]:
-    sample = text.head(50)
-    for fmt in TIMESTAMP_FORMATS:
+def _parse_unix(numbers: pd.Series, notes: List[str]) -> Tuple[pd.Series, str]:
+    """Unix numbers -> UTC, each number's unit read from its magnitude (see UNIX_UNITS)."""
+    parsed = pd.Series(pd.NaT, index=numbers.index, dtype="datetime64[ns, UTC]")
+    counts: Dict[str, int] = {}
+    for unit, (low, high) in UNIX_UNITS.items():
+        mask = (numbers >= low) & (numbers < high)
+        if mask.any():
+            counts[unit] = int(mask.sum())
+            parsed[mask] = pd.to_datetime(numbers[mask], unit=unit, utc=True)
+    if not counts:  # nothing plausible: report the values as unix seconds
+        return pd.to_datetime(numbers, unit="s", utc=True, errors="coerce"), "unix s"
+    if len(counts) > 1:
+        notes.append(
+            "Unix timestamps mixed units ("
+            + ", ".join(f"{n} in {unit}" for unit, n in counts.items())
+            + "); each was read by its magnitude and normalised to UTC."
+        )
+    return parsed, "unix " + "+".join(counts)
+
+
+def _parse_text_timestamps(text: pd.Series, notes: List[str]) -> Tuple[pd.Series, str]:
+    """Date text -> UTC with the known formats; cells may mix them (reported as a warning)."""
+    cells = text.dropna()
+    if cells.empty:
+        return pd.to_datetime(text, errors="coerce", utc=True), "none"
+    sample = cells.head(50)
+    for fmt in TIMESTAMP_FORMATS:  # the common case: one format for the whole column
         if pd.to_datetime(sample, format=fmt, errors="coerce", utc=True).notna().all():
-            return pd.to_datetime(text, format=fmt, errors="coerce", utc=True), fmt
+            parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
+            if parsed[text.notna()].notna().all():
+                return parsed, fmt
+            break
+    # Several forms in one column: each known format is unambiguous (year first), so a cell read by
+    # any of them has one meaning.
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+    used: Dict[str, int] = {}
+    for fmt in TIMESTAMP_FORMATS:
+        todo = parsed.isna() & text.notna()
+        if not todo.any():
+            break
+        attempt = pd.to_datetime(text[todo], format=fmt, errors="coerce", utc=True)
+        if attempt.notna().any():
+            used[fmt] = int(attempt.notna().sum())
+            parsed[attempt.index[attempt.notna()]] = attempt.dropna()
+    todo = parsed.isna() & text.notna()
+    if todo.any():
+        rest = _parse_other_dates(text[todo])
+        if rest.notna().any():
+            used["other (" + str(rest.attrs.get("format", "inferred")) + ")"] = int(rest.notna().sum())
+            parsed[rest.index[rest.notna()]] = rest.dropna()
+    if any("/year" in fmt for fmt in used):
+        notes.append("Dates written day/month/year or month/day/year were read in the one order their "
+                     "values allow (some day is above 12); prefer ISO 8601 (year first).")
+    if len(used) > 1 and parsed[text.notna()].notna().all():
+        notes.append(
+            "Timestamps came in several forms ("
+            + ", ".join(f"{fmt!r}: {n}" for fmt, n in used.items())
+            + "); each is unambiguous and all were read as UTC."
+        )
+    return parsed, " + ".join(used) or "none"
+
+
+def _parse_other_dates(text: pd.Series) -> pd.Series:
+    """Dates in none of TIMESTAMP_FORMATS: day/month/year forms (only when their order is certain)
+    and anything else pandas reads without guessing an order (month names, ISO variants)."""
+    parts = text.str.extract(_DMY)
+    dmy = parts[0].notna()
+    day_first = False
+    if dmy.any():
+        first, second = parts.loc[dmy, 0].astype(int), parts.loc[dmy, 1].astype(int)
+        day_first, month_first = bool((first > 12).any()), bool((second > 12).any())
+        if day_first == month_first:
+            where = dmy[dmy].index[:_SAMPLES]
+            raise exc.AmbiguousTimestampError(
+                "The day/month order of dates such as "
+                f"{text[where[0]]!r} cannot be told: "
+                + ("some rows put the day first, others the month." if day_first
+                   else "no row has a day above 12."),
+                {
+                    "column": "timestamp",
+                    "count": int(dmy.sum()),
+                    "day_first_rows": int((first > 12).sum()),
+                    "month_first_rows": int((second > 12).sum()),
+                    "samples": [{"value": str(text[i])} for i in where],
+                },
+            )
     with warnings.catch_warnings():
         # pandas >= 2 warns when it falls back to per-element parsing; that is the intent here.
         warnings.simplefilter("ignore", UserWarning)
-        return pd.to_datetime(text, errors="coerce", utc=True), "inferred"
+        result = pd.to_datetime(text, errors="coerce", utc=True, format="mixed", dayfirst=day_first)
+    order = "day/month/year" if day_first else "month/day/year"
+    result.attrs["format"] = order if dmy.any() else "inferred"
+    return result
 
 
 # --- values -------------------------------------------------------------------------------------

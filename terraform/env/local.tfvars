@@ -7,3 +7,8 @@ s3_bucket_name = "criptos-data"
 # The emulation is disposable: let `destroy` empty the bucket.
 bucket_force_destroy = true
 lambda_log_level     = "DEBUG"
+
+# LocalStack's own async-invoke poller calls functions with a 60 s HTTP read timeout and invokes again
+# when it expires, so a local invocation must end well within a minute. The trigger then waits for a
+# free Glue slot in 50 s steps (each step a fresh invocation); on AWS it waits up to 15 min per step.
+trigger_lambda_timeout_seconds = 50

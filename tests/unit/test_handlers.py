@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+from datetime import datetime, timezone
 
 import pytest
 from botocore.exceptions import ClientError
@@ -54,7 +56,9 @@ def test_upload_produces_manifest_then_parquet(fe, fake_s3, daily_bytes, context
     )
     keys = layout.run_keys("default", run_id)
     puts = [key for call, key in fake_s3.calls if call == "put_object"]
-    assert puts == [keys.manifest, keys.features]
+    claim = layout.content_claim_key("default", hashlib.sha256(daily_bytes).hexdigest())
+    assert puts == [claim, keys.manifest, keys.features]
+    assert fake_s3.json(BUCKET, claim)["run_id"] == run_id
     assert fake_s3.json(BUCKET, keys.manifest)["features_key"] == keys.features
     assert fake_s3.objects[(BUCKET, keys.features)]["ContentType"] == "application/vnd.apache.parquet"
     json.dumps(result)  # JSON-able
@@ -70,6 +74,29 @@ def test_duplicated_event_does_not_recreate_the_parquet(fe, fake_s3, daily_bytes
     assert second == {"status": "duplicate", "key": "raw.csv", "run_id": first["run_id"]}
     parquet_puts = [k for call, k in fake_s3.calls if call == "put_object" and k.endswith(".parquet")]
     assert len(parquet_puts) == 2  # attempted twice, created once (If-None-Match)
+
+
+def test_same_content_uploaded_again_is_covered_by_the_first_run(fe, fake_s3, daily_bytes, context):
+    first = fe.handler(event_for("s3_put_raw_default.json", fake_s3, daily_bytes), context)["results"][0]
+    again = event_for("s3_put_raw_default.json", fake_s3, daily_bytes, versionId="another-version")
+    again["Records"][0]["eventTime"] = "2026-11-27T05:00:00.000Z"
+    (second,) = fe.handler(again, context)["results"]
+    assert second["status"] == "duplicate_content" and second["covered_by_run_id"] == first["run_id"]
+    assert second["run_id"] != first["run_id"]
+    record = fake_s3.json(BUCKET, second["duplicate_key"])
+    assert record["covered_by"]["features_key"] == first["features_key"]
+    assert len(fake_s3.keys("features/default/20261127T050000Z")) == 1  # the record only: no Parquet file
+
+
+def test_retry_after_a_crash_between_claim_and_parquet_finishes_the_run(fe, fake_s3, daily_bytes, context):
+    event = event_for("s3_put_raw_default.json", fake_s3, daily_bytes)
+    fake_s3.fail_put = lambda key: "InternalError" if key.endswith("manifest.json") else None
+    with pytest.raises(ClientError, match="InternalError"):
+        fe.handler(event, context)
+    fake_s3.fail_put = lambda key: None
+    (summary,) = fe.handler(event, context)["results"]  # the async retry: the claim is its own
+    assert summary["status"] == "features_written"
+    assert fake_s3.keys(layout.run_keys("default", summary["run_id"]).features)
 
 
 def test_versioned_upload_reads_that_version(fe, fake_s3, hourly_bytes, context):
@@ -154,8 +181,13 @@ EXPECTED = {
 }
 
 
+NO_RUNS = {"JobRuns": []}
+RUNS_EXPECTED = {"JobName": "cripto-model-training"}
+
+
 def test_trigger_starts_the_job(trigger, context):
     with Stubber(trigger.glue) as stub:
+        stub.add_response("get_job_runs", NO_RUNS, RUNS_EXPECTED)
         stub.add_response("start_job_run", {"JobRunId": "jr_abc"}, EXPECTED)
         result = trigger.handler(load_event("s3_put_features.json"), context)
         stub.assert_no_pending_responses()
@@ -166,13 +198,26 @@ def test_trigger_starts_the_job(trigger, context):
                 "job_run_id": "jr_abc",
                 "dataset": "default",
                 "run_id": "20261127T040000Z-9f86d081",
+                "status": "started",
             }
         ]
     }
 
 
+def test_trigger_does_not_start_a_second_run_for_the_same_features(trigger, context):
+    started = datetime(2026, 11, 27, 4, 0, 5, tzinfo=timezone.utc)
+    run = {"Id": "jr_first", "JobName": "cripto-model-training", "StartedOn": started,
+           "Arguments": {"--features_key": FEATURES_KEY}, "JobRunState": "RUNNING"}
+    with Stubber(trigger.glue) as stub:
+        stub.add_response("get_job_runs", {"JobRuns": [run]}, RUNS_EXPECTED)
+        (result,) = trigger.handler(load_event("s3_put_features.json"), context)["job_runs"]
+        stub.assert_no_pending_responses()  # no StartJobRun
+    assert result["status"] == "already_started" and result["job_run_id"] == "jr_first"
+
+
 def test_trigger_backs_off_while_the_job_is_busy(trigger, context):
     with Stubber(trigger.glue) as stub:
+        stub.add_response("get_job_runs", NO_RUNS, RUNS_EXPECTED)
         for _ in range(2):
             stub.add_client_error(
                 "start_job_run", "ConcurrentRunsExceededException", expected_params=EXPECTED
@@ -183,19 +228,42 @@ def test_trigger_backs_off_while_the_job_is_busy(trigger, context):
     assert result["job_runs"][0]["job_run_id"] == "jr_later"
 
 
-def test_trigger_raises_when_still_busy(trigger, context):
-    with Stubber(trigger.glue) as stub:
-        for _ in range(3):  # START_MAX_ATTEMPTS
-            stub.add_client_error(
-                "start_job_run", "ConcurrentRunsExceededException", expected_params=EXPECTED
-            )
+def _busy_three_times(stub) -> None:
+    stub.add_response("get_job_runs", NO_RUNS, RUNS_EXPECTED)
+    for _ in range(3):  # START_MAX_ATTEMPTS
+        stub.add_client_error("start_job_run", "ConcurrentRunsExceededException", expected_params=EXPECTED)
+
+
+def test_trigger_still_busy_at_its_deadline_continues_in_a_new_invocation(trigger, context, monkeypatch):
+    event = copy.deepcopy(load_event("s3_put_features.json"))
+    just_written = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    event["Records"][0]["eventTime"] = just_written
+    with Stubber(trigger.glue) as glue_stub, Stubber(trigger.lambda_client) as lambda_stub:
+        _busy_three_times(glue_stub)
+        lambda_stub.add_response("invoke", {"StatusCode": 202}, {
+            "FunctionName": context.invoked_function_arn, "InvocationType": "Event",
+            "Payload": json.dumps({"Records": event["Records"]}).encode()})
+        (result,) = trigger.handler(event, context)["job_runs"]
+        lambda_stub.assert_no_pending_responses()
+    assert result["status"] == "waiting"
+
+
+def test_trigger_raises_when_busy_past_the_longest_wait(aws_env, monkeypatch, context):
+    monkeypatch.setenv("GLUE_JOB_NAME", "cripto-model-training")
+    monkeypatch.setenv("START_MAX_ATTEMPTS", "3")
+    monkeypatch.setenv("START_BACKOFF_SECONDS", "0")
+    monkeypatch.setenv("START_MAX_WAIT_SECONDS", "60")  # the stored event is older than that
+    module = load_module("lambdas/glue_trigger/handler.py", "trigger_with_short_wait")
+    with Stubber(module.glue) as stub:
+        _busy_three_times(stub)
         with pytest.raises(ClientError, match="ConcurrentRunsExceededException"):
-            trigger.handler(load_event("s3_put_features.json"), context)
+            module.handler(load_event("s3_put_features.json"), context)
         stub.assert_no_pending_responses()
 
 
 def test_trigger_does_not_retry_other_errors(trigger, context):
     with Stubber(trigger.glue) as stub:
+        stub.add_response("get_job_runs", NO_RUNS, RUNS_EXPECTED)
         stub.add_client_error("start_job_run", "EntityNotFoundException", expected_params=EXPECTED)
         with pytest.raises(ClientError, match="EntityNotFoundException"):
             trigger.handler(load_event("s3_put_features.json"), context)

@@ -134,3 +134,15 @@ def test_manifest_of_another_run_is_refused(trained):
     other = dict(manifest, run_id="20000101T000000Z-00000000")
     with pytest.raises(TrainingDataError, match="another run"):
         pipeline.train_from_features(manifest["features_key"], other, built.writes[1].body)
+
+
+def test_failure_status_names_the_run_and_the_error():
+    from cripto_pipeline import layout, pipeline
+
+    key = "features/eth/20261127T040000Z-630fc70b/features.parquet"
+    status = pipeline.failure_status(key, ValueError("corrupt parquet"), "jr_1")
+    document = json.loads(status.body)
+    assert status.key == layout.run_keys("eth", "20261127T040000Z-630fc70b").status
+    assert (document["state"], document["error"], document["glue_job_run_id"]) == (
+        "FAILED", "ValueError: corrupt parquet", "jr_1")
+    assert pipeline.failure_status("not/a/features/key", ValueError("x"), None) is None

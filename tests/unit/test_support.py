@@ -28,7 +28,7 @@ def test_bad_settings_are_explained(env):
 
 def test_trigger_settings_and_backoff():
     settings = config.GlueTriggerSettings.from_env({"GLUE_JOB_NAME": "job", "START_MAX_ATTEMPTS": "6"})
-    assert settings.backoff_delays() == [1.0, 2.0, 4.0, 8.0, 8.0]
+    assert settings.backoff_delays() == [1.0, 2.0, 4.0, 8.0, 15.0]
     with pytest.raises(ConfigurationError):
         config.GlueTriggerSettings.from_env({})
 
@@ -104,3 +104,17 @@ def test_error_code_of_client_errors_and_others():
     )
     assert retry.error_code(error) == "ConcurrentRunsExceededException"
     assert retry.error_code(ValueError("x")) is None
+
+
+def test_backoff_stops_before_the_deadline():
+    now = [0.0]
+    calls = []
+
+    def busy():
+        calls.append(now[0])
+        raise ValueError("busy")
+
+    with pytest.raises(ValueError):
+        retry.call_with_backoff(busy, lambda e: True, [4.0] * 100, sleep=lambda d: now.__setitem__(0, now[0] + d),
+                                deadline=10.0, clock=lambda: now[0])
+    assert calls == [0.0, 4.0, 8.0]  # a fourth attempt would start after the deadline

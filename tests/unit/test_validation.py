@@ -332,3 +332,64 @@ def test_clean_files_take_the_fast_path_with_the_same_result(monkeypatch):
 @pytest.mark.parametrize("value", ["Null", "NULL", ""])
 def test_null_timestamps_are_missing_values(value):
     expect(exc.MissingValueError, with_cell(csv_frame(), 12, "timestamp", value))
+
+
+# --- mixed timestamp forms (issue 5): resolvable mixes are normalised and reported --------------
+
+
+def _unix_seconds(frame: pd.DataFrame) -> np.ndarray:
+    return frame["timestamp"].dt.tz_localize(None).to_numpy(dtype="datetime64[s]").astype("int64")
+
+
+def test_unix_seconds_mixed_with_milliseconds_are_normalised_with_a_warning():
+    frame = synthetic_ohlcv(ROWS, freq="h")
+    seconds = _unix_seconds(frame)
+    expected = frame["timestamp"].copy()
+    frame["timestamp"] = np.where(np.arange(ROWS) % 3 == 0, seconds * 1000, seconds)
+    result = load(to_bytes(frame))
+    assert (result.frame["timestamp"].to_numpy() == expected.to_numpy()).all()
+    assert any("mixed units" in w and "in ms" in w and "in s" in w for w in result.warnings)
+
+
+def test_several_unambiguous_date_forms_are_normalised_with_a_warning():
+    frame = csv_frame()
+    frame.loc[::2, "timestamp"] = frame.loc[::2, "timestamp"].str.replace(" ", "T") + "Z"
+    result = load(to_bytes(frame))
+    assert len(result.frame) == ROWS and result.frame["timestamp"].is_monotonic_increasing
+    assert any("several forms" in w for w in result.warnings)
+
+
+def test_unix_numbers_among_dates_are_normalised_with_a_warning():
+    frame = synthetic_ohlcv(ROWS, freq="D")
+    seconds = _unix_seconds(frame)
+    frame["timestamp"] = frame["timestamp"].dt.strftime("%Y-%m-%d")
+    frame.loc[5, "timestamp"] = str(seconds[5])
+    result = load(to_bytes(frame))
+    assert len(result.frame) == ROWS
+    assert any("1 timestamp(s) were unix s" in w for w in result.warnings)
+
+
+def test_day_month_year_dates_with_a_day_above_12_are_read_day_first():
+    frame = synthetic_ohlcv(ROWS, freq="D")
+    expected = frame["timestamp"].copy()
+    frame["timestamp"] = frame["timestamp"].dt.strftime("%d/%m/%Y")
+    result = load(to_bytes(frame))
+    assert (result.frame["timestamp"].to_numpy() == expected.to_numpy()).all()
+    assert any("day/month/year" in w for w in result.warnings)
+
+
+def test_day_month_order_that_cannot_be_told_is_rejected():
+    frame = synthetic_ohlcv(ROWS, freq="D")
+    frame["timestamp"] = [f"{1 + i % 12:02d}/{1 + (i // 12) % 12:02d}/{2000 + i // 144}" for i in range(ROWS)]
+    error = expect(exc.AmbiguousTimestampError, to_bytes(frame))
+    assert "no row has a day above 12" in error.what and error.where["samples"]
+
+
+def test_day_first_and_month_first_rows_in_one_file_are_rejected():
+    frame = synthetic_ohlcv(ROWS, freq="D")
+    dates = frame["timestamp"]
+    first_half = np.arange(ROWS) < ROWS // 2
+    frame["timestamp"] = np.where(first_half, dates.dt.strftime("%d/%m/%Y"), dates.dt.strftime("%m/%d/%Y"))
+    error = expect(exc.AmbiguousTimestampError, to_bytes(frame))
+    assert "some rows put the day first" in error.what
+    assert error.where["day_first_rows"] > 0 and error.where["month_first_rows"] > 0
