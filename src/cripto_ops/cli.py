@@ -133,6 +133,10 @@ def run(ctx: click.Context, file: Path, dataset: Optional[str]) -> None:
         )
         result = follower.upload_and_follow(file, raw_key)
     out = _console()
+    if result.duplicate_run_id:
+        out.print(f"Same content as an earlier upload: no new run; showing run {result.run_id}, which covers it "
+                  "(change the file to train again).")
+    out.print(f"run {result.run_id} of dataset '{result.dataset}'", soft_wrap=True)
     out.print(render.stage_table(result))
     out.print(render.metrics_table(result.metrics))
     for key, size in result.artifacts.items():

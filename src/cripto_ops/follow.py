@@ -1,8 +1,10 @@
 """Upload a raw file and follow its run through the pipeline, stage by stage, using AWS APIs only.
 
 Stages: ``upload`` -> ``features`` (feature Lambda writes features/ or errors/) -> ``trigger``
-(the trigger Lambda starts a Glue run for the features file) -> ``training`` (the Glue run) ->
-``model`` (models/<dataset>/latest.json points to this run and every artifact is there).
+(the trigger Lambda starts a Glue run for the features file) -> ``training`` (until the Glue run
+publishes: models/<dataset>/latest.json points to this run) -> ``model`` (every artifact is there)
+-> ``report`` (the Glue run ends; report.html, written after latest.json, is there unless it failed).
+"upload -> model" is the pipeline's latency: the model is usable before the report is drawn.
 
 The run is identified the way the pipeline identifies it: by the uploaded object's key and version
 (``cripto_pipeline.layout.make_run_id``), so following works with many uploads in flight. When the
@@ -22,6 +24,7 @@ from cripto_ops.exceptions import StageFailed, StageTimeout
 from cripto_ops.stack import StackOutputs
 from cripto_pipeline import layout
 
+GLUE_LOG_GROUP_OUTPUT = "/aws-glue/python-jobs/output"
 GLUE_LOG_GROUP_ERROR = "/aws-glue/python-jobs/error"
 GLUE_TERMINAL_FAILURES = {"FAILED", "TIMEOUT", "STOPPED", "ERROR"}
 
@@ -32,8 +35,7 @@ class Budgets:
 
     features: float = 180.0
     trigger: float = 120.0
-    training: float = 900.0
-    model: float = 60.0
+    training: float = 900.0  # also the budget of the report stage
     poll_interval: float = 0.2
 
 
@@ -55,7 +57,8 @@ class RunResult:
 
     @property
     def total_s(self) -> float:
-        return sum(self.durations.values())
+        """Upload -> model published (the report, drawn afterwards, is not part of it)."""
+        return sum(seconds for stage, seconds in self.durations.items() if stage != "report")
 
 
 #: on_progress(stage, message) is called while waiting; on_stage_done(stage, seconds) after each.
@@ -109,13 +112,19 @@ class RunFollower:
         self._done(result, "trigger", began)
 
         began = time.monotonic()
-        run = self._wait_glue_run_finished(run["Id"])
-        result.glue_execution_time_s = run.get("ExecutionTime")
+        self._wait_model_published(result)
         self._done(result, "training", began)
 
         began = time.monotonic()
         self._verify_model(result)
         self._done(result, "model", began)
+
+        # The job writes the report after latest.json: the model is usable before the run ends.
+        began = time.monotonic()
+        run = self._wait_glue_run_finished(result.glue_run_id, stage="report")
+        result.glue_execution_time_s = run.get("ExecutionTime")
+        self._record_report(result)
+        self._done(result, "report", began)
         return result
 
     def _done(self, result: RunResult, stage: str, began: float) -> None:
@@ -165,37 +174,60 @@ class RunFollower:
                 )
             time.sleep(self.budgets.poll_interval)
 
-    def _wait_glue_run_finished(self, run_id: str) -> Dict[str, Any]:
+    def _glue_run(self, run_id: str, stage: str) -> Dict[str, Any]:
+        """The run's record; raises StageFailed (with its error log) if it ended in failure."""
+        run = self.glue.get_job_run(JobName=self.stack.glue_job_name, RunId=run_id)["JobRun"]
+        state = run["JobRunState"]
+        if state in GLUE_TERMINAL_FAILURES:
+            raise StageFailed(
+                stage, f"Glue run {run_id} ended {state}: {run.get('ErrorMessage', 'no message')}",
+                self._log_tail(GLUE_LOG_GROUP_ERROR, stream=run_id),
+            )
+        return run
+
+    def _wait_glue_run_finished(self, run_id: str, stage: str = "training") -> Dict[str, Any]:
         deadline = time.monotonic() + self.budgets.training
         while True:
-            run = self.glue.get_job_run(JobName=self.stack.glue_job_name, RunId=run_id)["JobRun"]
+            run = self._glue_run(run_id, stage)
             state = run["JobRunState"]
             if state == "SUCCEEDED":
                 return run
-            if state in GLUE_TERMINAL_FAILURES:
-                raise StageFailed(
-                    "training", f"Glue run {run_id} ended {state}: {run.get('ErrorMessage', 'no message')}",
-                    self._log_tail(GLUE_LOG_GROUP_ERROR, stream=run_id),
-                )
-            self.on_progress("training", f"Glue run {run_id[:12]}… {state}")
+            self.on_progress(stage, f"Glue run {run_id[:12]}… {state}")
             if time.monotonic() > deadline:
-                raise StageTimeout("training", f"Glue run {run_id} still {state} after {self.budgets.training:.0f} s",
+                raise StageTimeout(stage, f"Glue run {run_id} still {state} after {self.budgets.training:.0f} s",
                                    self._log_tail(GLUE_LOG_GROUP_ERROR, stream=run_id))
             time.sleep(self.budgets.poll_interval)
 
-    def _verify_model(self, result: RunResult) -> None:
-        keys = layout.run_keys(result.dataset, result.run_id)
-        deadline = time.monotonic() + self.budgets.model
+    def _wait_model_published(self, result: RunResult) -> None:
+        """Until latest.json names this run (or a newer one); fails as soon as the Glue run fails."""
+        latest_key = layout.latest_key(result.dataset)
+        deadline = time.monotonic() + self.budgets.training
         while True:
-            latest = self._json(keys.latest, missing_ok=True)
+            latest = self._json(latest_key, missing_ok=True)
             # latest.json names the newest successful run: ours, or a newer upload's.
             if latest.get("run_id", "") >= result.run_id:
-                break
-            self.on_progress("model", f"waiting for {keys.latest} to point to run {result.run_id}")
+                result.latest = latest
+                return
+            state = self._glue_run(result.glue_run_id, "training")["JobRunState"]
+            if state == "SUCCEEDED":
+                # The run ended without publishing: give S3 one more look, then say so.
+                latest = self._json(latest_key, missing_ok=True)
+                if latest.get("run_id", "") >= result.run_id:
+                    result.latest = latest
+                    return
+                raise StageFailed("training", f"Glue run {result.glue_run_id} SUCCEEDED but {latest_key} "
+                                  f"does not point to run {result.run_id}: {latest}",
+                                  self._log_tail(GLUE_LOG_GROUP_OUTPUT, stream=result.glue_run_id))
+            self.on_progress("training", f"Glue run {result.glue_run_id[:12]}… {state}")
             if time.monotonic() > deadline:
-                raise StageTimeout("model", f"{keys.latest} does not point to run {result.run_id}: {latest}")
+                raise StageTimeout("training", f"Glue run {result.glue_run_id} still {state} after "
+                                   f"{self.budgets.training:.0f} s",
+                                   self._log_tail(GLUE_LOG_GROUP_ERROR, stream=result.glue_run_id))
             time.sleep(self.budgets.poll_interval)
-        result.latest = latest
+
+    def _verify_model(self, result: RunResult) -> None:
+        """Every model artifact of the run exists and is not empty; loads metrics.json."""
+        keys = layout.run_keys(result.dataset, result.run_id)
         for key in (keys.model, keys.metrics, keys.feature_list, keys.lineage):
             try:
                 size = self.s3.head_object(Bucket=self.stack.bucket_name, Key=key)["ContentLength"]
@@ -204,14 +236,16 @@ class RunFollower:
             if size <= 0:
                 raise StageFailed("model", f"artifact {key} is empty")
             result.artifacts[key] = size
-        # The report comes after latest.json and may be missing (a report failure never fails a run);
-        # the Glue run has ended by now, so it is there if it was written.
-        try:
-            result.artifacts[keys.report] = self.s3.head_object(Bucket=self.stack.bucket_name,
-                                                                Key=keys.report)["ContentLength"]
-        except self.s3.exceptions.ClientError:
-            pass
         result.metrics = self._json(keys.metrics)
+
+    def _record_report(self, result: RunResult) -> None:
+        # The report may be missing: a report failure never fails a run (the job logs why). The Glue
+        # run has ended by now, so the report is there if it was written.
+        key = layout.run_keys(result.dataset, result.run_id).report
+        try:
+            result.artifacts[key] = self.s3.head_object(Bucket=self.stack.bucket_name, Key=key)["ContentLength"]
+        except self.s3.exceptions.ClientError:
+            self.on_progress("report", f"no report for run {result.run_id}: see `cripto logs training`")
 
     # -- AWS helpers -----------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from rich.table import Table
 from cripto_ops.follow import RunResult
 from cripto_ops.runs import RunStatus
 
-STAGES = ("upload", "features", "trigger", "training", "model")
+STAGES = ("upload", "features", "trigger", "training", "model")  # "report" is shown apart: it follows the model
 _STATE_STYLE = {"SUCCEEDED": "green", "REJECTED": "red", "FAILED": "red", "TIMEOUT": "red", "ERROR": "red",
                 "STOPPED": "yellow", "TRAINING": "cyan", "FEATURES": "cyan"}
 
@@ -18,11 +18,13 @@ def pct(value: Optional[float]) -> str:
 
 
 def stage_table(result: RunResult) -> Table:
-    table = Table("stage", "seconds", title=f"run {result.run_id} of dataset '{result.dataset}'")
+    table = Table("stage", "seconds")
     for stage in STAGES:
         if stage in result.durations:
             table.add_row(stage, f"{result.durations[stage]:.2f}")
     table.add_row("[bold]upload -> model[/]", f"[bold]{result.total_s:.2f}[/]")
+    if "report" in result.durations:
+        table.add_row("report (after the model)", f"{result.durations['report']:.2f}")
     return table
 
 
@@ -58,6 +60,8 @@ def status_table(runs: List[RunStatus], costs: Dict[str, Optional[float]]) -> Ta
             verdict = "beats" if run.beats_all_baselines else "does not beat"
             comparison = f"{run.best_model}: {pct(run.model_accuracy)} vs {pct(run.best_baseline_accuracy)} ({verdict})"
         where = run.error if run.error else (run.artifacts_prefix if run.state == "SUCCEEDED" else "")
+        if run.duplicate_of:
+            where = f"same content as run {run.duplicate_of}"
         if run.state == "SUCCEEDED" and not run.report_key:
             where += " [yellow](no report: see `cripto logs training`)[/]"
         cost = costs.get(run.run_id)

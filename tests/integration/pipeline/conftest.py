@@ -40,4 +40,4 @@ def deployed_stack(endpoint_url: str, glue_endpoint_url: str) -> StackOutputs:
 def follower(aws_client, deployed_stack) -> RunFollower:
     """Follows uploads through every stage (raises StageFailed / StageTimeout with evidence)."""
     return RunFollower(aws_client("s3"), aws_client("glue"), aws_client("logs"), deployed_stack,
-                       Budgets(features=120, trigger=120, training=300, model=60))
+                       Budgets(features=120, trigger=120, training=300))

@@ -90,7 +90,7 @@ def good_run(cripto, deployed_stack) -> Dict[str, Any]:
 
 def test_run_follows_the_file_through_every_stage_to_the_model(good_run):
     output, run = good_run["output"], good_run["status"]
-    for stage in ("upload", "features", "trigger", "training", "model"):
+    for stage in ("upload", "features", "trigger", "training", "model", "report"):
         assert f"✓ {stage}" in output
     assert f"run {run['run_id']}" in output and f"of dataset '{GOOD}'" in output  # the table title may wrap
     for artifact in ("model.joblib", "metrics.json", "lineage.json", "report.html"):

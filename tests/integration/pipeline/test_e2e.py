@@ -24,7 +24,7 @@ def test_make_e2e_script_succeeds_and_reports_stages_and_baselines(deployed_stac
                             text=True, timeout=600)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
-    for stage in ("upload", "features", "trigger", "training", "model"):
+    for stage in ("upload", "features", "trigger", "training", "model", "report"):
         assert f"✓ {stage}" in output
     for name in ("always_up", "persistence", "buy_and_hold", "logistic_regression", "random_forest"):
         assert name in output, f"{name} missing from the summary"
