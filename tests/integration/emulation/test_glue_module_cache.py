@@ -7,15 +7,13 @@ reused an earlier run's install. Needs the package index for the first install, 
 
 from __future__ import annotations
 
-import os
 import stat
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
-from test_glue_service import GLUE_PYTHON, ROLE, GlueService, wait_run
+# The service, glue and s3 fixtures are the Glue service suite's own: a private service process.
+from test_glue_service import ROLE, glue, s3, service, wait_run  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -26,36 +24,6 @@ from awsglue.utils import getResolvedOptions
 args = getResolvedOptions(sys.argv, ["bucket"])
 boto3.client("s3").put_object(Bucket=args["bucket"], Key="where/" + args["JOB_RUN_ID"], Body=tabulate.__file__)
 """
-
-
-@pytest.fixture(scope="module")
-def service(endpoint_url: str, tmp_path_factory) -> GlueService:
-    if not os.access(GLUE_PYTHON, os.X_OK):
-        pytest.fail(
-            f"No Glue job interpreter at {GLUE_PYTHON}: run `ONLY=glue-pythonshell-3.9 scripts/bootstrap.sh`."
-        )
-    base = tmp_path_factory.mktemp("glue-module-cache")
-    svc = GlueService(base / "state", endpoint_url, GLUE_PYTHON, base / "service.log")
-    svc.start()
-    yield svc
-    svc.stop()
-
-
-@pytest.fixture(scope="module")
-def glue(service: GlueService):
-    return boto3.client(
-        "glue",
-        endpoint_url=service.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
-
-
-@pytest.fixture(scope="module")
-def s3(aws_client):
-    return aws_client("s3")
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,12 @@ import json
 import os
 import time
 import zipfile
-from typing import Callable
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from support.polling import wait_for
 
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 RUNTIME = "python3.12"
@@ -175,18 +175,6 @@ def build_zip(files: dict[str, str]) -> bytes:
         for path, content in files.items():
             archive.writestr(path, content)
     return buffer.getvalue()
-
-
-def poll(description: str, probe: Callable[[], object], timeout: float = 30.0, interval: float = 0.2):
-    """Call ``probe`` until it returns something truthy; raise after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"Timed out after {timeout:.0f} s waiting for {description}")
-        time.sleep(interval)
 
 
 def invoke_json(lambda_client, name: str, event: object = None, **kwargs) -> tuple[object, str | None]:
@@ -424,7 +412,7 @@ def test_logs_reach_cloudwatch_with_start_end_report(aws_client, lambda_client, 
         found = [event["message"] for event in events]
         return found if any(m.startswith(f"REPORT RequestId: {request_id}") for m in found) else []
 
-    found = poll("the invocation's REPORT line in CloudWatch", messages)
+    found = wait_for("the invocation's REPORT line in CloudWatch", messages)
     assert f"START RequestId: {request_id} Version: $LATEST\n" in found
     assert f"{token}\n" in found
     assert any(m.startswith("[INFO]\t") and f"\t{request_id}\tlogged {token}" in m for m in found)
@@ -453,7 +441,7 @@ def test_async_failure_goes_to_on_failure_destination_after_retries(
         def receive() -> list[dict]:
             return sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=2).get("Messages", [])
 
-        record = json.loads(poll("the failed event in the OnFailure queue", receive, timeout=60)[0]["Body"])
+        record = json.loads(wait_for("the failed event in the OnFailure queue", receive, timeout=60)[0]["Body"])
         assert record["requestContext"]["condition"] == "RetriesExhausted"
         assert record["requestContext"]["approximateInvokeCount"] == 2
         assert record["requestPayload"] == {"id": "e-1"}
@@ -500,7 +488,7 @@ def test_deleting_the_function_kills_the_process_tree(lambda_client, make_functi
     pids, error = invoke_json(lambda_client, name)
     assert error is None, pids
     lambda_client.delete_function(FunctionName=name)
-    poll(
+    wait_for(
         "the runtime and its child process to exit",
         lambda: process_gone(pids["pid"]) and process_gone(pids["child"]),
         timeout=15,
@@ -523,7 +511,7 @@ def test_runtime_without_interpreter_fails_with_a_clear_reason(lambda_client, un
             configuration = lambda_client.get_function_configuration(FunctionName=name)
             return configuration if configuration["State"] != "Pending" else None
 
-        configuration = poll("the function to leave Pending", settled)
+        configuration = wait_for("the function to leave Pending", settled)
         assert configuration["State"] == "Failed"
         assert "LOCALAWS_LAMBDA_RUNTIME_PYTHON3_11" in configuration["StateReason"]
     finally:

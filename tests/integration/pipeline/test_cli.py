@@ -12,13 +12,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 import pytest
 from PIL import Image
+from support.polling import wait_for
 
 REPO = Path(__file__).resolve().parents[3]
 DAILY = REPO / "data" / "samples" / "coinbase_btcusd_daily.csv"
@@ -65,18 +65,6 @@ def status_of(cripto, dataset: str) -> List[Dict[str, Any]]:
     result = cripto("status", "--dataset", dataset, "--format", "json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 1.0) -> Any:
-    """Poll until ``predicate()`` is truthy; raise when ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +131,7 @@ def test_status_shows_a_rejected_upload_and_a_failed_training_run(
         runs = [r for r in status_of(cripto, FAILED) if r["run_id"] == run_id]
         return runs[0] if runs and runs[0]["state"] not in ("FEATURES", "TRAINING") else None
 
-    entry = wait_for(failed, 300, "the forged run's Glue job to finish", interval=2.0)
+    entry = wait_for("the forged run's Glue job to finish", failed, 300, interval=2.0)
     assert entry["state"] == "FAILED" and entry["glue_state"] == "FAILED", entry
     assert "TrainingDataError" in entry["error"] and "belongs to another run" in entry["error"]
     assert entry["model_accuracy"] is None and not entry["is_latest"]
@@ -168,7 +156,7 @@ def test_logs_return_the_run_lines_of_each_component(cripto, good_run, component
         return [line for line in result.stdout.splitlines() if run_id in line] or None
 
     # CloudWatch Logs is eventually consistent (on AWS too): the lines may arrive after the run ends.
-    lines = wait_for(lines_of_the_run, 60, f"{component} log lines of run {run_id}", interval=2.0)
+    lines = wait_for(f"{component} log lines of run {run_id}", lines_of_the_run, 60, interval=2.0)
     assert any(marker in line for line in lines), lines
 
 

@@ -16,7 +16,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, TypeVar
+from typing import Any, Dict, Iterable, List, Optional, Tuple, TypeVar
 
 import pandas as pd
 import psutil
@@ -25,6 +25,7 @@ import pytest
 from cripto_ops.runs import RunCatalog
 from cripto_pipeline import layout
 from cripto_pipeline.features import MIN_ROWS_PER_SYMBOL, synthetic_ohlcv
+from support.polling import wait_for
 
 pytestmark = pytest.mark.timeout(1200)
 
@@ -34,16 +35,6 @@ ROWS = MIN_ROWS_PER_SYMBOL + 40
 
 # --- helpers: bounded polls, inputs built in code --------------------------------------------------
 
-def wait_for(what: str, probe: Callable[[], Optional[T]], timeout: float, interval: float = 0.5) -> T:
-    """Call ``probe`` until it returns something other than None; raise after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value is not None:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
 
 
 def frame(rows: int = ROWS, freq: str = "D", seed: int = 0) -> pd.DataFrame:
