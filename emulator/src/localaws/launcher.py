@@ -66,6 +66,7 @@ class ServiceSpec:
 
     name: str
     port: int
+    url: str
     command: List[str]
     env: Dict[str, str]
     health_url: str
@@ -157,6 +158,7 @@ def service_specs(settings: Settings) -> List[ServiceSpec]:
         ServiceSpec(
             name="localstack",
             port=settings.localstack_port,
+            url=settings.localstack_url,
             command=[str(settings.localstack_python), "-m", "localstack.runtime.main"],
             env=_clean_env(localstack_env, home / "tmp" / "localstack"),
             health_url=f"{settings.localstack_url}/_localstack/health",
@@ -176,6 +178,7 @@ def service_specs(settings: Settings) -> List[ServiceSpec]:
             ServiceSpec(
                 name="glue",
                 port=settings.glue_port,
+                url=settings.glue_url,
                 command=[str(settings.glue_python), "-m", "localaws.glue"],
                 env=_clean_env(glue_env, home / "tmp" / "glue"),
                 health_url=f"{settings.glue_url}/health",
@@ -249,16 +252,15 @@ def status(settings: Settings) -> List[ServiceStatus]:
     result = []
     for spec in service_specs(settings):
         process = _read_owned_process(settings.home, spec.name)
-        url = spec.health_url.rsplit("/", 2)[0] if spec.name == "localstack" else spec.health_url.rsplit("/", 1)[0]
         if process is None:
             state = "stale" if _pid_file(settings.home, spec.name).exists() else "stopped"
-            result.append(ServiceStatus(spec.name, state, None, spec.port, url, None, _log_file(settings.home, spec.name)))
+            result.append(ServiceStatus(spec.name, state, None, spec.port, spec.url, None, _log_file(settings.home, spec.name)))
             continue
         body = _probe(spec.health_url)
         state = "running" if body is not None and spec.is_healthy(body) else "unhealthy"
         result.append(
             ServiceStatus(
-                spec.name, state, process.pid, spec.port, url,
+                spec.name, state, process.pid, spec.port, spec.url,
                 time.time() - process.create_time(), _log_file(settings.home, spec.name),
             )
         )

@@ -277,16 +277,20 @@ def test_missing_script_fails_the_run(glue, bucket):
     assert location in run["ErrorMessage"] and "NoSuchKey" in run["ErrorMessage"]
 
 
+# A job that records its pid in S3 (so a test can watch the process) and then sleeps.
+SLEEPING_JOB = """
+import os, sys, time, boto3
+from awsglue.utils import getResolvedOptions
+args = getResolvedOptions(sys.argv, ["bucket"])
+s3 = boto3.client("s3")
+s3.put_object(Bucket=args["bucket"], Key="pids/" + args["JOB_RUN_ID"], Body=str(os.getpid()))
+time.sleep(600)
+"""
+
+
 def test_timeout_kills_the_process(glue, s3, bucket, make_job):
     job = make_job(
-        """
-        import os, sys, time, boto3
-        from awsglue.utils import getResolvedOptions
-        args = getResolvedOptions(sys.argv, ["bucket"])
-        s3 = boto3.client("s3")
-        s3.put_object(Bucket=args["bucket"], Key="pids/" + args["JOB_RUN_ID"], Body=str(os.getpid()))
-        time.sleep(600)
-    """,
+        SLEEPING_JOB,
         DefaultArguments={"--bucket": bucket},
         Timeout=1,
     )
@@ -454,14 +458,7 @@ def test_restart_keeps_jobs_and_history_and_fails_runs_in_flight(glue, s3, bucke
 
 def test_sigterm_kills_job_processes_and_restart_fails_their_runs(glue, s3, bucket, make_job, service):
     job = make_job(
-        """
-        import os, sys, time, boto3
-        from awsglue.utils import getResolvedOptions
-        args = getResolvedOptions(sys.argv, ["bucket"])
-        s3 = boto3.client("s3")
-        s3.put_object(Bucket=args["bucket"], Key="pids/" + args["JOB_RUN_ID"], Body=str(os.getpid()))
-        time.sleep(600)
-    """,
+        SLEEPING_JOB,
         DefaultArguments={"--bucket": bucket},
     )
     run_id = glue.start_job_run(JobName=job)["JobRunId"]
