@@ -145,7 +145,7 @@ def run(ctx: click.Context, file: Path, dataset: Optional[str]) -> None:
     if "beats_all_baselines" in comparison:
         verdict = "beats" if comparison["beats_all_baselines"] else "does NOT beat"
         out.print(f"The selected model ({result.metrics.get('best_model')}) {verdict} every baseline "
-                  "on mean walk-forward accuracy.")
+                  "(best baseline accuracy and balanced accuracy, buy-and-hold return; walk-forward means).")
 
 
 @main.command()
