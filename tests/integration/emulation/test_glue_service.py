@@ -70,6 +70,17 @@ class GlueService:
             self.env["LOCALAWS_GLUE_PYTHON3_9"] = python
         self.process: subprocess.Popen | None = None
 
+    def client(self):
+        """A boto3 Glue client for this service; no client-side retries, so errors surface as they are."""
+        return boto3.client(
+            "glue",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        )
+
     def start(self) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
@@ -110,14 +121,7 @@ def service(endpoint_url: str, tmp_path_factory) -> GlueService:
 
 @pytest.fixture(scope="module")
 def glue(service: GlueService):
-    return boto3.client(
-        "glue",
-        endpoint_url=service.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
+    return service.client()
 
 
 @pytest.fixture(scope="module")
@@ -493,13 +497,7 @@ def test_missing_interpreter_fails_the_run_naming_the_setting(endpoint_url, s3, 
     svc = GlueService(tmp_path / "state", endpoint_url, python=None, log_path=tmp_path / "service.log")
     svc.start()
     try:
-        glue = boto3.client(
-            "glue",
-            endpoint_url=svc.url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        glue = svc.client()
         s3.put_object(Bucket=bucket, Key="scripts/noop.py", Body=b"print('hi')\n")
         glue.create_job(
             Name="noop",
@@ -522,13 +520,7 @@ def test_unreachable_aws_endpoint_fails_the_run_naming_it(tmp_path):
     svc = GlueService(tmp_path / "state", dead_endpoint, GLUE_PYTHON, log_path=tmp_path / "service.log")
     svc.start()
     try:
-        glue = boto3.client(
-            "glue",
-            endpoint_url=svc.url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        glue = svc.client()
         glue.create_job(
             Name="orphan",
             Role=ROLE,
