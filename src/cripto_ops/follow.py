@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from cripto_ops.exceptions import StageFailed, StageTimeout
+from cripto_ops.logs import GLUE_ERROR_GROUP, GLUE_OUTPUT_GROUP
 from cripto_ops.stack import StackOutputs
 from cripto_pipeline import layout
 
-GLUE_LOG_GROUP_OUTPUT = "/aws-glue/python-jobs/output"
-GLUE_LOG_GROUP_ERROR = "/aws-glue/python-jobs/error"
 GLUE_TERMINAL_FAILURES = {"FAILED", "TIMEOUT", "STOPPED", "ERROR"}
 
 
@@ -181,7 +180,7 @@ class RunFollower:
         if state in GLUE_TERMINAL_FAILURES:
             raise StageFailed(
                 stage, f"Glue run {run_id} ended {state}: {run.get('ErrorMessage', 'no message')}",
-                self._log_tail(GLUE_LOG_GROUP_ERROR, stream=run_id),
+                self._log_tail(GLUE_ERROR_GROUP, stream=run_id),
             )
         return run
 
@@ -195,7 +194,7 @@ class RunFollower:
             self.on_progress(stage, f"Glue run {run_id[:12]}… {state}")
             if time.monotonic() > deadline:
                 raise StageTimeout(stage, f"Glue run {run_id} still {state} after {self.budgets.training:.0f} s",
-                                   self._log_tail(GLUE_LOG_GROUP_ERROR, stream=run_id))
+                                   self._log_tail(GLUE_ERROR_GROUP, stream=run_id))
             time.sleep(self.budgets.poll_interval)
 
     def _wait_model_published(self, result: RunResult) -> None:
@@ -217,12 +216,12 @@ class RunFollower:
                     return
                 raise StageFailed("training", f"Glue run {result.glue_run_id} SUCCEEDED but {latest_key} "
                                   f"does not point to run {result.run_id}: {latest}",
-                                  self._log_tail(GLUE_LOG_GROUP_OUTPUT, stream=result.glue_run_id))
+                                  self._log_tail(GLUE_OUTPUT_GROUP, stream=result.glue_run_id))
             self.on_progress("training", f"Glue run {result.glue_run_id[:12]}… {state}")
             if time.monotonic() > deadline:
                 raise StageTimeout("training", f"Glue run {result.glue_run_id} still {state} after "
                                    f"{self.budgets.training:.0f} s",
-                                   self._log_tail(GLUE_LOG_GROUP_ERROR, stream=result.glue_run_id))
+                                   self._log_tail(GLUE_ERROR_GROUP, stream=result.glue_run_id))
             time.sleep(self.budgets.poll_interval)
 
     def _verify_model(self, result: RunResult) -> None:

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -28,6 +27,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from support.net import free_port
 from support.polling import wait_for
 
 REPO = Path(__file__).resolve().parents[3]
@@ -38,12 +38,6 @@ TERMINAL = {"SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR"}
 ROLE = "arn:aws:iam::000000000000:role/glue-test"
 
 pytestmark = pytest.mark.timeout(300)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class GlueService:
@@ -531,8 +525,6 @@ def test_unreachable_aws_endpoint_fails_the_run_naming_it(tmp_path):
         svc.stop()
     assert run["JobRunState"] == "FAILED"
     assert dead_endpoint in run["ErrorMessage"] and "LOCALAWS_GLUE_AWS_ENDPOINT" in run["ErrorMessage"]
-
-
 
 
 def test_the_emulations_glue_service_runs_a_job(aws_client, glue_endpoint_url, s3, bucket, unique_name):

@@ -13,15 +13,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+from support.net import free_port
 
 LOCALAWS = [sys.executable, "-m", "localaws"]
 REQUIRED_ENV = ("LOCALAWS_LOCALSTACK_PYTHON", "LOCALAWS_GLUE_SERVICE_PYTHON")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -30,7 +25,7 @@ def private_emulation(tmp_path: Path):
     if missing:
         pytest.fail(f"{', '.join(missing)} not set: run the suite through `make test`.")
     env = dict(os.environ, LOCALAWS_HOME=str(tmp_path / "home"),
-               LOCALSTACK_PORT=str(_free_port()), GLUE_PORT=str(_free_port()))
+               LOCALSTACK_PORT=str(free_port()), GLUE_PORT=str(free_port()))
 
     def localaws(*args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(LOCALAWS + list(args), env=env, capture_output=True, text=True,
