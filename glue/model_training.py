@@ -10,7 +10,9 @@ Any failure up to there raises: the job run ends FAILED and latest.json keeps po
 Last, ``report.html`` (cripto_pipeline.report; matplotlib from ``--additional-python-modules``). A
 report failure is logged and recorded in the run's summary line, and the run still SUCCEEDS: the
 model is already published. Optional arguments for the report's cost estimate: ``--glue_dpu``,
-``--feature_lambda_memory_mb``, ``--trigger_lambda_memory_mb`` (set by Terraform).
+``--feature_lambda_memory_mb``, ``--trigger_lambda_memory_mb`` (set by Terraform). With
+``--metrics_namespace`` the model's quality and training time go to CloudWatch (PutMetricData: Glue
+Python shell logs are not parsed as Embedded Metric Format); a metrics failure is logged only.
 
 Runs on AWS Glue Python shell 3.9 (analytics library set). The S3 client takes its endpoint and
 credentials from the environment, as on AWS.
@@ -28,7 +30,7 @@ from typing import Any, Dict, List, Optional
 import boto3
 from botocore.exceptions import ClientError
 
-from cripto_pipeline import layout, pipeline, report
+from cripto_pipeline import layout, pipeline, report, run_metrics
 
 logger = logging.getLogger("cripto-model-training")
 
@@ -57,8 +59,9 @@ def run(
     job_run_id: Optional[str] = None,
     resources: Optional[report.JobResources] = None,
     started: Optional[float] = None,
+    metrics_namespace: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """Train on one run's features and publish the artifacts, then the report; returns the summary.
+    """Train on one run's features and publish the artifacts, then metrics and the report; returns the summary.
 
     ``resources`` and ``started`` (time.monotonic() at job start) feed the report's cost estimate.
     """
@@ -78,10 +81,23 @@ def run(
         _put(s3, bucket, latest)
     summary = {**outcome.summary, "latest_updated": latest is not None}
     logger.info(json.dumps({"message": "model written", **summary}, default=str))
+    _publish_metrics(metrics_namespace, outcome.summary)
     summary["report"] = _publish_report(
         s3, bucket, outcome, manifest, parquet, features.get("LastModified"), resources, started
     )
     return summary
+
+
+def _publish_metrics(namespace: Optional[str], summary: Dict[str, Any]) -> None:
+    """PutMetricData of the run's metrics; never raises, because the model is already published."""
+    if not namespace:
+        return
+    try:
+        cloudwatch = boto3.client("cloudwatch")
+        for request in run_metrics.put_metric_data_requests(namespace, run_metrics.training_metrics(summary)):
+            cloudwatch.put_metric_data(**request)
+    except Exception as error:  # any failure (permissions, endpoint): log it; the run stays SUCCEEDED
+        logger.error(json.dumps({"message": "metrics not published", "error": f"{type(error).__name__}: {error}"}))
 
 
 def _publish_report(
@@ -141,7 +157,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     )
     s3, job_run_id = boto3.client("s3"), _optional_argument(argv, "JOB_RUN_ID")
     try:
-        return run(s3, args["bucket"], args["features_key"], job_run_id, resources, started)
+        return run(s3, args["bucket"], args["features_key"], job_run_id, resources, started,
+                   _optional_argument(argv, "metrics_namespace"))
     except Exception as error:
         _record_failure(s3, args["bucket"], args["features_key"], job_run_id, error)
         raise  # the Glue run ends FAILED with this error; latest.json still names the last good model

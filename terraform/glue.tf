@@ -60,6 +60,8 @@ resource "aws_glue_job" "model_training" {
     "--glue_dpu"                 = tostring(local.glue_max_capacity)
     "--feature_lambda_memory_mb" = tostring(var.feature_lambda_memory_mb)
     "--trigger_lambda_memory_mb" = tostring(var.trigger_lambda_memory_mb)
+    # Model quality and training time go to CloudWatch here; see monitoring.tf.
+    "--metrics_namespace" = local.metrics_namespace
   }
 
   depends_on = [

@@ -46,6 +46,8 @@ resource "aws_lambda_function" "feature_engineering" {
     variables = {
       LOG_LEVEL     = var.lambda_log_level
       MAX_RAW_BYTES = tostring(var.feature_max_raw_bytes)
+      # Run metrics (rows, seconds) go here; see monitoring.tf.
+      METRICS_NAMESPACE = local.metrics_namespace
     }
   }
 

@@ -72,3 +72,28 @@ output "aws_region" {
   description = "Region the stack is deployed in; tools create their AWS clients there."
   value       = var.aws_region
 }
+
+output "alerts_topic_arn" {
+  description = "ARN of the SNS topic receiving every alarm and Glue-failure alert; subscribe to it."
+  value       = aws_sns_topic.alerts.arn
+}
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the pipeline's run metrics (dimension: dataset)."
+  value       = local.metrics_namespace
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard (`make dashboard` renders it locally)."
+  value       = aws_cloudwatch_dashboard.pipeline.dashboard_name
+}
+
+output "alarm_name_prefix" {
+  description = "Prefix of every alarm of this stack (`make status` lists their states)."
+  value       = "${local.monitoring_prefix}-"
+}
+
+output "glue_failure_rule_name" {
+  description = "EventBridge rule sending failed/timed-out/stopped training runs to the alerts topic."
+  value       = aws_cloudwatch_event_rule.glue_run_failed.name
+}

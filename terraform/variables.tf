@@ -244,3 +244,134 @@ variable "log_retention_days" {
     error_message = "log_retention_days must be a value CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
   }
 }
+
+################################################################################
+# Monitoring (alerts.tf, alarms.tf, dashboard.tf)
+################################################################################
+
+variable "alert_email" {
+  description = "E-mail address subscribed to the alerts topic (AWS mails a confirmation link first). Empty = no subscription."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.alert_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
+    error_message = "alert_email must be empty or an e-mail address."
+  }
+}
+
+variable "alerts_key_deletion_window_days" {
+  description = "Waiting period before the alerts topic's KMS key is deleted after destroy, in days (7-30)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.alerts_key_deletion_window_days >= 7 && var.alerts_key_deletion_window_days <= 30
+    error_message = "alerts_key_deletion_window_days must be between 7 and 30 days."
+  }
+}
+
+variable "alarm_period_seconds" {
+  description = "Length of the window each alarm evaluates, in seconds: 10, 30 or a multiple of 60 (AWS's rule). AWS's own Lambda/SQS metrics have 60 s resolution."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = contains([10, 30], var.alarm_period_seconds) || (var.alarm_period_seconds >= 60 && var.alarm_period_seconds % 60 == 0)
+    error_message = "alarm_period_seconds must be 10, 30 or a multiple of 60."
+  }
+}
+
+variable "alarm_evaluation_periods" {
+  description = "Consecutive breaching periods before an alarm goes to ALARM, in periods (1-10)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.alarm_evaluation_periods >= 1 && var.alarm_evaluation_periods <= 10
+    error_message = "alarm_evaluation_periods must be between 1 and 10."
+  }
+}
+
+variable "lambda_errors_threshold" {
+  description = "Errors of one function within one alarm period above which its errors alarm fires, in errors (0 = any error)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.lambda_errors_threshold >= 0
+    error_message = "lambda_errors_threshold must be >= 0."
+  }
+}
+
+variable "lambda_throttles_threshold" {
+  description = "Throttled invocations of one function within one alarm period above which its alarm fires, in invocations (0 = any)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.lambda_throttles_threshold >= 0
+    error_message = "lambda_throttles_threshold must be >= 0."
+  }
+}
+
+variable "lambda_duration_timeout_share" {
+  description = "Share of a function's timeout its p95 duration may reach before the duration alarm fires, as a fraction (0.1-1.0; 0.8 = 80 %)."
+  type        = number
+  default     = 0.8
+
+  validation {
+    condition     = var.lambda_duration_timeout_share >= 0.1 && var.lambda_duration_timeout_share <= 1
+    error_message = "lambda_duration_timeout_share must be between 0.1 and 1.0."
+  }
+}
+
+variable "lambda_memory_used_share" {
+  description = "Share of a function's memory size its max memory used may reach before the memory alarm fires, as a fraction (0.1-1.0; 0.9 = 90 %)."
+  type        = number
+  default     = 0.9
+
+  validation {
+    condition     = var.lambda_memory_used_share >= 0.1 && var.lambda_memory_used_share <= 1
+    error_message = "lambda_memory_used_share must be between 0.1 and 1.0."
+  }
+}
+
+variable "failed_events_visible_threshold" {
+  description = "Messages waiting in the failed-events queue above which its alarm fires, in messages (0 = any)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.failed_events_visible_threshold >= 0
+    error_message = "failed_events_visible_threshold must be >= 0."
+  }
+}
+
+variable "alarm_on_model_below_baselines" {
+  description = "Alarm (informational) when a run's selected model does not beat every baseline (BeatsBaselines = 0)."
+  type        = bool
+  default     = false
+}
+
+variable "monitored_datasets" {
+  description = "Datasets (the `dataset` metric dimension: raw.csv = default, raw/<name>.csv = name) shown on the dashboard and watched by the model alarm."
+  type        = list(string)
+  default     = ["default"]
+
+  validation {
+    condition     = length(var.monitored_datasets) > 0
+    error_message = "monitored_datasets must name at least one dataset."
+  }
+}
+
+variable "dashboard_period_seconds" {
+  description = "Aggregation period of the dashboard's graphs, in seconds: 1, 5, 10, 30 or a multiple of 60."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = contains([1, 5, 10, 30], var.dashboard_period_seconds) || (var.dashboard_period_seconds >= 60 && var.dashboard_period_seconds % 60 == 0)
+    error_message = "dashboard_period_seconds must be 1, 5, 10, 30 or a multiple of 60."
+  }
+}

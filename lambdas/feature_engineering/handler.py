@@ -4,21 +4,24 @@ Claims the content (conditional put of features/<dataset>/_content/<sha256>.json
 features/<dataset>/<run_id>/manifest.json and features.parquet (its creation starts training); identical
 content already claimed by another run gets duplicate-of.json instead (no second training run).
 Rejected input gets errors/<dataset>/<run_id>.json, returned, not raised: a retry cannot fix a bad file.
-Unexpected errors raise, so the async invocation retries. Env: LOG_LEVEL, MAX_RAW_BYTES.
+Unexpected errors raise, so the async invocation retries. Rows and seconds of a written run go to
+CloudWatch metrics (cripto_pipeline.run_metrics). Env: LOG_LEVEL, MAX_RAW_BYTES, METRICS_NAMESPACE.
 """
 
 from __future__ import annotations
 
 import json
+import time
 
 import boto3
 from botocore.exceptions import ClientError
 
-from cripto_pipeline import config, events, logs, pipeline
+from cripto_pipeline import config, events, logs, pipeline, run_metrics
 
 SETTINGS = config.FeatureEngineeringSettings.from_env()
 logger = logs.get_logger("feature-engineering", SETTINGS.log_level)
 s3 = boto3.client("s3")
+cloudwatch = boto3.client("cloudwatch")
 
 
 def handler(event, context):
@@ -26,6 +29,7 @@ def handler(event, context):
 
 
 def process(ref: events.S3ObjectRef) -> dict:
+    started = time.monotonic()
     try:
         response = s3.get_object(Bucket=ref.bucket, Key=ref.key, **ref.get_selector())
         data = response["Body"].read(SETTINGS.max_raw_bytes + 1)  # never more than the limit in memory
@@ -39,7 +43,19 @@ def process(ref: events.S3ObjectRef) -> dict:
         if outcome is None:
             raise
     logger.log(outcome.log_level, outcome.status, extra={"fields": {"bucket": ref.bucket, **outcome.summary}})
+    publish(run_metrics.feature_metrics(outcome.summary, time.monotonic() - started))
     return outcome.summary
+
+
+def publish(metrics: list) -> None:
+    """Send the run's metrics; a monitoring outage is logged, never fails the already-written run."""
+    if not SETTINGS.metrics_namespace or not metrics:
+        return
+    try:
+        for request in run_metrics.put_metric_data_requests(SETTINGS.metrics_namespace, metrics):
+            cloudwatch.put_metric_data(**request)
+    except ClientError as error:
+        logger.warning("metrics not published", extra={"fields": {"error": str(error)}})
 
 
 def claim(bucket: str, obj: pipeline.ObjectToWrite) -> dict:

@@ -34,6 +34,8 @@ from .exceptions import ConfigurationError
 
 ENV_LOG_LEVEL = "LOG_LEVEL"
 ENV_MAX_RAW_BYTES = "MAX_RAW_BYTES"
+#: CloudWatch namespace for the run metrics (cripto_pipeline.run_metrics); empty = publish none.
+ENV_METRICS_NAMESPACE = "METRICS_NAMESPACE"
 ENV_GLUE_JOB_NAME = "GLUE_JOB_NAME"
 ENV_START_MAX_ATTEMPTS = "START_MAX_ATTEMPTS"
 ENV_START_BACKOFF_SECONDS = "START_BACKOFF_SECONDS"
@@ -82,16 +84,19 @@ class FeatureEngineeringSettings:
 
     log_level: str = DEFAULT_LOG_LEVEL
     max_raw_bytes: int = DEFAULT_MAX_RAW_BYTES
+    metrics_namespace: str = ""
 
     @classmethod
     def from_env(
         cls, environ: Optional[Mapping[str, str]] = None, **overrides: object
     ) -> "FeatureEngineeringSettings":
-        """Build from explicit ``overrides``, then ``LOG_LEVEL`` / ``MAX_RAW_BYTES``, then defaults."""
+        """Build from explicit ``overrides``, then ``LOG_LEVEL`` / ``MAX_RAW_BYTES`` /
+        ``METRICS_NAMESPACE``, then defaults."""
         env = _env(environ)
         values = {
             "log_level": _log_level(env),
             "max_raw_bytes": int(_number(env, ENV_MAX_RAW_BYTES, DEFAULT_MAX_RAW_BYTES, int, 1)),
+            "metrics_namespace": env.get(ENV_METRICS_NAMESPACE, "").strip(),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

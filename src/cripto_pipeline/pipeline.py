@@ -380,6 +380,7 @@ def train_from_features(
             "best_model": result.best_model,
             "model_key": keys.model,
             "accuracy_mean": comparison["model_accuracy_mean"],
+            "balanced_accuracy_mean": comparison["model_balanced_accuracy_mean"],
             "best_baseline_accuracy_mean": comparison["best_baseline_accuracy_mean"],
             "beats_all_baselines": comparison["beats_all_baselines"],
             "training_seconds": result.metrics["training_seconds"],

@@ -12,3 +12,10 @@ lambda_log_level     = "DEBUG"
 # when it expires, so a local invocation must end well within a minute. The trigger then waits for a
 # free Glue slot in 50 s steps (each step a fresh invocation); on AWS it waits up to 15 min per step.
 trigger_lambda_timeout_seconds = 50
+
+# Alarms evaluate 10 s windows (legal on AWS too) so a test sees ALARM within seconds; the
+# dashboard aggregates per minute.
+alarm_period_seconds     = 10
+dashboard_period_seconds = 60
+# The emulation's KMS forgets keys on restart anyway; the shortest window AWS allows.
+alerts_key_deletion_window_days = 7
