@@ -35,7 +35,7 @@ LOCAL_AWS := env -u AWS_PROFILE -u AWS_SESSION_TOKEN \
 	AWS_S3_USE_PATH_STYLE=true
 
 .PHONY: help bootstrap up down ps emulator-logs build deploy-local e2e plan-aws deploy-aws destroy-aws status run \
-	logs report test test-unit test-integration bench clean
+	logs report dashboard alarms test test-unit test-integration bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target> [VAR=value]\n\nTargets:\n"} \
@@ -83,7 +83,7 @@ destroy-aws: bootstrap ## Delete the AWS deployment (shows what goes and asks fi
 # ---- operating the pipeline (the `cripto` CLI; STACK_ENV=aws points it at the AWS deployment) -----
 CRIPTO = $(if $(filter aws,$(STACK_ENV)),,$(LOCAL_AWS)) $(TOOLS_PY) -m cripto_ops.cli
 
-status: ## Recent runs per dataset: stages, durations, model vs baselines, cost [DATASET=name]
+status: ## Recent runs per dataset (stages, durations, model vs baselines, cost), then alarm states [DATASET=name]
 	@$(CRIPTO) status $(if $(DATASET),--dataset $(DATASET))
 
 run: ## Upload a file and follow its run: make run FILE=prices.csv [DATASET=name]
@@ -95,6 +95,12 @@ logs: ## Pipeline logs from CloudWatch: make logs [COMPONENT=feature|trigger|tra
 
 report: ## Download the latest run's HTML report: make report [DATASET=default]
 	@$(CRIPTO) report $(or $(DATASET),default)
+
+dashboard: ## Render the CloudWatch dashboard into reports/dashboard.{html,png}: make dashboard [SINCE=3h]
+	@$(CRIPTO) dashboard --since $(or $(SINCE),3h)
+
+alarms: ## State of every alarm of the stack (ALARM first) and what each watches [FORMAT=json]
+	@$(CRIPTO) alarms $(if $(FORMAT),--format $(FORMAT))
 
 # ---- quality --------------------------------------------------------------------------------------
 test: up ## Run every test: unit, then integration against the local AWS (what CI runs)

@@ -92,7 +92,7 @@ locals {
         view    = "timeSeries"
         period  = local.dashboard_period
         stat    = "Maximum"
-        metrics = flatten([for d in var.monitored_datasets : [[local.metrics_namespace, "FeatureSeconds", "dataset", d], [local.metrics_namespace, "TrainingSeconds", "dataset", d]]])
+        metrics = concat([for d in var.monitored_datasets : [[local.metrics_namespace, "FeatureSeconds", "dataset", d], [local.metrics_namespace, "TrainingSeconds", "dataset", d]]]...)
       }
     },
     {
@@ -105,12 +105,13 @@ locals {
         view   = "timeSeries"
         period = local.dashboard_period
         stat   = "Average"
-        metrics = flatten([for d in var.monitored_datasets : [
+        # concat(...), not flatten(): each row must stay a list of its own.
+        metrics = concat([for d in var.monitored_datasets : [
           [local.metrics_namespace, "ModelAccuracy", "dataset", d],
           [local.metrics_namespace, "ModelBalancedAccuracy", "dataset", d],
           [local.metrics_namespace, "MarginOverBestBaseline", "dataset", d],
           [local.metrics_namespace, "BeatsBaselines", "dataset", d],
-        ]])
+        ]]...)
       }
     },
   ]

@@ -71,8 +71,10 @@ def main(ctx: click.Context, env: str, debug: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context, dataset: Optional[str], limit: int, output_format: str) -> None:
     """Recent runs per dataset: raw object, rows, Glue run and state, stage durations, model vs the
-    best baseline, estimated AWS cost, and where the artifacts (or the error) are."""
+    best baseline, estimated AWS cost, and where the artifacts (or the error) are; then the state of
+    every alarm of the stack (ALARM first; `cripto alarms --format json` for the alarms as JSON)."""
     from cripto_ops import costs, render
+    from cripto_ops.alarms import alarm_states
     from cripto_ops.runs import RunCatalog
 
     stack = _stack(ctx)
@@ -84,11 +86,36 @@ def status(ctx: click.Context, dataset: Optional[str], limit: int, output_format
     if output_format == "json":
         click.echo(json.dumps([dict(run.as_dict(), cost_usd=run_costs[run.run_id]) for run in runs], indent=2))
         return
-    if not runs:
-        _console().print(f"No runs yet in s3://{stack.bucket_name}: upload raw.csv or raw/<dataset>.csv "
-                         "(or `cripto run FILE`).")
-        return
-    _console().print(render.status_table(runs, run_costs))
+    alarms = alarm_states(_client(ctx, "cloudwatch"), stack)
+    console = _console()
+    if runs:
+        console.print(render.status_table(runs, run_costs))
+    else:
+        console.print(f"No runs yet in s3://{stack.bucket_name}: upload raw.csv or raw/<dataset>.csv "
+                      "(or `cripto run FILE`).")
+    if alarms:
+        console.print(render.alarm_table(alarms))
+        firing = [alarm.name for alarm in alarms if alarm.state == "ALARM"]
+        if firing:
+            console.print(f"[bold red]{len(firing)} alarm(s) firing[/]: {', '.join(firing)} — README "
+                          "\"Monitoring\" says what each means and what to do.", soft_wrap=True)
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
+@click.pass_context
+def alarms(ctx: click.Context, output_format: str) -> None:
+    """State of every alarm of the stack, ALARM first, with what each one watches."""
+    from cripto_ops import render
+    from cripto_ops.alarms import alarm_states
+
+    states = alarm_states(_client(ctx, "cloudwatch"), _stack(ctx))
+    if output_format == "json":
+        click.echo(json.dumps([alarm.as_dict() for alarm in states], indent=2))
+    elif states:
+        _console().print(render.alarm_table(states))
+    else:
+        _console().print("The deployed stack has no alarms: redeploy it (`make deploy-local`) to add monitoring.")
 
 
 @main.command()
@@ -146,6 +173,35 @@ def run(ctx: click.Context, file: Path, dataset: Optional[str]) -> None:
         verdict = "beats" if comparison["beats_all_baselines"] else "does NOT beat"
         out.print(f"The selected model ({result.metrics.get('best_model')}) {verdict} every baseline "
                   "(best baseline accuracy and balanced accuracy, buy-and-hold return; walk-forward means).")
+
+
+@main.command()
+@click.option("--since", default="3h", help="Time window ending now: 30m, 3h, 1d.")
+@click.option("--output-dir", default="reports", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write dashboard.html and dashboard.png.")
+@click.pass_context
+def dashboard(ctx: click.Context, since: str, output_dir: Path) -> None:
+    """Render the stack's CloudWatch dashboard from GetMetricData into OUTPUT_DIR/dashboard.{html,png}
+    and print the HTML file's path (the emulation has no console to show it)."""
+    from datetime import datetime, timezone
+
+    from cripto_ops import dashboard as dash
+    from cripto_ops import dashboard_page
+    from cripto_ops.logs import parse_since
+
+    now = datetime.now(timezone.utc)
+    window = now - datetime.fromtimestamp(parse_since(since, now) / 1000, timezone.utc)
+    stack = _stack(ctx)
+    # One retry at most: a statistic the endpoint cannot compute fails fast and is noted on its graph.
+    cloudwatch = stack.client("cloudwatch", retries={"max_attempts": 2, "mode": "standard"})
+    widgets = dash.parse_widgets(dash.load_body(cloudwatch, stack))
+    with _console(stderr=True).status(f"GetMetricData for {len(widgets)} widgets ..."):
+        dash.fetch(cloudwatch, widgets, window, now)
+    title = f"{stack.raw['dashboard_name']} (last {since})"
+    png = dashboard_page.render_png(widgets, output_dir / "dashboard.png", title, now - window, now)
+    page = dashboard_page.render_html(widgets, png, output_dir / "dashboard.html", title,
+                                      (f"{now - window:%Y-%m-%d %H:%M}", f"{now:%Y-%m-%d %H:%M}"))
+    click.echo(str(page.resolve()))
 
 
 @main.command()

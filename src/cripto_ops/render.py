@@ -76,3 +76,16 @@ def status_table(runs: List[RunStatus], costs: Dict[str, Optional[float]]) -> Ta
 def _dur(run: RunStatus, stage: str) -> str:
     value = run.durations_s.get(stage)
     return "" if value is None else f"{value:.2f}"
+
+
+_ALARM_STYLE = {"ALARM": "bold red", "OK": "green", "INSUFFICIENT_DATA": "dim"}
+
+
+def alarm_table(alarms: List[Any]) -> Table:
+    """Alarm states (cripto_ops.alarms.AlarmState), ALARM first (descriptions: `cripto alarms --format json`)."""
+    table = Table("alarm", "state", "since (UTC)", title="alarms")
+    for alarm in alarms:
+        style = _ALARM_STYLE.get(alarm.state, "")
+        since = f"{alarm.since:%Y-%m-%d %H:%M:%S}" if alarm.since else ""
+        table.add_row(alarm.name, f"[{style}]{alarm.state}[/]" if style else alarm.state, since)
+    return table

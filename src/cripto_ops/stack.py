@@ -29,12 +29,14 @@ class StackOutputs:
         """The stack's region (``aws_region`` output), for clients when the environment names none."""
         return self.raw.get("aws_region")
 
-    def client(self, service: str):
-        """A boto3 client in the stack's region; endpoints and credentials come from the environment."""
+    def client(self, service: str, **config: Any):
+        """A boto3 client in the stack's region; endpoints and credentials come from the environment.
+        ``config``: botocore Config arguments (e.g. ``retries``)."""
         import boto3
+        from botocore.config import Config
 
         return boto3.client(service, region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-                            or self.region)
+                            or self.region, config=Config(**config) if config else None)
 
     @classmethod
     def from_terraform_json(cls, outputs: Dict[str, Any]) -> "StackOutputs":
