@@ -27,7 +27,7 @@ import psutil
 from localaws.exceptions import LauncherError
 
 #: Services LocalStack loads; the rest of its catalogue stays off (faster start, smaller surface).
-DEFAULT_SERVICES = "s3,lambda,iam,sts,logs,cloudwatch,sqs"
+DEFAULT_SERVICES = "s3,lambda,iam,sts,logs,cloudwatch,sqs,events,sns"
 
 HEALTH_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 15.0

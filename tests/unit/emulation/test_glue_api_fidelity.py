@@ -338,3 +338,10 @@ def test_every_response_of_every_operation_matches_botocore(api, backend):
             found = _conforms(result, shape, operation) if shape else ([] if result == {} else ["not empty"])
             problems += [p for p in found if not any(p.endswith(f".{n}: empty list (AWS omits it)") for n in ALWAYS_SENT)]
     assert problems == []
+
+
+def test_jobs_with_retries_do_not_queue(api):
+    api("CreateJob", Name="shell", Role=ROLE, Command=SHELL, JobRunQueuingEnabled=True, MaxRetries=1)
+    api("StartJobRun", JobName="shell")
+    with pytest.raises(ConcurrentRunsExceededException):
+        api("StartJobRun", JobName="shell")

@@ -423,6 +423,9 @@ class GlueBackend:
             queuing = params.get("JobRunQueuingEnabled")
             if queuing is None:
                 queuing = bool(job.definition.get("JobRunQueuingEnabled", False))
+            # AWS: only "jobs that have not been configured to retry based on your maxRetries
+            # configuration may enter the WAITING state" (job-run-statuses.html).
+            queuing = queuing and job.max_retries == 0
             waiting = self._active_runs(name) >= job.max_concurrent_runs or self._waiting_runs(name)
             if waiting and not queuing:
                 raise ConcurrentRunsExceededException(f"Concurrent runs exceeded for {name}")
