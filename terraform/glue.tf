@@ -47,6 +47,12 @@ resource "aws_glue_job" "model_training" {
     max_concurrent_runs = var.glue_max_concurrent_runs
   }
 
+  # Job run queuing: a run above max_concurrent_runs waits (WAITING) and starts when a slot frees,
+  # instead of failing with ConcurrentRunsExceededException; the trigger's backoff is then only the
+  # fallback. Python shell jobs queue like standard Spark jobs, but only jobs without retries do
+  # (https://docs.aws.amazon.com/glue/latest/dg/job-run-statuses.html).
+  job_run_queuing_enabled = var.glue_max_retries == 0
+
   default_arguments = {
     # Python shell's own key, without the leading "--" of the other job arguments.
     "library-set"      = "analytics"

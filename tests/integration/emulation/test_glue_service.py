@@ -711,3 +711,49 @@ def test_terraform_glue_job_round_trip_has_no_diff(service, endpoint_url, glue, 
     with pytest.raises(ClientError) as exc_info:
         glue.get_job(JobName=name)
     assert error_code(exc_info) == "EntityNotFoundException"
+
+
+# ----- job run queuing and state-change events (issue 9) -----------------------------------------
+def test_queued_runs_wait_then_run_one_after_another(glue, make_job):
+    job = make_job("import time; time.sleep(1)", ExecutionProperty={"MaxConcurrentRuns": 1},
+                   JobRunQueuingEnabled=True)
+    ids = [glue.start_job_run(JobName=job)["JobRunId"] for _ in range(3)]
+    states = [glue.get_job_run(JobName=job, RunId=i)["JobRun"]["JobRunState"] for i in ids[1:]]
+    assert states == ["WAITING", "WAITING"]
+    runs = [wait_run(glue, job, i) for i in ids]
+    assert [r["JobRunState"] for r in runs] == ["SUCCEEDED"] * 3
+    assert runs[0]["CompletedOn"] < runs[1]["CompletedOn"] < runs[2]["CompletedOn"]  # in order, one slot
+    assert all(r["JobRunQueuingEnabled"] for r in runs)
+
+
+def test_a_failed_run_puts_its_state_change_event_to_eventbridge(glue, make_job, aws_client, unique_name):
+    events, sqs = aws_client("events"), aws_client("sqs")
+    job = make_job("raise ValueError('boom: no rows')")
+    name = unique_name("glue-events")
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name=name, EventPattern=json.dumps(
+        {"source": ["aws.glue"], "detail-type": ["Glue Job State Change"], "detail": {"jobName": [job]}}))
+    events.put_targets(Rule=name, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    try:
+        run_id = glue.start_job_run(JobName=job)["JobRunId"]
+        assert wait_run(glue, job, run_id)["JobRunState"] == "FAILED"
+
+        def delivered():
+            messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages", [])
+            return json.loads(messages[0]["Body"]) if messages else None
+
+        event = wait_for("the Glue Job State Change event in SQS", delivered, 60)
+        assert (event["source"], event["detail-type"]) == ("aws.glue", "Glue Job State Change")
+        assert event["detail"] == {
+            "jobName": job,
+            "severity": "ERROR",
+            "state": "FAILED",
+            "jobRunId": run_id,
+            "message": f"JobName:{job} and JobRunId:{run_id} failed to execute with exception "
+                       "ValueError: boom: no rows",
+        }
+    finally:
+        events.remove_targets(Rule=name, Ids=["queue"])
+        events.delete_rule(Name=name)
+        sqs.delete_queue(QueueUrl=queue_url)

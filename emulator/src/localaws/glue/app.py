@@ -18,6 +18,7 @@ from werkzeug.wrappers import Request, Response
 
 from .config import DEFAULT_REGION, Settings
 from .exceptions import GlueError, InternalServiceException
+from .events import JobStateEvents
 from .models import GlueBackend
 from .responses import GlueResponses
 from .runner import JobRunner
@@ -38,7 +39,10 @@ class GlueApp:
         # Jobs call back on loopback even when the service listens on every interface (a container).
         host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # nosec B104 - a comparison, not a bind
         self.runner = JobRunner(settings, self_endpoint=f"http://{host}:{settings.port}")
-        self.backend = GlueBackend(settings.state_dir, self.runner.start, self.runner.request_stop)
+        self.events = JobStateEvents(lambda region: self.runner.client("events", region))
+        self.backend = GlueBackend(
+            settings.state_dir, self.runner.start, self.runner.request_stop, self.events.publish
+        )
         self.runner.backend = self.backend
         self.runner.reap_orphans()
         self.responses = GlueResponses(self.backend)

@@ -47,6 +47,7 @@ RESTART_MESSAGE = (
 
 
 class JobRunState(str, Enum):
+    WAITING = "WAITING"
     STARTING = "STARTING"
     RUNNING = "RUNNING"
     STOPPING = "STOPPING"
@@ -59,7 +60,10 @@ class JobRunState(str, Enum):
 # The only moves a run may make. FAILED is reachable from every live state because a run can fail
 # before its process starts (missing script, no interpreter) and because in-flight runs are failed
 # when the service restarts.
+# WAITING is job run queuing: a run above MaxConcurrentRuns waits for a free slot (or is stopped
+# before it ever started, so it has no process to wait for).
 TRANSITIONS: dict[JobRunState, tuple[JobRunState, ...]] = {
+    JobRunState.WAITING: (JobRunState.STARTING, JobRunState.STOPPED, JobRunState.FAILED),
     JobRunState.STARTING: (JobRunState.RUNNING, JobRunState.STOPPING, JobRunState.FAILED),
     JobRunState.RUNNING: (
         JobRunState.SUCCEEDED,
@@ -74,6 +78,17 @@ TRANSITIONS: dict[JobRunState, tuple[JobRunState, ...]] = {
     JobRunState.TIMEOUT: (),
 }
 LIVE_STATES = frozenset(s for s, targets in TRANSITIONS.items() if targets)
+# Runs that hold one of the job's MaxConcurrentRuns slots.
+ACTIVE_STATES = LIVE_STATES - {JobRunState.WAITING}
+# StartJobRun parameters a run keeps, defaulted from the job where the request leaves them out
+# (https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-jobs-runs.html, StartJobRun and JobRun).
+RUN_PARAMETERS_FROM_JOB = (
+    "WorkerType",
+    "NumberOfWorkers",
+    "SecurityConfiguration",
+    "NotificationProperty",
+    "ExecutionClass",
+)
 
 
 @dataclass
@@ -106,6 +121,10 @@ class Job:
     def max_retries(self) -> int:
         return self.definition.get("MaxRetries", 0)
 
+    @property
+    def is_python_shell(self) -> bool:
+        return self.command.get("Name") == PYTHON_SHELL
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "Name": self.name,
@@ -136,6 +155,9 @@ class JobRun:
     execution_time: int = 0
     error_message: str | None = None
     pid: int | None = None
+    # The run's own settings (StartJobRun, else the job's): PascalCase keys of RUN_PARAMETERS_FROM_JOB.
+    settings: dict[str, Any] = field(default_factory=dict)
+    queuing: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -143,22 +165,26 @@ class JobRun:
             "Attempt": self.attempt,
             "JobName": self.job_name,
             "JobMode": "SCRIPT",
+            "JobRunQueuingEnabled": self.queuing,
             "StartedOn": self.started_on,
             "LastModifiedOn": self.last_modified_on,
             "JobRunState": self.state.value,
-            "Arguments": dict(self.arguments),
             "PredecessorRuns": [],
-            "AllocatedCapacity": 0,
+            # Deprecated whole-DPU view of MaxCapacity (0 for a 1/16-DPU Python shell run).
+            "AllocatedCapacity": int(self.max_capacity or 0),
             "ExecutionTime": self.execution_time,
             "Timeout": self.timeout,
             "LogGroupName": PYTHON_SHELL_LOG_GROUP,
         }
         optional = {
+            # AWS leaves out Arguments when the run had none (GetJobRun of a run started without).
+            "Arguments": dict(self.arguments) or None,
             "PreviousRunId": self.previous_run_id,
             "CompletedOn": self.completed_on,
             "ErrorMessage": self.error_message,
             "MaxCapacity": self.max_capacity,
             "GlueVersion": self.glue_version,
+            **copy.deepcopy(self.settings),
         }
         out.update({k: v for k, v in optional.items() if v is not None})
         return out
@@ -205,6 +231,23 @@ def _apply_job_defaults(definition: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
+def _check_run_capacity(job: Job, params: dict[str, Any]) -> None:
+    """StartJobRun's capacity rules (AWS: "Do not set Max Capacity if using WorkerType and
+    NumberOfWorkers"; AllocatedCapacity is the deprecated name of MaxCapacity, so not both)."""
+    if params.get("AllocatedCapacity") is not None and params.get("MaxCapacity") is not None:
+        raise InvalidInputException("Please set only Allocated Capacity or Max Capacity.")
+    if job.is_python_shell:
+        if params.get("WorkerType") or params.get("NumberOfWorkers"):
+            raise InvalidInputException(
+                "WorkerType and NumberOfWorkers are not supported for pythonshell jobs; use MaxCapacity."
+            )
+        capacity = params.get("MaxCapacity", params.get("AllocatedCapacity"))
+        if capacity is not None and float(capacity) not in PYTHON_SHELL_CAPACITIES:
+            raise InvalidInputException("MaxCapacity for a pythonshell job must be 0.0625 or 1.0.")
+    elif params.get("MaxCapacity") is not None and (params.get("WorkerType") or params.get("NumberOfWorkers")):
+        raise InvalidInputException("Do not set MaxCapacity together with WorkerType and NumberOfWorkers.")
+
+
 def _validate_name(name: str) -> None:
     # Glue's NameString: 1-255 chars of the single-line string pattern (botocore checks the length).
     if any(ch in name for ch in "\r\n\t") or name != name.strip():
@@ -219,6 +262,7 @@ class GlueBackend:
         state_dir: Path,
         on_run_started: Callable[[Job, JobRun], None],
         on_stop_requested: Callable[[JobRun], None],
+        on_run_finished: Callable[[JobRun], None] | None = None,
     ) -> None:
         self._path = state_dir / "state.json"
         self._lock = threading.RLock()
@@ -226,6 +270,10 @@ class GlueBackend:
         self._runs: dict[str, JobRun] = {}
         self._on_run_started = on_run_started
         self._on_stop_requested = on_stop_requested
+        # Told of every run that reached a terminal state (SUCCEEDED, FAILED, TIMEOUT, STOPPED), after
+        # the state is saved and outside the lock: the one place state-change events come from.
+        self._on_run_finished = on_run_finished or (lambda run: None)
+        self._finished: list[JobRun] = []  # completed under the lock, announced after it (_announce)
         state_dir.mkdir(parents=True, exist_ok=True)
         self._load()
 
@@ -248,6 +296,7 @@ class GlueBackend:
         if orphans:
             log.warning("marked %d run(s) that were in flight at the last shutdown as FAILED", len(orphans))
         self._save()
+        self._announce()
 
     def _save(self) -> None:
         data = {
@@ -353,23 +402,68 @@ class GlueBackend:
         return run
 
     def start_job_run(self, params: dict[str, Any], region: str) -> JobRun:
+        """StartJobRun; with ``JobRunId`` it retries that run (a new run whose PreviousRunId names it)."""
         name = params["JobName"]
-        arguments = dict(params.get("Arguments") or {})
         with self._lock:
             job = self._job(name)
+            previous: JobRun | None = None
+            if params.get("JobRunId"):
+                previous = self._run(name, params["JobRunId"])
+            if "Arguments" in params or previous is None:
+                arguments = dict(params.get("Arguments") or {})
+            else:
+                arguments = dict(previous.arguments)  # a retry repeats the run it retries
             overridden = sorted(set(arguments) & set(job.non_overridable_arguments))
             if overridden:
                 raise InvalidInputException(
                     f"Arguments {', '.join(overridden)} are non-overridable for job {name}; "
                     "remove them from the run."
                 )
-            live = sum(1 for r in self._runs.values() if r.job_name == name and r.state in LIVE_STATES)
-            if live >= job.max_concurrent_runs:
+            _check_run_capacity(job, params)
+            queuing = params.get("JobRunQueuingEnabled")
+            if queuing is None:
+                queuing = bool(job.definition.get("JobRunQueuingEnabled", False))
+            # AWS: only "jobs that have not been configured to retry based on your maxRetries
+            # configuration may enter the WAITING state" (job-run-statuses.html).
+            queuing = queuing and job.max_retries == 0
+            waiting = self._active_runs(name) >= job.max_concurrent_runs or self._waiting_runs(name)
+            if waiting and not queuing:
                 raise ConcurrentRunsExceededException(f"Concurrent runs exceeded for {name}")
-            run = self._new_run(job, arguments, params, region)
+            run = self._new_run(
+                job,
+                arguments,
+                params,
+                region,
+                attempt=previous.attempt + 1 if previous else 0,
+                previous=previous.id if previous else None,
+                queuing=queuing,
+                waiting=bool(waiting),
+            )
             self._save()
-        self._on_run_started(copy.deepcopy(job), copy.deepcopy(run))
+        if run.state is not JobRunState.WAITING:
+            self._on_run_started(copy.deepcopy(job), copy.deepcopy(run))
         return copy.deepcopy(run)
+
+    def _active_runs(self, job_name: str) -> int:
+        return sum(1 for r in self._runs.values() if r.job_name == job_name and r.state in ACTIVE_STATES)
+
+    def _waiting_runs(self, job_name: str) -> list[JobRun]:
+        """The job's WAITING runs, oldest first: the order in which queuing starts them."""
+        waiting = [r for r in self._runs.values() if r.job_name == job_name and r.state is JobRunState.WAITING]
+        return sorted(waiting, key=lambda r: r.started_on)
+
+    def _promote_waiting(self, job_name: str) -> list[tuple[Job, JobRun]]:
+        """WAITING -> STARTING for as many queued runs as the job has free slots (caller holds the lock)."""
+        job = self._jobs.get(job_name)
+        if job is None:
+            return []
+        started = []
+        for run in self._waiting_runs(job_name):
+            if self._active_runs(job_name) >= job.max_concurrent_runs:
+                break
+            self._transition(run, JobRunState.STARTING)
+            started.append((copy.deepcopy(job), copy.deepcopy(run)))
+        return started
 
     def _new_run(
         self,
@@ -379,20 +473,34 @@ class GlueBackend:
         region: str,
         attempt: int = 0,
         previous: str | None = None,
+        queuing: bool = False,
+        waiting: bool = False,
     ) -> JobRun:
         now = time.time()
+        capacity = params.get("MaxCapacity")
+        if capacity is None and params.get("AllocatedCapacity") is not None:
+            capacity = float(params["AllocatedCapacity"])  # the deprecated name of the same DPUs
+        if capacity is None:
+            capacity = job.definition.get("MaxCapacity")
+        settings = {
+            key: copy.deepcopy(params[key] if params.get(key) is not None else job.definition.get(key))
+            for key in RUN_PARAMETERS_FROM_JOB
+        }
         run = JobRun(
             id="jr_" + secrets.token_hex(32),
             job_name=job.name,
             arguments=arguments,
             timeout=int(params.get("Timeout") or job.definition["Timeout"]),
-            max_capacity=params.get("MaxCapacity", job.definition.get("MaxCapacity")),
+            max_capacity=capacity,
             glue_version=job.definition.get("GlueVersion"),
             region=region,
             started_on=now,
             last_modified_on=now,
+            state=JobRunState.WAITING if waiting else JobRunState.STARTING,
             attempt=attempt,
             previous_run_id=previous,
+            settings={k: v for k, v in settings.items() if v is not None},
+            queuing=queuing,
         )
         self._runs[run.id] = run
         return run
@@ -422,6 +530,9 @@ class GlueBackend:
                             job_name, run_id, "EntityNotFoundException", f"Job Run {run_id} not found."
                         )
                     )
+                elif run.state is JobRunState.WAITING:
+                    self._complete(run, JobRunState.STOPPED, None)  # never started: nothing to kill
+                    ok.append({"JobName": job_name, "JobRunId": run_id})
                 elif run.state not in (JobRunState.STARTING, JobRunState.RUNNING):
                     errors.append(
                         _stop_error(
@@ -429,7 +540,7 @@ class GlueBackend:
                             run_id,
                             "InvalidInputException",
                             f"Job Run {run_id} is {run.state.value}; "
-                            "only STARTING or RUNNING runs can be stopped.",
+                            "only WAITING, STARTING or RUNNING runs can be stopped.",
                         )
                     )
                 else:
@@ -439,6 +550,7 @@ class GlueBackend:
             self._save()
         for run in to_stop:
             self._on_stop_requested(run)
+        self._announce()
         return ok, errors
 
     # ----- reports from the runner --------------------------------------------------------------
@@ -462,7 +574,7 @@ class GlueBackend:
 
     def finish_run(self, run_id: str, outcome: JobRunState, error_message: str | None = None) -> None:
         """Record how a run ended; a run the user asked to stop ends STOPPED whatever its process did."""
-        retry: tuple[Job, JobRun] | None = None
+        to_start: list[tuple[Job, JobRun]] = []
         with self._lock:
             run = self._runs.get(run_id)
             if run is None or run.state not in LIVE_STATES:
@@ -473,19 +585,35 @@ class GlueBackend:
             job = self._jobs.get(run.job_name)
             if outcome is JobRunState.FAILED and job is not None and run.attempt < job.max_retries:
                 # Glue retries a failed run as a new run with Attempt + 1 and PreviousRunId.
-                params = {"Timeout": run.timeout, "MaxCapacity": run.max_capacity}
-                nxt = self._new_run(job, run.arguments, params, run.region, run.attempt + 1, run.id)
-                retry = (copy.deepcopy(job), copy.deepcopy(nxt))
+                params = {"Timeout": run.timeout, "MaxCapacity": run.max_capacity, **run.settings}
+                nxt = self._new_run(
+                    job, run.arguments, params, run.region, run.attempt + 1, run.id, queuing=run.queuing
+                )
+                to_start.append((copy.deepcopy(job), copy.deepcopy(nxt)))
+            to_start += self._promote_waiting(run.job_name)
             self._save()
-        if retry:
-            self._on_run_started(*retry)
+        self._announce()
+        for job_and_run in to_start:
+            self._on_run_started(*job_and_run)
 
     def _complete(self, run: JobRun, outcome: JobRunState, error_message: str | None) -> None:
+        """The one place a run reaches a terminal state (caller holds the lock, then calls _announce)."""
         self._transition(run, outcome)
         run.completed_on = run.last_modified_on
         if run.running_since is not None:
             run.execution_time = round(run.completed_on - run.running_since)
         run.error_message = error_message
+        self._finished.append(copy.deepcopy(run))
+
+    def _announce(self) -> None:
+        """Hand the runs completed since the last call to ``on_run_finished`` (outside the lock)."""
+        with self._lock:
+            finished, self._finished = self._finished, []
+        for run in finished:
+            try:
+                self._on_run_finished(run)
+            except Exception:  # a listener must never break the run bookkeeping
+                log.exception("on_run_finished failed for run %s", run.id)
 
     @staticmethod
     def _transition(run: JobRun, target: JobRunState) -> None:

@@ -15,7 +15,7 @@ from botocore.loaders import create_loader
 from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.validate import ParamValidator
 
-from .exceptions import InvalidInputException, UnknownOperationException
+from .exceptions import EntityNotFoundException, InvalidInputException, UnknownOperationException
 from .models import GlueBackend
 
 TARGET_PREFIX = "AWSGlue."
@@ -66,6 +66,7 @@ class GlueResponses:
             "CreateJob": self.create_job,
             "GetJob": self.get_job,
             "GetJobs": self.get_jobs,
+            "BatchGetJobs": self.batch_get_jobs,
             "ListJobs": self.list_jobs,
             "UpdateJob": self.update_job,
             "DeleteJob": self.delete_job,
@@ -115,6 +116,15 @@ class GlueResponses:
         page, token = paginate(self.backend.list_jobs(), params)
         return {"Jobs": [job.as_dict() for job in page], "NextToken": token}
 
+    def batch_get_jobs(self, params, region):
+        jobs, missing = [], []
+        for name in params["JobNames"]:
+            try:
+                jobs.append(self.backend.get_job(name).as_dict())
+            except EntityNotFoundException:
+                missing.append(name)
+        return {"Jobs": jobs, "JobsNotFound": missing}
+
     def list_jobs(self, params, region):
         page, token = paginate(self.backend.list_jobs(params.get("Tags")), params)
         return {"JobNames": [job.name for job in page], "NextToken": token}
@@ -139,11 +149,6 @@ class GlueResponses:
 
     # ----- runs --------------------------------------------------------------------------------
     def start_job_run(self, params, region):
-        if params.get("JobRunId"):
-            # JobRunId asks Glue to retry that earlier run; this emulation always starts a fresh run.
-            raise InvalidInputException(
-                "JobRunId (retrying a previous run) is not supported by this emulation."
-            )
         return {"JobRunId": self.backend.start_job_run(params, region).id}
 
     def get_job_run(self, params, region):

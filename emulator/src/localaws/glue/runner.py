@@ -534,6 +534,10 @@ class JobRunner:
         return env
 
     # ----- AWS access of the service itself ----------------------------------------------------
+    def client(self, service: str, region: str):
+        """A client of the local endpoint for ``service`` (also used by the service's event sender)."""
+        return self._client(service, region)
+
     def _client(self, service: str, region: str):
         with self._lock:
             key = (service, region)
