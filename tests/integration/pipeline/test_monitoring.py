@@ -112,3 +112,57 @@ def test_lambda_error_drives_its_errors_alarm_to_alarm(aws_client, deployed_stac
 
     alarm = wait_for(f"{alarm_name} in ALARM", in_alarm, 180, 2)
     assert "Threshold Crossed" in alarm["StateReason"]
+
+
+def test_failing_glue_run_drives_the_glue_failure_alert_to_an_sqs_subscriber(aws_client, deployed_stack):
+    """Glue's "Glue Job State Change" event (FAILED) -> the stack's EventBridge rule -> the encrypted
+    alerts topic -> an SQS queue subscribed to it, as an operator's own subscriber would be."""
+    sns, sqs, glue = aws_client("sns"), aws_client("sqs"), aws_client("glue")
+    topic_arn = deployed_stack.raw["alerts_topic_arn"]
+    queue_url = sqs.create_queue(QueueName=f"mon-alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+                       "Action": "sqs:SendMessage", "Resource": queue_arn,
+                       "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}}}],
+    })})
+    subscription = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
+                                 ReturnSubscriptionArn=True)["SubscriptionArn"]
+    try:
+        # Not a features key: the job script raises at once and the run ends FAILED (nothing is written).
+        run_id = glue.start_job_run(JobName=deployed_stack.glue_job_name,
+                                    Arguments={"--features_key": "mon/not-a-features-key"})["JobRunId"]
+        wait_for(f"run {run_id} FAILED", lambda: glue.get_job_run(
+            JobName=deployed_stack.glue_job_name, RunId=run_id)["JobRun"]["JobRunState"] == "FAILED", 180, 1)
+
+        def alert_for_run():
+            for message in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=2,
+                                               MaxNumberOfMessages=10).get("Messages", []):
+                event = json.loads(json.loads(message["Body"])["Message"])
+                if event.get("detail", {}).get("jobRunId") == run_id:
+                    return event
+            return None
+
+        event = wait_for(f"Glue-failure alert for {run_id}", alert_for_run, 60, 0)
+        assert event["source"] == "aws.glue" and event["detail-type"] == "Glue Job State Change"
+        assert event["detail"]["jobName"] == deployed_stack.glue_job_name
+        assert event["detail"]["state"] == "FAILED"
+    finally:
+        sns.unsubscribe(SubscriptionArn=subscription)
+        sqs.delete_queue(QueueUrl=queue_url)
+
+
+def test_succeeded_glue_run_is_not_alerted(aws_client, deployed_stack):
+    """The rule's pattern keeps SUCCEEDED runs off the alerts topic (only FAILED/TIMEOUT/STOPPED)."""
+    events = aws_client("events")
+    rule = events.describe_rule(Name=deployed_stack.raw["glue_failure_rule_name"])
+    pattern = json.loads(rule["EventPattern"])
+    assert sorted(pattern["detail"]["state"]) == ["FAILED", "STOPPED", "TIMEOUT"]
+    succeeded = {"source": "aws.glue", "detail-type": "Glue Job State Change", "id": str(uuid.uuid4()),
+                 "account": "000000000000", "time": "2026-12-01T00:00:00Z", "region": "us-east-1",
+                 "resources": [], "version": "0",
+                 "detail": {"jobName": deployed_stack.glue_job_name, "state": "SUCCEEDED"}}
+    failed = {**succeeded, "detail": {**succeeded["detail"], "state": "FAILED"}}
+    assert not events.test_event_pattern(EventPattern=rule["EventPattern"], Event=json.dumps(succeeded))["Result"]
+    assert events.test_event_pattern(EventPattern=rule["EventPattern"], Event=json.dumps(failed))["Result"]
