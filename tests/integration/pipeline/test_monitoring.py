@@ -101,10 +101,12 @@ def test_lambda_error_drives_its_errors_alarm_to_alarm(aws_client, deployed_stac
     # An upload event whose object does not exist: GetObject fails with NoSuchKey, the handler raises.
     missing = f"raw/mon-missing-{uuid.uuid4().hex[:8]}.csv"
     event = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "awsRegion": "us-east-1",
+                          "eventTime": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
                           "s3": {"bucket": {"name": deployed_stack.bucket_name},
                                  "object": {"key": missing, "size": 10}}}]}
     response = lam.invoke(FunctionName=deployed_stack.feature_lambda_name, Payload=json.dumps(event).encode())
-    assert response.get("FunctionError"), response["Payload"].read()[:500]
+    payload = response["Payload"].read()
+    assert response.get("FunctionError") and b"NoSuchKey" in payload, payload[:500]
 
     def in_alarm():
         alarm = cloudwatch.describe_alarms(AlarmNames=[alarm_name])["MetricAlarms"][0]
