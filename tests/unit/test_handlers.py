@@ -280,3 +280,37 @@ def test_trigger_needs_a_job_name(aws_env, monkeypatch):
     monkeypatch.delenv("GLUE_JOB_NAME", raising=False)
     with pytest.raises(ConfigurationError, match="GLUE_JOB_NAME"):
         load_module("lambdas/glue_trigger/handler.py", "trigger_without_job")
+
+
+class _FakeCloudWatch:
+    def __init__(self, error: bool = False):
+        self.requests, self.error = [], error
+
+    def put_metric_data(self, **request):
+        if self.error:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "PutMetricData")
+        self.requests.append(request)
+
+
+def _fe_with_metrics(monkeypatch, fake_s3, cloudwatch):
+    monkeypatch.setenv("METRICS_NAMESPACE", "cripto-ml-pipeline/test")
+    module = load_module("lambdas/feature_engineering/handler.py", "fe_metrics_handler_under_test")
+    monkeypatch.setattr(module, "s3", fake_s3)
+    monkeypatch.setattr(module, "cloudwatch", cloudwatch)
+    return module
+
+
+def test_written_features_publish_rows_and_seconds(aws_env, monkeypatch, fake_s3, daily_bytes, context):
+    cloudwatch = _FakeCloudWatch()
+    module = _fe_with_metrics(monkeypatch, fake_s3, cloudwatch)
+    (summary,) = module.handler(event_for("s3_put_raw_default.json", fake_s3, daily_bytes), context)["results"]
+    (request,) = cloudwatch.requests
+    assert request["Namespace"] == "cripto-ml-pipeline/test"
+    values = {d["MetricName"]: d["Value"] for d in request["MetricData"]}
+    assert values["Rows"] == summary["rows"] and values["FeatureSeconds"] > 0
+
+
+def test_a_metrics_outage_does_not_fail_the_written_run(aws_env, monkeypatch, fake_s3, daily_bytes, context):
+    module = _fe_with_metrics(monkeypatch, fake_s3, _FakeCloudWatch(error=True))
+    (summary,) = module.handler(event_for("s3_put_raw_default.json", fake_s3, daily_bytes), context)["results"]
+    assert summary["status"] == "features_written"
