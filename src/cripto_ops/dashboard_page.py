@@ -36,8 +36,8 @@ def render_png(widgets: List[Widget], path: Path, title: str, start: datetime, e
                 notes.append(f"{series.label}: no data in the window")
         for label, value in widget.annotations:
             ax.axhline(value, linestyle="--", color="grey", linewidth=0.8)
-            ax.annotate(f"{label} {value:g}", (0.01, value), xycoords=("axes fraction", "data"), fontsize=7,
-                        color="grey", va="bottom")
+            ax.annotate(f"{label} {value:g}", (0.99, value), xycoords=("axes fraction", "data"), fontsize=7,
+                        color="grey", va="bottom", ha="right")  # right: the legend sits upper left
         if ax.lines and any(s.values for s in widget.series):
             ax.legend(fontsize=7, loc="upper left")
         ax.set_xlim(start, end)  # every widget on the same time axis
