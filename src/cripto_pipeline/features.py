@@ -52,50 +52,62 @@ _BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 
 
 class _SymbolEvaluator:
-    """Evaluates :mod:`feature_spec` expressions on one symbol's bars with pandas (memoised per node)."""
+    """Evaluates :mod:`feature_spec` expressions on one symbol's bars (memoised per node).
+
+    Values are numpy arrays; pandas runs the per-symbol window operations (shift, diff, rolling, ewm),
+    whose semantics the spec adopts. Plain ufuncs on arrays avoid pandas' per-call overhead, which
+    adds up with many symbols.
+    """
 
     def __init__(self, bars: pd.DataFrame) -> None:
         self.bars = bars
-        self.values: Dict[spec.Expr, pd.Series] = {}
+        # Keyed by identity: the spec reuses node objects, and hashing a frozen dataclass tree walks
+        # the whole subtree on every lookup.
+        self.values: Dict[int, np.ndarray] = {}
 
-    def __call__(self, node: spec.Expr) -> pd.Series:
-        if node not in self.values:
-            self.values[node] = self._evaluate(node)
-        return self.values[node]
+    def __call__(self, node: spec.Expr) -> np.ndarray:
+        key = id(node)
+        if key not in self.values:
+            self.values[key] = self._evaluate(node)
+        return self.values[key]
 
-    def _evaluate(self, node: spec.Expr) -> pd.Series:  # noqa: C901 - one branch per node type
+    def _series(self, node: spec.Expr) -> pd.Series:
+        return pd.Series(self(node))
+
+    def _evaluate(self, node: spec.Expr) -> np.ndarray:  # noqa: C901 - one branch per node type
         if isinstance(node, spec.Input):
-            return pd.Series(self.bars[node.name].to_numpy(dtype="float64"))
+            return self.bars[node.name].to_numpy(dtype="float64")
         if isinstance(node, spec.Const):
             return node.value  # type: ignore[return-value]  # a scalar broadcasts like a column
         if isinstance(node, spec.Time):
             nanoseconds = _utc_nanoseconds(self.bars["timestamp"])
             if node.kind == "day_of_week":
-                return pd.Series(((nanoseconds // _NS_PER_DAY) + 3) % 7)  # 1970-01-01 was a Thursday
-            return pd.Series((nanoseconds % _NS_PER_DAY) / _NS_PER_HOUR)
+                return ((nanoseconds // _NS_PER_DAY) + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+            return (nanoseconds % _NS_PER_DAY) / _NS_PER_HOUR
         if isinstance(node, spec.Unary):
             return _UNARY[node.fn](self(node.x))
         if isinstance(node, spec.Binary):
             return _BINARY[node.op](self(node.a), self(node.b))
         if isinstance(node, spec.Max):
             return np.maximum(self(node.a), self(node.b))
-        if isinstance(node, spec.Clip):
-            return self(node.x).clip(lower=node.lower, upper=node.upper)
-        if isinstance(node, spec.Shift):
-            return self(node.x).shift(node.periods)
-        if isinstance(node, spec.Diff):
-            return self(node.x).diff(node.periods)
-        if isinstance(node, spec.Rolling):
-            rolling = self(node.x).rolling(node.window)
-            return rolling.mean() if node.stat == "mean" else rolling.std()
-        if isinstance(node, spec.Ewm):
-            smoothing = {"span": node.span} if node.span is not None else {"alpha": node.alpha}
-            return self(node.x).ewm(adjust=False, min_periods=node.min_periods, **smoothing).mean()
         if isinstance(node, spec.Where0):
-            test, then, other = self(node.test), self(node.then), self(node.other)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return pd.Series(np.where(test == 0, then, other))
-        raise TypeError(f"unknown feature expression {node!r}")
+            return np.where(self(node.test) == 0, self(node.then), self(node.other))
+        series = self._series(node.x)  # type: ignore[attr-defined]  # the window operations
+        if isinstance(node, spec.Clip):
+            result = series.clip(lower=node.lower, upper=node.upper)
+        elif isinstance(node, spec.Shift):
+            result = series.shift(node.periods)
+        elif isinstance(node, spec.Diff):
+            result = series.diff(node.periods)
+        elif isinstance(node, spec.Rolling):
+            rolling = series.rolling(node.window)
+            result = rolling.mean() if node.stat == "mean" else rolling.std()
+        elif isinstance(node, spec.Ewm):
+            smoothing = {"span": node.span} if node.span is not None else {"alpha": node.alpha}
+            result = series.ewm(adjust=False, min_periods=node.min_periods, **smoothing).mean()
+        else:
+            raise TypeError(f"unknown feature expression {node!r}")
+        return result.to_numpy()
 
 
 def _symbol_features(bars: pd.DataFrame) -> Dict[str, np.ndarray]:
