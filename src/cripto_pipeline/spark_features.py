@@ -102,7 +102,8 @@ class _Compiler:
             frame = self.window.rowsBetween(-(node.window - 1), Window.currentRow)
             value = F.avg(x) if node.stat == "mean" else F.stddev_samp(x)
             return F.when(F.count(x).over(frame) == node.window, value.over(frame))
-        assert isinstance(node, spec.Ewm)
+        if not isinstance(node, spec.Ewm):
+            raise TypeError(f"unknown window expression {node!r}")
         alpha = node.smoothing
         old, divisor = 1.0 - alpha, (1.0 - alpha) + alpha  # pandas' weights, rounding included
         history = F.collect_list(x).over(self.window.rowsBetween(-ewm_rows(alpha), Window.currentRow))
