@@ -226,6 +226,7 @@ def test_etl_job_reads_s3_csv_writes_partitioned_parquet_with_glue_argv(
     text = "\n".join(output)
     assert "2 x G.1X = 2 DPU" in text and f"local[{threads}]" in text
     assert "--enable-metrics=true: accepted, no local effect" in text
+    assert "--conf spark.hadoop.fs.s3a.endpoint ignored" in text
     assert not run_processes(spark_service.state_dir, run_id)
 
 

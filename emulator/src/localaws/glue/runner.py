@@ -344,12 +344,14 @@ class JobRunner:
                 output.write(f"[localaws-glue] {name}={arguments[name]}: accepted, no local effect\n")
         jars = spark.s3a_jars(python)
         jars += self._fetch_extra_jars(arguments.get("--extra-jars", ""), run_dir, run.region)
+        conf = spark.parse_conf(arguments.get("--conf", ""))
+        for key, _value in conf:
+            if key.startswith(spark.PROTECTED_CONF_PREFIX):
+                output.write(f"[localaws-glue] --conf {key} ignored: S3 access stays on the local emulation\n")
         conf_dir = run_dir / "spark-conf"
         conf_dir.mkdir(parents=True, exist_ok=True)
         (conf_dir / "spark-defaults.conf").write_text(
-            spark.spark_defaults(
-                cap, jars, self.settings.aws_endpoint, run_dir, spark.parse_conf(arguments.get("--conf", ""))
-            )
+            spark.spark_defaults(cap, jars, self.settings.aws_endpoint, run_dir, conf)
         )
         return spark.spark_env(run_dir, python, conf_dir)
 

@@ -63,8 +63,8 @@ IGNORED_PARAMETERS = (
     "--enable-auto-scaling",
     "--enable-glue-datacatalog",
     "--job-bookmark-option",
-    "--TempDir",
 )
+PROTECTED_CONF_PREFIX = "spark.hadoop.fs.s3"  # keeps every s3:// access on the emulation's S3
 
 _FAIL_ON_IMPORT = '''"""Not available in the local Glue emulation (raises on import)."""
 
@@ -204,12 +204,12 @@ def add_awsglue_modules(runtime: Path) -> None:
 def parse_conf(value: str) -> list[tuple[str, str]]:
     """Glue's ``--conf`` value: ``k=v`` or ``k=v --conf k2=v2 ...`` (how AWS documents several)."""
     pairs = []
-    for token in shlex.split(value):
-        if token == "--conf":
+    for item in shlex.split(value):
+        if item == "--conf":
             continue
-        key, sep, val = token.partition("=")
+        key, sep, val = item.partition("=")
         if not sep or not key:
-            raise UnsupportedJobCommand(f"--conf entry {token!r} is not key=value.")
+            raise UnsupportedJobCommand(f"--conf entry {item!r} is not key=value.")
         pairs.append((key.strip(), val.strip()))
     return pairs
 
@@ -249,10 +249,9 @@ def spark_defaults(
         ("spark.hadoop.fs.s3a.buffer.dir", str(scratch)),
         ("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false"),
     ]
-    # The job's --conf come last; the endpoint/credential keys above cannot be overridden by it.
-    protected = {k for k, _ in settings if k.startswith("spark.hadoop.fs.s3")}
+    # The job's --conf come last; the S3 endpoint/credential keys cannot be set by it.
     lines = [f"{k} {v}" for k, v in settings]
-    lines += [f"{k} {v}" for k, v in conf if k not in protected]
+    lines += [f"{k} {v}" for k, v in conf if not k.startswith(PROTECTED_CONF_PREFIX)]
     return "\n".join(lines) + "\n"
 
 
