@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 STATE_FILE_VERSION = 1
 PYTHON_SHELL = "pythonshell"
+GLUE_ETL = "glueetl"  # Spark jobs
 # Glue's documented defaults for what a CreateJob request leaves out (botocore's Glue model docs and
 # https://docs.aws.amazon.com/glue/latest/dg/add-job-python.html). GetJob returns them, and Terraform
 # reads them back into Optional+Computed attributes, so they must be stable across reads.
@@ -41,6 +42,8 @@ DEFAULT_PYTHON_VERSION = "3"  # "Jobs that you create with the AWS CLI default t
 PYTHON_SHELL_CAPACITIES = (0.0625, 1.0)
 MAX_TIMEOUT_MINUTES = 10080
 PYTHON_SHELL_LOG_GROUP = "/aws-glue/python-jobs"
+SPARK_LOG_GROUP = "/aws-glue/jobs"  # glueetl runs (their driver logs: /aws-glue/jobs/output, /error)
+BILLING_MINIMUM_SECONDS = 60  # Glue 2.0+ (and 5.0): per-second billing, 1-minute minimum
 RESTART_MESSAGE = (
     "The Glue service restarted while this run was in flight; its process was lost. Start the job again."
 )
@@ -136,6 +139,9 @@ class JobRun:
     execution_time: int = 0
     error_message: str | None = None
     pid: int | None = None
+    log_group_name: str = PYTHON_SHELL_LOG_GROUP
+    dpus: float | None = None  # billed DPUs, reported by the runner (glueetl runs)
+    dpu_seconds: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -151,7 +157,7 @@ class JobRun:
             "AllocatedCapacity": 0,
             "ExecutionTime": self.execution_time,
             "Timeout": self.timeout,
-            "LogGroupName": PYTHON_SHELL_LOG_GROUP,
+            "LogGroupName": self.log_group_name,
         }
         optional = {
             "PreviousRunId": self.previous_run_id,
@@ -159,6 +165,7 @@ class JobRun:
             "ErrorMessage": self.error_message,
             "MaxCapacity": self.max_capacity,
             "GlueVersion": self.glue_version,
+            "DPUSeconds": self.dpu_seconds,
         }
         out.update({k: v for k, v in optional.items() if v is not None})
         return out
@@ -393,6 +400,7 @@ class GlueBackend:
             last_modified_on=now,
             attempt=attempt,
             previous_run_id=previous,
+            log_group_name=SPARK_LOG_GROUP if job.command.get("Name") == GLUE_ETL else PYTHON_SHELL_LOG_GROUP,
         )
         self._runs[run.id] = run
         return run
@@ -460,6 +468,14 @@ class GlueBackend:
                 run.pid = pid
                 self._save()
 
+    def set_dpus(self, run_id: str, dpus: float) -> None:
+        """The billed DPUs of a run (its DPUSeconds are computed when it ends)."""
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is not None:
+                run.dpus = dpus
+                self._save()
+
     def finish_run(self, run_id: str, outcome: JobRunState, error_message: str | None = None) -> None:
         """Record how a run ended; a run the user asked to stop ends STOPPED whatever its process did."""
         retry: tuple[Job, JobRun] | None = None
@@ -485,6 +501,8 @@ class GlueBackend:
         run.completed_on = run.last_modified_on
         if run.running_since is not None:
             run.execution_time = round(run.completed_on - run.running_since)
+        if run.dpus is not None:
+            run.dpu_seconds = round(run.dpus * max(BILLING_MINIMUM_SECONDS, run.execution_time), 2)
         run.error_message = error_message
 
     @staticmethod
