@@ -25,7 +25,7 @@ export LOCALAWS_COMPOSE_FILE := $(CURDIR)/docker-compose.yml
 export LOCALAWS_LOCALSTACK_PYTHON   := $(VENVS)/localstack/bin/python
 export LOCALAWS_GLUE_SERVICE_PYTHON := $(TOOLS_PY)
 export LOCALAWS_LAMBDA_RUNTIMES     := python3.12=$(VENVS)/lambda-python3.12/bin/python
-export LOCALAWS_GLUE_RUNTIMES       := 3.9=$(VENVS)/glue-pythonshell-3.9/bin/python
+export LOCALAWS_GLUE_RUNTIMES       := 3.9=$(VENVS)/glue-pythonshell-3.9/bin/python,spark-5.0=$(VENVS)/glue-spark-5.0/bin/python
 
 # The only place local endpoints and dummy credentials are set: prefixed to local commands, never
 # exported, so nothing AWS-bound can inherit them.

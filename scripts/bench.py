@@ -9,7 +9,7 @@ Order matters: the emulation is restarted first (to time `up`), which empties it
 deployed next (timing the deploy) before anything uses it.
 
 Env vars: BENCH_WARM_INVOKES (default 20), BENCH_SKIP (comma-separated benchmark groups to skip:
-up, deploy, lambda, glue, pipeline, features, training, large).
+up, deploy, lambda, glue, spark, pipeline, features, training, large).
 """
 from __future__ import annotations
 
@@ -146,6 +146,67 @@ def bench_glue(results: Results) -> None:
         glue.delete_job(JobName=job)
 
 
+SPARK_TRIVIAL = """
+import json, sys, time
+began = time.perf_counter()
+import boto3
+from awsglue.utils import getResolvedOptions
+from pyspark import SparkContext
+from pyspark.sql import SparkSession
+args = getResolvedOptions(sys.argv, ["bucket"])
+imported = time.perf_counter()
+SparkContext._ensure_initialized()  # spark-submit + the driver JVM + the py4j gateway
+jvm = time.perf_counter()
+spark = SparkSession.builder.getOrCreate()  # SparkContext (local[N], S3A config) + session
+session = time.perf_counter()
+assert spark.range(1000).count() == 1000
+spark.stop()
+figures = {"imports_s": imported - began, "jvm_s": jvm - imported, "session_s": session - jvm,
+           "action_s": time.perf_counter() - session}
+boto3.client("s3").put_object(Bucket=args["bucket"], Key="timings.json", Body=json.dumps(figures))
+"""
+
+
+def bench_spark(results: Results) -> None:
+    """A Glue 5.0 Spark (glueetl) job: StartJobRun -> RUNNING and a trivial job's start -> SUCCEEDED,
+    with the driver JVM start and the Spark session start measured apart inside the job."""
+    s3, glue, iam = boto3.client("s3"), boto3.client("glue"), boto3.client("iam")
+    bucket = f"bench-spark-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="trivial_spark.py", Body=SPARK_TRIVIAL.encode())
+    job = f"bench-spark-{uuid.uuid4().hex[:6]}"
+    glue.create_job(Name=job, Role=_bench_role(iam, "glue"), GlueVersion="5.0", WorkerType="G.1X",
+                    NumberOfWorkers=2, DefaultArguments={"--bucket": bucket},
+                    Command={"Name": "glueetl", "PythonVersion": "3",
+                             "ScriptLocation": f"s3://{bucket}/trivial_spark.py"})
+    try:
+        began = time.perf_counter()
+        run_id = glue.start_job_run(JobName=job)["JobRunId"]
+        to_running = None
+        while True:
+            run_info = glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]
+            state = run_info["JobRunState"]
+            if to_running is None and state != "STARTING":
+                to_running = time.perf_counter() - began
+            if state in ("SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR"):
+                break
+            if time.perf_counter() - began > 300:
+                raise RuntimeError(f"trivial Spark job still {state} after 300 s")
+            time.sleep(0.05)
+        total = time.perf_counter() - began
+        if state != "SUCCEEDED":
+            raise RuntimeError(f"trivial Spark job ended {state}: {run_info.get('ErrorMessage')}")
+        inside = json.loads(s3.get_object(Bucket=bucket, Key="timings.json")["Body"].read())
+        results.add("spark", "glueetl StartJobRun -> RUNNING", to_running, "s", 1.0)
+        results.add("spark", "in job: imports (pyspark, boto3)", inside["imports_s"], "s")
+        results.add("spark", "in job: driver JVM start (spark-submit)", inside["jvm_s"], "s")
+        results.add("spark", "in job: Spark session start", inside["session_s"], "s")
+        results.add("spark", "in job: first action (count)", inside["action_s"], "s")
+        results.add("spark", "trivial Spark job: start -> SUCCEEDED", total, "s", 15.0)
+    finally:
+        glue.delete_job(JobName=job)
+
+
 def bench_pipeline(results: Results) -> None:
     stack = load_outputs("local")
     follower = RunFollower(boto3.client("s3"), boto3.client("glue"), boto3.client("logs"), stack)
@@ -247,6 +308,7 @@ def bench_large_files(results: Results) -> None:
 
 
 GROUPS = [("up", bench_up), ("deploy", bench_deploy), ("lambda", bench_lambda), ("glue", bench_glue),
+          ("spark", bench_spark),
           ("pipeline", bench_pipeline), ("features", bench_features), ("training", bench_training), ("large", bench_large_files)]
 
 

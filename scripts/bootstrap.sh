@@ -11,17 +11,23 @@
 #                         the rest.
 #   glue-pythonshell-3.9  Python 3.9 with AWS Glue Python shell's `analytics` library set.
 #   checks                Python 3.12: checkov, bandit, hadolint (static security/lint gates).
+#   glue-spark-5.0        Python 3.11 + PySpark 3.5.4 (AWS Glue 5.0 Spark jobs, `glueetl`), plus the S3A
+#                         connector jars in .venvs/glue-spark-5.0/jars/ (hadoop-aws 3.3.1 and
+#                         aws-java-sdk-bundle 1.11.901, taken from the PyPI sdist of sagemaker-pyspark
+#                         1.4.5 because Maven Central is not a registry this project may use; sha256
+#                         pinned in emulator/requirements/glue-spark-5.0-jars.sha256). Needs Java 17:
+#                         installed with apt (openjdk-17-jre-headless) when `java` is missing.
 #
 # An environment is rebuilt only when its requirement files or interpreter change (a stamp
 # file records their hash), so re-running is cheap.
 #
-# Env vars: PYTHON312, PYTHON313, PYTHON39 (interpreters to use; found on PATH or under pyenv otherwise),
+# Env vars: PYTHON312, PYTHON313, PYTHON39, PYTHON311 (interpreters to use; found on PATH or under pyenv otherwise),
 #           VENVS_DIR (default: <repo>/.venvs), ONLY (space-separated subset of environments).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENVS_DIR="${VENVS_DIR:-$ROOT/.venvs}"
-ONLY="${ONLY:-tools localstack lambda-python3.12 glue-pythonshell-3.9 checks}"
+ONLY="${ONLY:-tools localstack lambda-python3.12 glue-pythonshell-3.9 glue-spark-5.0 checks}"
 
 say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[bootstrap] error:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -41,6 +47,7 @@ find_python() {
 PY312="${PYTHON312:-$(find_python 3.12 || true)}"
 PY39="${PYTHON39:-$(find_python 3.9 || true)}"
 PY313="${PYTHON313:-$(find_python 3.13 || true)}"
+PY311="${PYTHON311:-$(find_python 3.11 || true)}"
 
 # make_venv NAME PYTHON REQUIREMENT_FILE... [-- EXTRA_PIP_ARGS...]
 make_venv() {
@@ -73,6 +80,48 @@ make_venv() {
   say "$name ready in $((SECONDS - started)) s"
 }
 
+# Java 17 for Spark 3.5 / Glue 5.0: install Debian's JRE when no `java` is on PATH.
+ensure_java17() {
+  if ! command -v java >/dev/null 2>&1; then
+    say "no java on PATH: installing Debian's openjdk-17-jre-headless (Glue 5.0 runs Java 17) ..."
+    local sudo=()
+    [ "$(id -u)" = 0 ] || sudo=(sudo -n)
+    if ! command -v apt-get >/dev/null 2>&1 \
+        || ! "${sudo[@]+"${sudo[@]}"}" apt-get install -y --no-install-recommends openjdk-17-jre-headless >&2; then
+      die "Java 17 is needed for Glue Spark jobs and could not be installed. Install it yourself (Debian/Ubuntu: 'sudo apt-get install openjdk-17-jre-headless'; elsewhere any JDK/JRE 17) and re-run."
+    fi
+  fi
+  local version
+  version="$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)"
+  [ "$version" = 17 ] || say "warning: java is version '${version:-unknown}', Glue 5.0 runs Java 17 (Spark 3.5 also runs on 8/11/21)."
+}
+
+# S3A jars for the glue-spark-5.0 environment, from the sagemaker-pyspark sdist on PyPI, checksum-verified.
+SPARK_JARS=(hadoop-aws-3.3.1.jar aws-java-sdk-bundle-1.11.901.jar)
+ensure_spark_jars() {
+  local dir="$VENVS_DIR/glue-spark-5.0/jars" sums="$ROOT/emulator/requirements/glue-spark-5.0-jars.sha256"
+  if [ -d "$dir" ] && (cd "$dir" && sha256sum --check --quiet --status "$sums") 2>/dev/null; then
+    return 0
+  fi
+  say "fetching the S3A jars (${SPARK_JARS[*]}) from the sagemaker-pyspark==1.4.5 sdist (181 MB) ..."
+  local tmp; tmp="$(mktemp -d)"
+  if ! "$VENVS_DIR/glue-spark-5.0/bin/python" -m pip download --quiet --disable-pip-version-check --no-deps \
+        --no-binary :all: 'sagemaker-pyspark==1.4.5' -d "$tmp" \
+        2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); then
+    rm -rf "$tmp"; die "downloading the sagemaker-pyspark==1.4.5 sdist failed. Check the network to PyPI and re-run."
+  fi
+  local members=()
+  for jar in "${SPARK_JARS[@]}"; do members+=("sagemaker_pyspark-1.4.5/deps/jars/$jar"); done
+  tar -xzf "$tmp"/sagemaker_pyspark-1.4.5.tar.gz -C "$tmp" "${members[@]}" || { rm -rf "$tmp"; die "the sdist has no ${SPARK_JARS[*]}"; }
+  if ! (cd "$tmp/sagemaker_pyspark-1.4.5/deps/jars" && sha256sum --check --quiet "$sums" >&2); then
+    rm -rf "$tmp"; die "checksum mismatch for the S3A jars (see above): not installing them. Compare with $sums."
+  fi
+  rm -rf "$dir"; mkdir -p "$dir"
+  mv "$tmp"/sagemaker_pyspark-1.4.5/deps/jars/*.jar "$dir"/
+  rm -rf "$tmp"
+  say "S3A jars verified and stored in ${dir#"$ROOT"/}"
+}
+
 need() { [ -n "$2" ] || die "Python $1 not found. Install it (e.g. 'pyenv install $1') or set PYTHON${1//./}=/path/to/python$1."; }
 
 for env in $ONLY; do
@@ -89,6 +138,11 @@ for env in $ONLY; do
     glue-pythonshell-3.9)
       need 3.9 "$PY39"
       make_venv glue-pythonshell-3.9 "$PY39" "$ROOT/emulator/requirements/glue-pythonshell-3.9.txt" ;;
+    glue-spark-5.0)
+      need 3.11 "$PY311"
+      ensure_java17
+      make_venv glue-spark-5.0 "$PY311" "$ROOT/emulator/requirements/glue-spark-5.0.txt"
+      ensure_spark_jars ;;
     checks)
       need 3.12 "$PY312"
       make_venv checks "$PY312" "$ROOT/requirements/checks.txt" ;;

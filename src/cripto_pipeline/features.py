@@ -4,7 +4,9 @@ Every feature at row ``t`` is a function of rows ``<= t`` of the same symbol (ro
 ``shift(k > 0)``, and exponential averages with ``adjust=False``, which are recursive in the
 past), so a model trained on them cannot peek at the future; a unit test checks that changing
 future rows never changes past features. Everything is vectorised pandas/numpy per symbol (the
-only Python loop is over symbols). Windows count rows, not calendar time: a gap in the data (the
+only Python loop is over symbols). The features are defined once, as data, in
+:mod:`cripto_pipeline.feature_spec`; this module is their pandas engine and
+:mod:`cripto_pipeline.spark_features` their Spark engine. Windows count rows, not calendar time: a gap in the data (the
 daily sample misses 13 days in 2019) is treated as consecutive bars.
 
 The first ``WARMUP_ROWS`` rows of each symbol are dropped because the longest window is not
@@ -20,34 +22,10 @@ from typing import Dict
 import numpy as np
 import pandas as pd
 
+from . import feature_spec as spec
+
 #: Feature columns, in the order models see them.
-FEATURE_COLUMNS = (
-    "ret_1",
-    "ret_1_lag1",
-    "ret_1_lag2",
-    "ret_1_lag3",
-    "ret_5",
-    "ret_10",
-    "ret_20",
-    "volatility_10",
-    "volatility_30",
-    "close_sma_10_ratio",
-    "close_sma_30_ratio",
-    "sma_10_30_ratio",
-    "rsi_14",
-    "macd",
-    "macd_signal",
-    "macd_hist",
-    "bollinger_pct_b",
-    "atr_14",
-    "range_pct",
-    "body_pct",
-    "volume_zscore_30",
-    "day_of_week_sin",
-    "day_of_week_cos",
-    "hour_sin",
-    "hour_cos",
-)
+FEATURE_COLUMNS = tuple(spec.FEATURES)  # defined once, in feature_spec
 #: Rows per symbol consumed by the longest window: MACD signal (EMA 26, then EMA 9 of it) = 34.
 WARMUP_ROWS = 34
 #: Feature rows a walk-forward evaluation needs: an initial training window and 5 test folds.
@@ -56,14 +34,6 @@ MIN_TRAINING_ROWS = 200
 MIN_ROWS_PER_SYMBOL = WARMUP_ROWS + MIN_TRAINING_ROWS + 1
 #: Columns of the frame written to features.parquet, besides FEATURE_COLUMNS.
 ID_COLUMNS = ("timestamp", "symbol", "open", "high", "low", "close", "volume")
-
-
-def _ema(series: pd.Series, span: int) -> pd.Series:
-    return series.ewm(span=span, adjust=False, min_periods=span).mean()
-
-
-def _wilder(series: pd.Series, period: int) -> pd.Series:
-    return series.ewm(alpha=1.0 / period, adjust=False, min_periods=period).mean()
 
 
 _NS_PER_DAY = 86_400 * 10**9
@@ -77,71 +47,74 @@ def _utc_nanoseconds(timestamps: pd.Series) -> np.ndarray:
     return timestamps.to_numpy(dtype="datetime64[ns]").view("int64")
 
 
+_UNARY = {"log": np.log, "log1p": np.log1p, "abs": np.abs, "sin": np.sin, "cos": np.cos, "neg": np.negative}
+_BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
+
+
+class _SymbolEvaluator:
+    """Evaluates :mod:`feature_spec` expressions on one symbol's bars (memoised per node).
+
+    Values are numpy arrays; pandas runs the per-symbol window operations (shift, diff, rolling, ewm),
+    whose semantics the spec adopts. Plain ufuncs on arrays avoid pandas' per-call overhead, which
+    adds up with many symbols.
+    """
+
+    def __init__(self, bars: pd.DataFrame) -> None:
+        self.bars = bars
+        # Keyed by identity: the spec reuses node objects, and hashing a frozen dataclass tree walks
+        # the whole subtree on every lookup.
+        self.values: Dict[int, np.ndarray] = {}
+
+    def __call__(self, node: spec.Expr) -> np.ndarray:
+        key = id(node)
+        if key not in self.values:
+            self.values[key] = self._evaluate(node)
+        return self.values[key]
+
+    def _series(self, node: spec.Expr) -> pd.Series:
+        return pd.Series(self(node))
+
+    def _evaluate(self, node: spec.Expr) -> np.ndarray:  # noqa: C901 - one branch per node type
+        if isinstance(node, spec.Input):
+            return self.bars[node.name].to_numpy(dtype="float64")
+        if isinstance(node, spec.Const):
+            return node.value  # type: ignore[return-value]  # a scalar broadcasts like a column
+        if isinstance(node, spec.Time):
+            nanoseconds = _utc_nanoseconds(self.bars["timestamp"])
+            if node.kind == "day_of_week":
+                return ((nanoseconds // _NS_PER_DAY) + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+            return (nanoseconds % _NS_PER_DAY) / _NS_PER_HOUR
+        if isinstance(node, spec.Unary):
+            return _UNARY[node.fn](self(node.x))
+        if isinstance(node, spec.Binary):
+            return _BINARY[node.op](self(node.a), self(node.b))
+        if isinstance(node, spec.Max):
+            return np.maximum(self(node.a), self(node.b))
+        if isinstance(node, spec.Where0):
+            return np.where(self(node.test) == 0, self(node.then), self(node.other))
+        series = self._series(node.x)  # type: ignore[attr-defined]  # the window operations
+        if isinstance(node, spec.Clip):
+            result = series.clip(lower=node.lower, upper=node.upper)
+        elif isinstance(node, spec.Shift):
+            result = series.shift(node.periods)
+        elif isinstance(node, spec.Diff):
+            result = series.diff(node.periods)
+        elif isinstance(node, spec.Rolling):
+            rolling = series.rolling(node.window)
+            result = rolling.mean() if node.stat == "mean" else rolling.std()
+        elif isinstance(node, spec.Ewm):
+            smoothing = {"span": node.span} if node.span is not None else {"alpha": node.alpha}
+            result = series.ewm(adjust=False, min_periods=node.min_periods, **smoothing).mean()
+        else:
+            raise TypeError(f"unknown feature expression {node!r}")
+        return result.to_numpy()
+
+
 def _symbol_features(bars: pd.DataFrame) -> Dict[str, np.ndarray]:
     """Features of one symbol's bars (sorted by time), as float64 arrays."""
-    close = bars["close"].astype("float64").reset_index(drop=True)
-    high = bars["high"].to_numpy(dtype="float64")
-    low = bars["low"].to_numpy(dtype="float64")
-    open_ = bars["open"].to_numpy(dtype="float64")
-    close_np = close.to_numpy()
-    log_close = np.log(close)
-    ret_1 = log_close.diff()
-    out: Dict[str, np.ndarray] = {
-        "ret_1": ret_1.to_numpy(),
-        "ret_1_lag1": ret_1.shift(1).to_numpy(),
-        "ret_1_lag2": ret_1.shift(2).to_numpy(),
-        "ret_1_lag3": ret_1.shift(3).to_numpy(),
-        "ret_5": log_close.diff(5).to_numpy(),
-        "ret_10": log_close.diff(10).to_numpy(),
-        "ret_20": log_close.diff(20).to_numpy(),
-        "volatility_10": ret_1.rolling(10).std().to_numpy(),
-        "volatility_30": ret_1.rolling(30).std().to_numpy(),
-    }
-    sma_10 = close.rolling(10).mean().to_numpy()
-    sma_20 = close.rolling(20).mean().to_numpy()
-    sma_30 = close.rolling(30).mean().to_numpy()
-    out["close_sma_10_ratio"] = close_np / sma_10 - 1.0
-    out["close_sma_30_ratio"] = close_np / sma_30 - 1.0
-    out["sma_10_30_ratio"] = sma_10 / sma_30 - 1.0
-
-    change = close.diff()
-    gain = _wilder(change.clip(lower=0.0), 14).to_numpy()
-    loss = _wilder(-change.clip(upper=0.0), 14).to_numpy()
-    # RSI = 100 - 100 / (1 + gain/loss) = 100 * gain / (gain + loss); 50 when nothing moved.
+    evaluate = _SymbolEvaluator(bars)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["rsi_14"] = np.where(gain + loss == 0, 50.0, 100.0 * gain / (gain + loss))
-
-    macd = (_ema(close, 12) - _ema(close, 26)) / close  # scale-free: in units of price
-    signal = macd.ewm(span=9, adjust=False, min_periods=9).mean()
-    out["macd"], out["macd_signal"] = macd.to_numpy(), signal.to_numpy()
-    out["macd_hist"] = out["macd"] - out["macd_signal"]
-
-    std_20 = close.rolling(20).std().to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["bollinger_pct_b"] = (close_np - (sma_20 - 2.0 * std_20)) / (4.0 * std_20)
-
-    previous_close = np.concatenate([[np.nan], close_np[:-1]])
-    true_range = np.maximum(
-        high - low, np.maximum(np.abs(high - previous_close), np.abs(low - previous_close))
-    )
-    out["atr_14"] = _wilder(pd.Series(true_range), 14).to_numpy() / close_np
-    out["range_pct"] = (high - low) / close_np
-    out["body_pct"] = (close_np - open_) / open_
-
-    log_volume = pd.Series(np.log1p(bars["volume"].to_numpy(dtype="float64")))
-    mean_30 = log_volume.rolling(30).mean().to_numpy()
-    std_30 = log_volume.rolling(30).std().to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["volume_zscore_30"] = (log_volume.to_numpy() - mean_30) / std_30
-
-    nanoseconds = _utc_nanoseconds(bars["timestamp"])
-    day = ((nanoseconds // _NS_PER_DAY) + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
-    hour = (nanoseconds % _NS_PER_DAY) / _NS_PER_HOUR
-    out["day_of_week_sin"] = np.sin(2 * np.pi * day / 7.0)
-    out["day_of_week_cos"] = np.cos(2 * np.pi * day / 7.0)
-    out["hour_sin"] = np.sin(2 * np.pi * hour / 24.0)
-    out["hour_cos"] = np.cos(2 * np.pi * hour / 24.0)
-    return out
+        return {name: np.asarray(evaluate(spec.FEATURES[name]), dtype="float64") for name in FEATURE_COLUMNS}
 
 
 def _sorted_by_symbol_and_time(frame: pd.DataFrame) -> pd.DataFrame:

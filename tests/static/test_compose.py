@@ -36,7 +36,7 @@ def compose() -> dict:
 @pytest.fixture(scope="module")
 def host_mode():
     settings = Settings(home=Path("/state"), localstack_python=Path("python"), glue_python=Path("python"),
-                        lambda_runtimes={"python3.12": Path("py312")}, glue_runtimes={"3.9": Path("py39")})
+                        lambda_runtimes={"python3.12": Path("py312")}, glue_runtimes={"3.9": Path("py39"), "spark-5.0": Path("spark")})
     return settings, {spec.name: spec for spec in service_specs(settings)}
 
 
@@ -80,6 +80,21 @@ def test_glue_image_runs_python_shell_3_9_with_the_host_mode_libraries():
     bootstrap = (ROOT / "scripts" / "bootstrap.sh").read_text()
     assert "emulator/requirements/glue-pythonshell-3.9.txt" in bootstrap
     assert "3.9=$(VENVS)/glue-pythonshell-3.9/bin/python" in (ROOT / "Makefile").read_text()
+
+
+def test_glue_image_runs_glue_5_spark_with_the_host_mode_runtime():
+    dockerfile = (ROOT / "glue" / "Dockerfile").read_text()
+    assert "emulator/requirements/glue-spark-5.0.txt" in dockerfile
+    assert "openjdk-17-jre-headless" in dockerfile and "python3.11" in dockerfile
+    # The same S3A jars, from the same sdist, checked against the same pinned checksums as bootstrap.
+    assert "sha256sum --check /jars.sha256" in dockerfile
+    assert "COPY emulator/requirements/glue-spark-5.0-jars.sha256" in dockerfile
+    bootstrap = (ROOT / "scripts" / "bootstrap.sh").read_text()
+    assert "emulator/requirements/glue-spark-5.0-jars.sha256" in bootstrap
+    for jar in ("hadoop-aws-3.3.1.jar", "aws-java-sdk-bundle-1.11.901.jar"):
+        assert jar in dockerfile and jar in bootstrap
+    assert "/opt/spark-5.0/jars/" in dockerfile  # <interpreter>/../jars, where the service looks
+    assert "spark-5.0=$(VENVS)/glue-spark-5.0/bin/python" in (ROOT / "Makefile").read_text()
 
 
 def test_dockerfile_lints_clean():

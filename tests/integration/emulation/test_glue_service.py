@@ -702,6 +702,9 @@ def test_terraform_glue_job_round_trip_has_no_diff(service, endpoint_url, glue, 
         job = glue.get_job(JobName=name)["Job"]
         assert job["Command"]["PythonVersion"] == "3.9" and job["ExecutionClass"] == "STANDARD"
         assert job["NonOverridableArguments"] == {"--environment": "local"}
+        spark_job = glue.get_job(JobName=f"{name}-spark")["Job"]
+        assert (spark_job["GlueVersion"], spark_job["WorkerType"], spark_job["NumberOfWorkers"]) == ("5.0", "G.1X", 2)
+        assert spark_job["Command"]["Name"] == "glueetl"
 
         plan = tf("plan", "-input=false", "-detailed-exitcode", "-no-color", *variables)
         assert plan.returncode == 0, "second plan is not empty:\n" + plan.stdout + plan.stderr

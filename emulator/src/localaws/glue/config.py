@@ -10,6 +10,9 @@ Env vars read here (and nowhere else):
   (S3 for scripts, CloudWatch Logs, everything a job script does); default ``http://127.0.0.1:4566``.
 - ``LOCALAWS_GLUE_PYTHON3_9``  interpreter for ``pythonshell`` jobs with ``PythonVersion`` 3.9
   (the ``glue-pythonshell-3.9`` environment). Unset -> runs of such jobs fail, naming this variable.
+- ``LOCALAWS_GLUE_PYTHONSPARK_5_0``  interpreter for ``glueetl`` jobs with ``GlueVersion`` 5.0 (the
+  ``glue-spark-5.0`` environment, with the S3A jars in its ``jars/``; the launcher sets it from the
+  ``spark-5.0=`` entry of ``LOCALAWS_GLUE_RUNTIMES``). Unset -> runs of such jobs fail, naming it.
 - ``LOCALAWS_GLUE_SECONDS_PER_MINUTE``  how many real seconds one minute of a job's ``Timeout`` lasts
   (default 60). Only for test suites that need to see a ``TIMEOUT`` without waiting a minute; the API
   still speaks minutes, as AWS does.
@@ -28,6 +31,7 @@ ENV_STATE_DIR = "LOCALAWS_GLUE_STATE_DIR"
 ENV_AWS_ENDPOINT = "LOCALAWS_GLUE_AWS_ENDPOINT"
 ENV_PYTHON3_9 = "LOCALAWS_GLUE_PYTHON3_9"
 ENV_SECONDS_PER_MINUTE = "LOCALAWS_GLUE_SECONDS_PER_MINUTE"
+ENV_SPARK_PYTHON = "LOCALAWS_GLUE_PYTHONSPARK_5_0"
 ENV_LOCALAWS_HOME = "LOCALAWS_HOME"
 
 DEFAULT_HOST = "127.0.0.1"
@@ -47,6 +51,7 @@ class Settings:
     aws_endpoint: str
     python_interpreters: Mapping[str, str | None]  # PythonVersion -> interpreter path (None: unset)
     seconds_per_minute: float
+    spark_python: str | None = None  # glueetl / Glue 5.0 interpreter (None: unset)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -59,6 +64,7 @@ class Settings:
             "aws_endpoint": env.get(ENV_AWS_ENDPOINT, DEFAULT_AWS_ENDPOINT).rstrip("/"),
             "python_interpreters": {v: env.get(name) or None for v, name in PYTHON_INTERPRETER_ENV.items()},
             "seconds_per_minute": float(env.get(ENV_SECONDS_PER_MINUTE, 60)),
+            "spark_python": env.get(ENV_SPARK_PYTHON) or None,
         }
         values.update(overrides)
         return cls(**values)

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 STATE_FILE_VERSION = 1
 PYTHON_SHELL = "pythonshell"
+GLUE_ETL = "glueetl"  # Spark jobs
 # Glue's documented defaults for what a CreateJob request leaves out (botocore's Glue model docs and
 # https://docs.aws.amazon.com/glue/latest/dg/add-job-python.html). GetJob returns them, and Terraform
 # reads them back into Optional+Computed attributes, so they must be stable across reads.
@@ -41,6 +42,8 @@ DEFAULT_PYTHON_VERSION = "3"  # "Jobs that you create with the AWS CLI default t
 PYTHON_SHELL_CAPACITIES = (0.0625, 1.0)
 MAX_TIMEOUT_MINUTES = 10080
 PYTHON_SHELL_LOG_GROUP = "/aws-glue/python-jobs"
+SPARK_LOG_GROUP = "/aws-glue/jobs"  # glueetl runs (their driver logs: /aws-glue/jobs/output, /error)
+BILLING_MINIMUM_SECONDS = 60  # Glue 2.0+ (and 5.0): per-second billing, 1-minute minimum
 RESTART_MESSAGE = (
     "The Glue service restarted while this run was in flight; its process was lost. Start the job again."
 )
@@ -158,6 +161,9 @@ class JobRun:
     # The run's own settings (StartJobRun, else the job's): PascalCase keys of RUN_PARAMETERS_FROM_JOB.
     settings: dict[str, Any] = field(default_factory=dict)
     queuing: bool = False
+    log_group_name: str = PYTHON_SHELL_LOG_GROUP
+    dpus: float | None = None  # billed DPUs, reported by the runner (glueetl runs)
+    dpu_seconds: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -174,7 +180,7 @@ class JobRun:
             "AllocatedCapacity": int(self.max_capacity or 0),
             "ExecutionTime": self.execution_time,
             "Timeout": self.timeout,
-            "LogGroupName": PYTHON_SHELL_LOG_GROUP,
+            "LogGroupName": self.log_group_name,
         }
         optional = {
             # AWS leaves out Arguments when the run had none (GetJobRun of a run started without).
@@ -185,6 +191,7 @@ class JobRun:
             "MaxCapacity": self.max_capacity,
             "GlueVersion": self.glue_version,
             **copy.deepcopy(self.settings),
+            "DPUSeconds": self.dpu_seconds,
         }
         out.update({k: v for k, v in optional.items() if v is not None})
         return out
@@ -501,6 +508,7 @@ class GlueBackend:
             previous_run_id=previous,
             settings={k: v for k, v in settings.items() if v is not None},
             queuing=queuing,
+            log_group_name=SPARK_LOG_GROUP if job.command.get("Name") == GLUE_ETL else PYTHON_SHELL_LOG_GROUP,
         )
         self._runs[run.id] = run
         return run
@@ -572,6 +580,14 @@ class GlueBackend:
                 run.pid = pid
                 self._save()
 
+    def set_dpus(self, run_id: str, dpus: float) -> None:
+        """The billed DPUs of a run (its DPUSeconds are computed when it ends)."""
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is not None:
+                run.dpus = dpus
+                self._save()
+
     def finish_run(self, run_id: str, outcome: JobRunState, error_message: str | None = None) -> None:
         """Record how a run ended; a run the user asked to stop ends STOPPED whatever its process did."""
         to_start: list[tuple[Job, JobRun]] = []
@@ -602,6 +618,8 @@ class GlueBackend:
         run.completed_on = run.last_modified_on
         if run.running_since is not None:
             run.execution_time = round(run.completed_on - run.running_since)
+        if run.dpus is not None:
+            run.dpu_seconds = round(run.dpus * max(BILLING_MINIMUM_SECONDS, run.execution_time), 2)
         run.error_message = error_message
         self._finished.append(copy.deepcopy(run))
 

@@ -49,6 +49,7 @@ from .exceptions import (
     ScriptNotFound,
     UnsupportedJobCommand,
 )
+from . import spark
 from .models import PYTHON_SHELL, GlueBackend, Job, JobRun, JobRunState
 
 log = logging.getLogger(__name__)
@@ -235,23 +236,35 @@ class JobRunner:
         run_dir = control.run_dir
         (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
         logs = self._client("logs", run.region)
-        output = LogShipper(logs, OUTPUT_LOG_GROUP, run.id, run_dir / "output.log")
-        error = LogShipper(logs, ERROR_LOG_GROUP, run.id, run_dir / "error.log")
+        # Python shell: /aws-glue/python-jobs/{output,error}; Spark: /aws-glue/jobs/{output,error}.
+        spark_logs = spark.is_spark(job.command)
+        output = LogShipper(
+            logs, spark.OUTPUT_LOG_GROUP if spark_logs else OUTPUT_LOG_GROUP, run.id, run_dir / "output.log"
+        )
+        error = LogShipper(
+            logs, spark.ERROR_LOG_GROUP if spark_logs else ERROR_LOG_GROUP, run.id, run_dir / "error.log"
+        )
         stderr_tail: collections.deque[str] = collections.deque(maxlen=50)
         try:
-            python = self._interpreter(job)
+            is_spark = spark.is_spark(job.command)
+            python = self._spark_interpreter(run) if is_spark else self._interpreter(job)
             arguments = {**job.default_arguments, **run.arguments, **job.non_overridable_arguments}
             script = self._fetch_script(job.command["ScriptLocation"], run_dir, run.region)
             runtime = self._runtime_dir(python)
+            if is_spark:
+                spark.add_awsglue_modules(runtime)
             path = [str(runtime)]
             modules = self._install_modules(python, arguments, run, control, deadline, output, error)
             if modules:
                 path.append(str(modules))
             path += self._fetch_extra_py_files(arguments.get("--extra-py-files", ""), run_dir, run.region)
             argv = [python, str(script), *glue_argv(job, run, arguments)]
+            env = self._job_env(run, runtime, path)
+            if is_spark:
+                env.update(self._spark_setup(job, run, arguments, python, run_dir, output))
             rc = self._supervise(
                 argv,
-                self._job_env(run, runtime, path),
+                env,
                 run_dir,
                 control,
                 deadline,
@@ -284,7 +297,8 @@ class JobRunner:
         if command.get("Name") != PYTHON_SHELL:
             raise UnsupportedJobCommand(
                 f"Command.Name {command.get('Name')!r} is not executed by this Glue emulation: only "
-                f"'{PYTHON_SHELL}' jobs run locally (Spark/Ray jobs need real AWS Glue)."
+                f"'{PYTHON_SHELL}' and '{spark.GLUE_ETL}' (GlueVersion 5.0) jobs run locally (Ray and streaming "
+                f"jobs need real AWS Glue)."
             )
         version = command.get("PythonVersion", "3")
         env_name = PYTHON_INTERPRETER_ENV.get(version)
@@ -307,6 +321,53 @@ class JobRunner:
                 f"{env_name}={python} is not an executable file. Fix the path and restart the service."
             )
         return python
+
+    def _spark_interpreter(self, run: JobRun) -> str:
+        spark.check_glue_version(run.glue_version)
+        return spark.spark_interpreter(self.settings.spark_python)
+
+    def _spark_setup(
+        self, job: Job, run: JobRun, arguments: dict[str, str], python: str, run_dir: Path, output: LogShipper
+    ) -> dict[str, str]:
+        """Spark configuration of a glueetl run (see :mod:`localaws.glue.spark`); returns its env additions."""
+        definition = job.definition
+        cap = spark.capacity(
+            run.settings.get("WorkerType") or definition.get("WorkerType"),
+            run.settings.get("NumberOfWorkers") or definition.get("NumberOfWorkers"),
+            run.max_capacity,
+        )
+        if self.backend is not None:
+            self.backend.set_dpus(run.id, cap.dpus)
+        output.write(f"[localaws-glue] capacity: {cap.describe()}\n")
+        for name in spark.IGNORED_PARAMETERS:
+            if name in arguments:
+                output.write(f"[localaws-glue] {name}={arguments[name]}: accepted, no local effect\n")
+        jars = spark.s3a_jars(python)
+        jars += self._fetch_extra_jars(arguments.get("--extra-jars", ""), run_dir, run.region)
+        conf = spark.parse_conf(arguments.get("--conf", ""))
+        for key, _value in conf:
+            if key.startswith(spark.PROTECTED_CONF_PREFIX):
+                output.write(f"[localaws-glue] --conf {key} ignored: S3 access stays on the local emulation\n")
+        conf_dir = run_dir / "spark-conf"
+        conf_dir.mkdir(parents=True, exist_ok=True)
+        (conf_dir / "spark-defaults.conf").write_text(
+            spark.spark_defaults(cap, jars, self.settings.aws_endpoint, run_dir, conf)
+        )
+        return spark.spark_env(run_dir, python, conf_dir)
+
+    def _fetch_extra_jars(self, value: str, run_dir: Path, region: str) -> list[str]:
+        jars: list[str] = []
+        for location in [v.strip() for v in value.split(",") if v.strip()]:
+            bucket, key = _parse_s3(location, "--extra-jars")
+            target = run_dir / "extra-jars" / Path(key).name
+            try:
+                self._download(bucket, key, target, region)
+            except ClientError as exc:
+                raise ExtraPyFileUnavailable(f"Cannot fetch --extra-jars entry {location}: {_describe(exc)}.") from None
+            except BotoCoreError as exc:
+                raise self._endpoint_unavailable(exc) from None
+            jars.append(str(target))
+        return jars
 
     def _runtime_dir(self, python: str) -> Path:
         """Per-interpreter dir first on every job's path: the awsglue package stub and sitecustomize."""

@@ -55,3 +55,26 @@ resource "aws_glue_job" "minimal" {
     script_location = "s3://${aws_s3_bucket.scripts.id}/${aws_s3_object.script.key}"
   }
 }
+
+# A Glue 5.0 Spark job (glueetl) sized with workers: the attributes a Spark job reads back.
+resource "aws_glue_job" "spark" {
+  name              = "${var.job_name}-spark"
+  role_arn          = var.role_arn
+  glue_version      = "5.0"
+  worker_type       = "G.1X"
+  number_of_workers = 2
+  timeout           = 30
+
+  command {
+    name            = "glueetl"
+    python_version  = "3"
+    script_location = "s3://${aws_s3_bucket.scripts.id}/${aws_s3_object.script.key}"
+  }
+
+  default_arguments = {
+    "--job-language"        = "python"
+    "--enable-metrics"      = "true"
+    "--conf"                = "spark.sql.session.timeZone=UTC"
+    "--job-bookmark-option" = "job-bookmark-disable"
+  }
+}
