@@ -12,6 +12,9 @@ from localstack.services.plugins import Service
 
 LOG = logging.getLogger(__name__)
 
+# Hop-by-hop and length headers: the gateway sets its own for the body it sends.
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
+
 
 class GlueServiceUnavailable(ServiceException):
     """The Glue-compatible service behind LocalStack did not answer (AWS's code for a down backend)."""
@@ -33,13 +36,16 @@ class GlueForwardingProvider:
 
     def forward(self, context: RequestContext, _request) -> Response:
         try:
-            return self._proxy.forward(context.request)
+            answer = self._proxy.forward(context.request)
         except OSError as error:  # connection refused/reset: the Glue service is not running
             LOG.warning("Glue request %s could not reach %s: %s", context.operation.name, self.glue_url, error)
             raise GlueServiceUnavailable(
                 f"The Glue service at {self.glue_url} is not reachable ({error}). "
                 "Start it (`localaws up` starts LocalStack and Glue together) and retry."
             ) from error
+        # The Skeleton passes through only its own Response type; copy status, headers and body.
+        headers = [(k, v) for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP]
+        return Response(response=answer.get_data(), status=answer.status_code, headers=headers)
 
 
 def create_glue_service(glue_url: str) -> Service:
