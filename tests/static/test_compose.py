@@ -75,6 +75,7 @@ def test_localstack_settings_match_host_mode(compose, host_mode):
     assert compose_env["LOCALAWS_GLUE_URL"] == "http://glue:4567"
     assert host_env["LOCALAWS_GLUE_URL"] == settings.glue_url
     assert compose_env["LAMBDA_RETRY_BASE_DELAY"] == host_env["LAMBDA_RETRY_BASE_DELAY"]
+    assert compose_env["SQS_ENDPOINT_STRATEGY"] == host_env["SQS_ENDPOINT_STRATEGY"] == "off"
     # Host mode's executor gives functions the Glue endpoint; in compose Docker flags do it.
     assert "LOCALAWS_LAMBDA_ENV_AWS_ENDPOINT_URL_GLUE" in host_env
     assert "AWS_ENDPOINT_URL_GLUE=http://glue:4567" in compose_env["LAMBDA_DOCKER_FLAGS"]

@@ -135,6 +135,10 @@ def service_specs(settings: Settings) -> List[ServiceSpec]:
         "GATEWAY_LISTEN": f"{settings.bind_host}:{settings.localstack_port}",
         # URLs LocalStack hands out (Lambda Code.Location, SQS queue URLs) must resolve offline.
         "LOCALSTACK_HOST": f"{settings.bind_host}:{settings.localstack_port}",
+        # Queue URLs as http://<host:port>/<account>/<name> (resolvable, and the form Terraform's AWS
+        # provider parses; "path" adds /queue/<region> and it refuses them). The default
+        # sqs.<region>.<host> style names a host that no resolver knows when <host> is an IP address.
+        "SQS_ENDPOINT_STRATEGY": "off",
         # A /.dockerenv on the host would otherwise make LocalStack write into system directories.
         "OVERRIDE_IN_DOCKER": "0",
         "FILESYSTEM_ROOT": str(home / "localstack"),

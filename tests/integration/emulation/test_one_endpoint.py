@@ -144,3 +144,20 @@ def test_awslocal_reaches_glue(one_endpoint_env, unique_name):
         assert job in names
     finally:
         _run([awslocal, "glue", "delete-job", "--job-name", job], env)
+
+
+def test_queue_urls_resolve_on_the_host(aws_client, endpoint_url, unique_name):
+    """Queue URLs name LocalStack's own address (not sqs.<region>.<ip>, which no resolver knows), in
+    the /<account>/<name> form Terraform's AWS provider parses."""
+    sqs = aws_client("sqs")
+    name = unique_name("one-endpoint")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    try:
+        parsed = urlparse(url)
+        assert parsed.netloc == urlparse(endpoint_url).netloc
+        assert parsed.path == f"/000000000000/{name}"
+        sqs.send_message(QueueUrl=url, MessageBody="reached")
+        messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+        assert [m["Body"] for m in messages] == ["reached"]
+    finally:
+        sqs.delete_queue(QueueUrl=url)
