@@ -9,7 +9,7 @@ Order matters: the emulation is restarted first (to time `up`), which empties it
 deployed next (timing the deploy) before anything uses it.
 
 Env vars: BENCH_WARM_INVOKES (default 20), BENCH_SKIP (comma-separated benchmark groups to skip:
-up, deploy, lambda, glue, spark, pipeline, features, training, large).
+up, deploy, lambda, glue, spark, pipeline, e2e, features, training, large).
 """
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def bench_up(results: Results) -> None:
 
 def bench_deploy(results: Results) -> None:
     results.add("deploy", "deploy-local on an empty emulation", timed(
-        lambda: run([str(REPO_ROOT / "scripts" / "deploy.sh"), "local"])), "s")
+        lambda: run([str(REPO_ROOT / "scripts" / "deploy.sh"), "local"])), "s", 40.0)
     results.add("deploy", "deploy-local again (no changes)", timed(
         lambda: run([str(REPO_ROOT / "scripts" / "deploy.sh"), "local"])), "s")
 
@@ -226,6 +226,16 @@ def bench_pipeline(results: Results) -> None:
         results.add("pipeline", f"upload -> latest.json, daily BTC ({label})", result.total_s, "s", target, stages)
 
 
+def bench_e2e(results: Results) -> None:
+    """`make e2e` from a fresh `make up`: restart the emulation (empty), deploy, upload, follow."""
+    run(LOCALAWS + ["down"])
+    up_s = timed(lambda: run(LOCALAWS + ["up"]))
+    deploy_s = timed(lambda: run([str(REPO_ROOT / "scripts" / "deploy.sh"), "local"]))
+    e2e_s = timed(lambda: run([sys.executable, str(REPO_ROOT / "scripts" / "e2e.py")]))
+    results.add("e2e", "make e2e from a fresh make up", up_s + deploy_s + e2e_s, "s", 60.0,
+                f"up {up_s:.1f}, deploy-local {deploy_s:.1f}, upload -> model {e2e_s:.1f}")
+
+
 # --- pure computation ------------------------------------------------------------------------------
 
 
@@ -309,7 +319,7 @@ def bench_large_files(results: Results) -> None:
 
 GROUPS = [("up", bench_up), ("deploy", bench_deploy), ("lambda", bench_lambda), ("glue", bench_glue),
           ("spark", bench_spark),
-          ("pipeline", bench_pipeline), ("features", bench_features), ("training", bench_training), ("large", bench_large_files)]
+          ("pipeline", bench_pipeline), ("e2e", bench_e2e), ("features", bench_features), ("training", bench_training), ("large", bench_large_files)]
 
 
 def machine() -> Dict[str, Any]:

@@ -49,16 +49,33 @@ def test_services_and_ports_match_host_mode(compose, host_mode):
 
 
 def test_localstack_image_is_pinned_to_the_last_token_free_release(compose):
-    image = compose["services"]["localstack"]["image"]
-    assert image == "localstack/localstack:4.14.0"
+    build = compose["services"]["localstack"]["build"]
+    assert build["args"]["LOCALSTACK_IMAGE"] == "localstack/localstack:4.14.0"
+    dockerfile = (ROOT / build["dockerfile"]).read_text()
+    assert "ARG LOCALSTACK_IMAGE=localstack/localstack:4.14.0" in dockerfile
+
+
+def test_localstack_image_installs_the_glue_route_plugin(compose):
+    """Compose mode serves Glue on 4566 as host mode does: the image carries the localaws plugins."""
+    dockerfile = (ROOT / compose["services"]["localstack"]["build"]["dockerfile"]).read_text()
+    assert "/opt/code/localstack/.venv/bin/python -m pip install --no-cache-dir --no-deps /opt/localaws" in dockerfile
+    pyproject = (ROOT / "emulator" / "pyproject.toml").read_text()
+    assert '"glue:localaws" = "localaws.glue_gateway.plugin:glue"' in pyproject
 
 
 def test_localstack_settings_match_host_mode(compose, host_mode):
-    _, specs = host_mode
+    settings, specs = host_mode
     compose_env = compose["services"]["localstack"]["environment"]
     host_env = specs["localstack"].env
-    assert compose_env["SERVICES"] == DEFAULT_SERVICES == host_env["SERVICES"]
+    # Every service on, in both modes: no SERVICES whitelist unless a user sets one.
+    assert DEFAULT_SERVICES == ""
+    assert "SERVICES" not in compose_env and "SERVICES" not in host_env
+    # Glue on LocalStack's port: the same provider override in both modes, pointing at the Glue service.
+    assert compose_env["PROVIDER_OVERRIDE_GLUE"] == host_env["PROVIDER_OVERRIDE_GLUE"] == "localaws"
+    assert compose_env["LOCALAWS_GLUE_URL"] == "http://glue:4567"
+    assert host_env["LOCALAWS_GLUE_URL"] == settings.glue_url
     assert compose_env["LAMBDA_RETRY_BASE_DELAY"] == host_env["LAMBDA_RETRY_BASE_DELAY"]
+    assert compose_env["SQS_ENDPOINT_STRATEGY"] == host_env["SQS_ENDPOINT_STRATEGY"] == "off"
     # Host mode's executor gives functions the Glue endpoint; in compose Docker flags do it.
     assert "LOCALAWS_LAMBDA_ENV_AWS_ENDPOINT_URL_GLUE" in host_env
     assert "AWS_ENDPOINT_URL_GLUE=http://glue:4567" in compose_env["LAMBDA_DOCKER_FLAGS"]
@@ -97,7 +114,8 @@ def test_glue_image_runs_glue_5_spark_with_the_host_mode_runtime():
     assert "spark-5.0=$(VENVS)/glue-spark-5.0/bin/python" in (ROOT / "Makefile").read_text()
 
 
-def test_dockerfile_lints_clean():
-    result = subprocess.run([str(CHECKS_BIN / "hadolint"), str(ROOT / "glue" / "Dockerfile")],
+@pytest.mark.parametrize("dockerfile", ["glue/Dockerfile", "emulator/localstack.Dockerfile"])
+def test_dockerfile_lints_clean(dockerfile):
+    result = subprocess.run([str(CHECKS_BIN / "hadolint"), str(ROOT / dockerfile)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

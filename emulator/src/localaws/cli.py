@@ -44,6 +44,7 @@ def _settings(ctx: click.Context):
         glue_port=opts["glue_port"],
         lambda_runtimes=_parse_runtimes(opts["lambda_runtime"]),
         glue_runtimes=_parse_runtimes(opts["glue_runtime"]),
+        services=opts["services"],
     )
 
 
@@ -65,6 +66,9 @@ def _settings(ctx: click.Context):
 @click.option("--glue-runtime", envvar="LOCALAWS_GLUE_RUNTIMES", multiple=True,
               help="PYTHON_VERSION=INTERPRETER for Glue pythonshell jobs, e.g. 3.9=/venv/bin/python. "
                    "[env: LOCALAWS_GLUE_RUNTIMES]")
+@click.option("--services", envvar="LOCALAWS_SERVICES", default="",
+              help="Comma-separated LocalStack services to offer, e.g. s3,lambda,sqs; empty offers every "
+                   "service (glue is kept whenever the Glue service runs). [env: LOCALAWS_SERVICES]")
 @click.option("--mode", envvar="LOCALAWS_MODE", default="auto", type=click.Choice(["auto", "host", "compose"]),
               help="host: local processes; compose: containers (needs a Docker engine); auto: compose "
                    "when a Docker engine answers, else host. [env: LOCALAWS_MODE]")

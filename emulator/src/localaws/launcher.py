@@ -26,8 +26,9 @@ import psutil
 
 from localaws.exceptions import LauncherError
 
-#: Services LocalStack loads; the rest of its catalogue stays off (faster start, smaller surface).
-DEFAULT_SERVICES = "s3,lambda,iam,sts,logs,cloudwatch,sqs,events,sns,kms"
+#: Services LocalStack offers: empty means all of them, as in a real account. A comma-separated list
+#: (LOCALAWS_SERVICES) narrows it; ``glue`` is added to a narrowed list whenever the Glue service runs.
+DEFAULT_SERVICES = ""
 
 HEALTH_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 15.0
@@ -134,6 +135,10 @@ def service_specs(settings: Settings) -> List[ServiceSpec]:
         "GATEWAY_LISTEN": f"{settings.bind_host}:{settings.localstack_port}",
         # URLs LocalStack hands out (Lambda Code.Location, SQS queue URLs) must resolve offline.
         "LOCALSTACK_HOST": f"{settings.bind_host}:{settings.localstack_port}",
+        # Queue URLs as http://<host:port>/<account>/<name> (resolvable, and the form Terraform's AWS
+        # provider parses; "path" adds /queue/<region> and it refuses them). The default
+        # sqs.<region>.<host> style names a host that no resolver knows when <host> is an IP address.
+        "SQS_ENDPOINT_STRATEGY": "off",
         # A /.dockerenv on the host would otherwise make LocalStack write into system directories.
         "OVERRIDE_IN_DOCKER": "0",
         "FILESYSTEM_ROOT": str(home / "localstack"),
@@ -141,7 +146,6 @@ def service_specs(settings: Settings) -> List[ServiceSpec]:
         "SKIP_SSL_CERT_DOWNLOAD": "1",
         # Its DNS server would try to bind port 53 on the host; nothing here needs it.
         "DNS_ADDRESS": "0",
-        "SERVICES": settings.services,
         "EAGER_SERVICE_LOADING": "0",
         "LAMBDA_RUNTIME_EXECUTOR": "local-process",
         "LAMBDA_RETRY_BASE_DELAY": str(settings.lambda_retry_base_delay_s),
@@ -149,8 +153,18 @@ def service_specs(settings: Settings) -> List[ServiceSpec]:
     }
     for runtime, python in settings.lambda_runtimes.items():
         localstack_env[_runtime_env_name("LOCALAWS_LAMBDA_RUNTIME_", runtime)] = str(python)
+    services = [name.strip() for name in settings.services.split(",") if name.strip()]
     if settings.glue_python is not None:
-        # LocalStack has no Glue: functions' Glue calls must reach the Glue service. The executor adds
+        # One endpoint: LocalStack's port serves Glue too, through the `glue:localaws` provider plugin
+        # (localaws.glue_gateway), which forwards each Glue request to the Glue service unchanged.
+        localstack_env["LOCALAWS_GLUE_URL"] = settings.glue_url
+        localstack_env["PROVIDER_OVERRIDE_GLUE"] = "localaws"
+        if services and "glue" not in services:
+            services.append("glue")
+    if services:
+        localstack_env["SERVICES"] = ",".join(services)
+    if settings.glue_python is not None:
+        # Functions' Glue calls go straight to the Glue service (one hop less). The executor adds
         # every LOCALAWS_LAMBDA_ENV_<NAME> to each function's environment as <NAME>.
         localstack_env["LOCALAWS_LAMBDA_ENV_AWS_ENDPOINT_URL_GLUE"] = settings.glue_url
 

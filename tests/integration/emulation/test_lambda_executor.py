@@ -495,33 +495,39 @@ def test_deleting_the_function_kills_the_process_tree(lambda_client, make_functi
     )
 
 
-def test_runtime_without_interpreter_fails_with_a_clear_reason(lambda_client, unique_name):
-    """Assumes LocalStack has no LOCALAWS_LAMBDA_RUNTIME_PYTHON3_11 (only python3.12 is provisioned)."""
+def test_runtime_without_interpreter_is_refused_naming_the_runtimes_available(lambda_client, unique_name):
+    """Assumes LocalStack has no LOCALAWS_LAMBDA_RUNTIME_PYTHON3_11 (only python3.12 is provisioned).
+
+    Refused at CreateFunction with a client error, so nothing is left in ``Failed`` for Terraform to
+    wait on."""
     name = unique_name("lambda-exec-unconfigured")
-    lambda_client.create_function(
-        FunctionName=name,
-        Runtime="python3.11",
-        Role=ROLE_ARN,
-        Handler="handler.handler",
-        Code={"ZipFile": build_zip({"handler.py": ECHO})},
-    )
-    try:
+    with pytest.raises(ClientError) as refused:
+        lambda_client.create_function(
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=ROLE_ARN,
+            Handler="handler.handler",
+            Code={"ZipFile": build_zip({"handler.py": ECHO})},
+        )
+    error = refused.value.response["Error"]
+    assert error["Code"] == "InvalidParameterValueException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "Runtime python3.11 has no local interpreter" in error["Message"]
+    assert f"runtimes available: {RUNTIME}" in error["Message"]
+    assert "make bootstrap" in error["Message"]
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+        lambda_client.get_function(FunctionName=name)
 
-        def settled() -> dict | None:
-            configuration = lambda_client.get_function_configuration(FunctionName=name)
-            return configuration if configuration["State"] != "Pending" else None
 
-        configuration = wait_for("the function to leave Pending", settled)
-        assert configuration["State"] == "Failed"
-        assert "LOCALAWS_LAMBDA_RUNTIME_PYTHON3_11" in configuration["StateReason"]
-    finally:
-        try:
-            lambda_client.delete_function(FunctionName=name)
-        except ClientError as exc:
-            # LocalStack 2026.3.0 cannot delete a function whose version failed to start
-            # ("Unable to find version manager"); the leftover is inert.
-            if exc.response["Error"]["Code"] != "InternalError":
-                raise
+def test_update_to_a_runtime_without_interpreter_is_refused_and_keeps_the_function(lambda_client, make_function):
+    name = make_function({"handler.py": ECHO})
+    with pytest.raises(ClientError) as refused:
+        lambda_client.update_function_configuration(FunctionName=name, Runtime="python3.11")
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "python3.11" in refused.value.response["Error"]["Message"]
+    configuration = lambda_client.get_function_configuration(FunctionName=name)
+    assert configuration["Runtime"] == RUNTIME and configuration["State"] == "Active"
+    assert invoke_json(lambda_client, name, {"still": "works"})[1] is None
 
 
 GLUE_CALLER = """

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from localaws.lambda_executor.exceptions import (
+    LocalExecutorError,
     InterpreterNotFoundError,
     RuntimeNotConfiguredError,
     UnsupportedFunctionError,
@@ -68,3 +69,35 @@ def configured_runtimes(environ: dict[str, str] | None = None) -> dict[str, str]
     """Map of every ``LOCALAWS_LAMBDA_RUNTIME_*`` variable that is set to its value."""
     environ = os.environ if environ is None else environ
     return {k: v for k, v in environ.items() if k.startswith(ENV_PREFIX) and v.strip()}
+
+
+def available_runtimes(environ: dict[str, str] | None = None) -> list[str]:
+    """The runtimes whose interpreter is configured and exists, e.g. ``['python3.12']``."""
+    names = []
+    for variable in configured_runtimes(environ):
+        runtime = variable[len(ENV_PREFIX):].lower().replace("_", ".", 1)
+        try:
+            resolve_interpreter(runtime, environ)
+        except LocalExecutorError:
+            continue
+        names.append(runtime)
+    return sorted(names)
+
+
+def refusal(runtime: str | None, environ: dict[str, str] | None = None) -> str | None:
+    """Why a function with ``runtime`` cannot run here, or None when it can (or sets no runtime:
+    container images and updates that keep the runtime are not this check's business)."""
+    if not runtime:
+        return None
+    try:
+        resolve_interpreter(runtime, environ)
+        return None
+    except LocalExecutorError as error:
+        reason = str(error)
+    available = ", ".join(available_runtimes(environ)) or "none"
+    return (
+        f"Runtime {runtime} has no local interpreter, so a function using it cannot run here "
+        f"(runtimes available: {available}). {reason} "
+        "To add a python3.x runtime, install that Python and run `make bootstrap` (it creates "
+        "`.venvs/lambda-<runtime>` for every Python version it finds), then restart the emulation."
+    )
