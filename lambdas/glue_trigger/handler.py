@@ -23,7 +23,6 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from cripto_pipeline import config, events, layout, logs, retry, start_claims
-from cripto_pipeline.pipeline import CONDITION_FAILED_CODES
 
 SETTINGS = config.GlueTriggerSettings.from_env()
 logger = logs.get_logger("glue-trigger", SETTINGS.log_level)
@@ -76,7 +75,7 @@ def _put_claim(bucket: str, key: str, claim: start_claims.StartClaim, **conditio
         return s3.put_object(Bucket=bucket, Key=key, Body=claim.to_json(), ContentType="application/json",
                              **condition)["ETag"]
     except ClientError as error:
-        if retry.error_code(error) in CONDITION_FAILED_CODES:
+        if retry.error_code(error) in events.CONDITION_FAILED_CODES:
             return None
         raise
 
