@@ -39,11 +39,26 @@ def _get(s3: Any, bucket: str, key: str) -> bytes:
     return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
+#: A missing key: S3 answers 404 NoSuchKey only to a caller allowed s3:ListBucket on that key's
+#: prefix; otherwise 403 AccessDenied. The role's ListBucket is conditioned on s3:prefix, which a
+#: GetObject request does not carry, so on AWS a missing latest.json (the first run of a dataset)
+#: answers 403. The role may read every latest.json (iam.tf: ReadLatestPointers), so a 403 on it
+#: can only mean "absent".
+MISSING_CODES = frozenset({"NoSuchKey", "404"})
+DENIED_CODES = frozenset({"AccessDenied", "403"})
+
+
 def _get_json_or_none(s3: Any, bucket: str, key: str) -> Optional[Dict[str, Any]]:
+    """The JSON object at ``key``, or None if it does not exist (404, or 403 without ListBucket)."""
     try:
         return json.loads(_get(s3, bucket, key))
     except ClientError as error:
-        if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+        code = error.response["Error"]["Code"]
+        if code in MISSING_CODES:
+            return None
+        if code in DENIED_CODES:
+            logger.info(json.dumps({"message": "access denied reading the pointer: treated as absent (S3 "
+                                    "answers 403 for a missing key without s3:ListBucket)", "key": key}))
             return None
         raise
 

@@ -14,7 +14,9 @@ Checks, in order; the first failure prints one paragraph saying what to do and e
    region this SDK knows;
 4. credentials are found and valid: ``sts:GetCallerIdentity`` at that region's STS endpoint, which
    also fails when the region is not enabled for the account; the emulator's dummy ``test`` keys
-   are named as such;
+   are named as such; the account is not the emulator's ``000000000000`` and is one of
+   ``allowed_account_ids`` (which must be set: the provider then refuses every other account).
+   Endpoint settings of ``~/.aws/config`` are ignored (``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS``);
 5. the Terraform state is readable: the local file ``terraform/state/aws/terraform.tfstate``, or
    the object named by ``--backend-config`` (an S3 backend file, see
    ``terraform/env/aws.s3.tfbackend.example``);
@@ -52,6 +54,8 @@ LOCAL_STATE = TF_DIR / "state" / "aws" / "terraform.tfstate"
 EMULATOR_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_S3_USE_PATH_STYLE")
 #: The access key the local emulation uses (Makefile LOCAL_AWS, scripts/terraform.sh local).
 EMULATOR_ACCESS_KEY = "test"
+#: The account id emulators answer GetCallerIdentity with.
+EMULATOR_ACCOUNT = "000000000000"
 #: Terraform addresses of the resources whose names must be free (or already ours) before apply.
 BUCKET_ADDRESS = "aws_s3_bucket.data"
 GLUE_LOG_GROUPS_ADDRESS = "aws_cloudwatch_log_group.glue"
@@ -129,9 +133,18 @@ class Settings:
     """The values of terraform/env/aws.tfvars the checks need (variables.tf defaults otherwise)."""
 
     region: str
-    bucket: str
+    bucket: Optional[str]  # None: variables.tf's default, <project>-<environment>-<account id>
     manage_glue_log_groups: bool = True
     bucket_force_destroy: bool = False
+    project: str = "cripto-ml-pipeline"
+    environment: str = "dev"
+    allowed_account_ids: Optional[tuple] = None
+
+    def bucket_for(self, account: str) -> "Settings":
+        """These settings with the bucket name the stack uses in ``account`` (locals.tf bucket_name)."""
+        from dataclasses import replace
+
+        return replace(self, bucket=self.bucket or f"{self.project}-{self.environment}-{account}")
 
 
 @dataclass(frozen=True)
@@ -180,9 +193,13 @@ def load_settings(path: Path = TFVARS) -> Settings:
     try:
         return Settings(
             region=str(values.get("aws_region", "us-east-1")),
-            bucket=str(values.get("s3_bucket_name", "criptos-data")),
+            bucket=str(values["s3_bucket_name"]) if values.get("s3_bucket_name") else None,
             manage_glue_log_groups=bool(values.get("manage_glue_log_groups", True)),
             bucket_force_destroy=bool(values.get("bucket_force_destroy", False)),
+            project=str(values.get("project", "cripto-ml-pipeline")),
+            environment=str(values.get("environment", "dev")),
+            allowed_account_ids=(tuple(str(a).strip('"') for a in values["allowed_account_ids"])
+                                 if values.get("allowed_account_ids") else None),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigurationInvalid(f"{path}: {exc}") from exc
@@ -196,7 +213,8 @@ def load_backend(path: Path, default_region: str) -> S3Backend:
             f"{path} sets no {' or '.join(missing)}: an S3 backend file needs at least `bucket` and `key` "
             f"(see terraform/env/aws.s3.tfbackend.example)."
         )
-    if any(name.startswith("endpoint") or name in ("use_path_style", "force_path_style") for name in values):
+    # Every endpoint key: endpoint(s), sts_endpoint, iam_endpoint, dynamodb_endpoint, ...
+    if any("endpoint" in name or name in ("use_path_style", "force_path_style") for name in values):
         raise EmulatorSettingsFound(f"{path} sets an endpoint or path-style access: the AWS state must live in AWS.")
     return S3Backend(bucket=values["bucket"], key=values["key"], region=values.get("region") or default_region,
                      workspace_key_prefix=values.get("workspace_key_prefix", "env:"))
@@ -267,6 +285,26 @@ def check_environment(environ: Mapping[str, str]) -> None:
             f"This deployment targets a real AWS account, but emulator settings are set: {', '.join(found)}. "
             f"Unset them (`unset {' '.join(found)}`) and run it again; local commands set them for "
             f"themselves, so nothing else needs them."
+        )
+
+
+def check_account(account: str, settings: Settings) -> None:
+    """The credentials' account is a real one and the one env/aws.tfvars allows."""
+    if account == EMULATOR_ACCOUNT:
+        raise CredentialsInvalid(
+            f"The credentials belong to account {EMULATOR_ACCOUNT}, the local emulation's: nothing was deployed. "
+            + HINT_CREDENTIALS
+        )
+    if not settings.allowed_account_ids:
+        raise ConfigurationInvalid(
+            f"Set allowed_account_ids = [\"{account}\"] in {TFVARS.name} (the account these credentials belong "
+            f"to, if that is where the stack goes): the provider then refuses to touch any other account."
+        )
+    if account not in settings.allowed_account_ids:
+        raise CredentialsInvalid(
+            f"The credentials belong to account {account}, but {TFVARS.name} allows only "
+            f"{', '.join(settings.allowed_account_ids)} (allowed_account_ids): switch credentials "
+            f"(AWS_PROFILE) or fix the list; nothing was deployed."
         )
 
 
@@ -468,6 +506,9 @@ def run(action: str, backend_config: Optional[Path], environ: Mapping[str, str],
     settings = load_settings()
     check_region(settings.region)
 
+    # An endpoint_url in ~/.aws/config (e.g. left there for an emulator) must not redirect a deployment
+    # to a real account; scripts/terraform.sh sets the same for Terraform.
+    os.environ["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true"
     import boto3
     from botocore.exceptions import ProfileNotFound
 
@@ -478,6 +519,8 @@ def run(action: str, backend_config: Optional[Path], environ: Mapping[str, str],
                                  f"or unset it. " + HINT_CREDENTIALS) from exc
     identity = caller_identity(session, settings.region)
     say(f"credentials: account {identity.account}, {identity.arn}")
+    check_account(identity.account, settings)
+    settings = settings.bucket_for(identity.account)
     say(f"region: {settings.region}")
     environment_region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
     if environment_region and environment_region != settings.region:

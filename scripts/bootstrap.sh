@@ -59,7 +59,12 @@ make_venv() {
   done
   local dir="$VENVS_DIR/$name"
   local stamp
-  stamp="$( { "$python" -VV; cat "${reqs[@]}"; printf '%s\n' "${extra[@]+"${extra[@]}"}"; } | sha256sum | cut -c1-16)"
+  # Editable installs (-e DIR) count with their pyproject.toml: new entry points need a reinstall.
+  local arg editable=()
+  for arg in "${extra[@]+"${extra[@]}"}"; do
+    if [ -f "$arg/pyproject.toml" ]; then editable+=("$arg/pyproject.toml"); fi
+  done
+  stamp="$( { "$python" -VV; cat "${reqs[@]}" "${editable[@]+"${editable[@]}"}"; printf '%s\n' "${extra[@]+"${extra[@]}"}"; } | sha256sum | cut -c1-16)"
   if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ]; then
     return 0
   fi

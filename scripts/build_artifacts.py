@@ -301,15 +301,16 @@ def build_layer(out: Path, function_code_size: int) -> Artifact:
         wheels = out / "cache" / "wheels" / key
         if not (wheels / ".complete").exists():
             wheels.mkdir(parents=True, exist_ok=True)
-            _pip(["download", "--quiet", "--dest", str(wheels), *PIP_PLATFORM_ARGS,
+            # --require-hashes: the requirements file is a hashed lock; pip refuses any other file.
+            _pip(["download", "--quiet", "--require-hashes", "--dest", str(wheels), *PIP_PLATFORM_ARGS,
                   "-r", str(requirements)], "download the layer's wheels")
             (wheels / ".complete").write_text(key + "\n")
         with tempfile.TemporaryDirectory(dir=out, prefix=".layer-") as tmp:
             site = Path(tmp) / "python"
             # --no-index: install only the cached wheels; --no-compile: no .pyc, whose embedded
             # timestamps would make the zip differ between builds.
-            _pip(["install", "--quiet", "--no-index", "--find-links", str(wheels), "--no-compile",
-                  "--target", str(site), *PIP_PLATFORM_ARGS, "-r", str(requirements)],
+            _pip(["install", "--quiet", "--require-hashes", "--no-index", "--find-links", str(wheels),
+                  "--no-compile", "--target", str(site), *PIP_PLATFORM_ARGS, "-r", str(requirements)],
                  "install the layer's wheels")
             _strip(site)
             _precompile(site)

@@ -53,14 +53,19 @@ resource "aws_glue_job" "model_training" {
   # (https://docs.aws.amazon.com/glue/latest/dg/job-run-statuses.html).
   job_run_queuing_enabled = var.glue_max_retries == 0
 
-  default_arguments = {
+  # Arguments that decide which code runs as the job's role cannot be replaced by a StartJobRun
+  # caller (Glue refuses a run that sets one): glue:StartJobRun must not mean "run any code".
+  non_overridable_arguments = {
     # Python shell's own key, without the leading "--" of the other job arguments.
     "library-set"      = "analytics"
     "--extra-py-files" = "s3://${aws_s3_object.glue_package.bucket}/${aws_s3_object.glue_package.key}"
-    "--bucket"         = aws_s3_bucket.data.id
 
     "--additional-python-modules"       = local.glue_report_modules
     "--python-modules-installer-option" = "--no-deps"
+  }
+
+  default_arguments = {
+    "--bucket" = aws_s3_bucket.data.id
 
     # For the report's cost estimate (the job cannot read its own capacity without glue:GetJob).
     "--glue_dpu"                 = tostring(local.glue_max_capacity)

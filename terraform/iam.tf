@@ -99,6 +99,14 @@ data "aws_iam_policy_document" "trigger_lambda" {
     resources = [aws_glue_job.model_training.arn]
   }
 
+  # Exactly-once starts: the start claim of each features file (conditional put, then the run id).
+  # Read only after a put found it existing, so a missing key never needs s3:ListBucket.
+  statement {
+    sid       = "ClaimGlueStarts"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${local.bucket_arn}/features/*/glue-start.json"]
+  }
+
   # While the job is busy the function continues in a fresh asynchronous invocation of itself. The ARN
   # is built from the name: referencing the function here would make a dependency cycle.
   statement {

@@ -65,7 +65,6 @@ resource "aws_lambda_function" "feature_engineering" {
 
 resource "aws_lambda_function" "glue_trigger" {
   # Accepted checkov findings (tests/static/test_security.py), with the reason:
-  #checkov:skip=CKV_AWS_115:Reserved concurrency fails on accounts at the default quota of 10; Glue's max_concurrent_runs bounds the work downstream.
   #checkov:skip=CKV_AWS_116:Failed async events go to the on-failure destination (aws_lambda_function_event_invoke_config), which also records the error.
   #checkov:skip=CKV_AWS_117:Talks only to S3, Glue and CloudWatch Logs over AWS endpoints; a VPC would need NAT or endpoints for no gain.
   #checkov:skip=CKV_AWS_173:The environment holds no secrets (log level, size limit, job name); Lambda encrypts it at rest with an AWS key.
@@ -81,6 +80,9 @@ resource "aws_lambda_function" "glue_trigger" {
   handler       = "handler.handler"
   memory_size   = var.trigger_lambda_memory_mb
   timeout       = var.trigger_lambda_timeout_seconds
+  # Each invocation may wait up to its timeout for a free Glue slot: reserved concurrency caps how many
+  # wait at once (further events queue inside Lambda's async queue, up to the maximum event age).
+  reserved_concurrent_executions = var.trigger_reserved_concurrency
 
   filename         = local.artifacts.trigger_lambda_zip
   source_code_hash = filebase64sha256(local.artifacts.trigger_lambda_zip)
@@ -105,7 +107,7 @@ resource "aws_lambda_function" "glue_trigger" {
 # S3 invokes both functions asynchronously. An event that still fails after the retries (or is
 # too old) lands here with the error, so it can be inspected and replayed.
 resource "aws_sqs_queue" "failed_events" {
-  name                      = "cripto-pipeline-failed-events"
+  name                      = local.failed_events_queue
   message_retention_seconds = var.failed_events_retention_seconds
   sqs_managed_sse_enabled   = true
 }

@@ -1,10 +1,17 @@
 locals {
   # Resource names are part of the contract with scripts, tests and the CLI, which read them back
-  # from `terraform output` instead of hard-coding them.
-  feature_lambda_name = "cripto-feature-engineering"
-  trigger_lambda_name = "cripto-glue-trigger"
-  glue_job_name       = "cripto-model-training"
-  layer_name          = "data_science"
+  # from `terraform output` instead of hard-coding them. Every name is <project>-<component>-<environment>
+  # (e.g. cripto-ml-pipeline-feature-engineering-dev), so several environments of the stack live side by
+  # side in one account and region. Only the Glue Python shell log groups are fixed (AWS chooses them).
+  name_suffix         = "-${var.environment}"
+  feature_lambda_name = "${var.project}-feature-engineering${local.name_suffix}"
+  trigger_lambda_name = "${var.project}-glue-trigger${local.name_suffix}"
+  glue_job_name       = "${var.project}-model-training${local.name_suffix}"
+  layer_name          = "${var.project}-data-science${local.name_suffix}"
+  failed_events_queue = "${var.project}-failed-events${local.name_suffix}"
+
+  # Globally unique on AWS: unless set, the bucket name carries the account id.
+  bucket_name = coalesce(var.s3_bucket_name, "${var.project}${local.name_suffix}-${data.aws_caller_identity.current.account_id}")
 
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition

@@ -18,8 +18,8 @@ resource "aws_cloudwatch_log_group" "trigger_lambda" {
 
 # Glue Python shell jobs log to these two fixed groups (stream = job run id). They are shared by
 # every Python shell job of the account and region, so they are optional (manage_glue_log_groups):
-# in an account where they already exist, set it to false or `terraform import` them. Destroying
-# this stack with manage_glue_log_groups = true deletes them, and with them other jobs' logs.
+# in an account where they already exist, set it to false or `terraform import` them. `destroy`
+# never deletes them (skip_destroy: it only forgets them), so other jobs' logs survive.
 resource "aws_cloudwatch_log_group" "glue" {
   #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest by default; a KMS key would need a key policy for the logs service.
   #checkov:skip=CKV_AWS_338:Retention is log_retention_days (14 by default): operational logs, not an audit record.
@@ -28,6 +28,7 @@ resource "aws_cloudwatch_log_group" "glue" {
 
   name              = each.value
   retention_in_days = var.log_retention_days
+  skip_destroy      = true
 
   lifecycle {
     # Shared groups, often created by Glue itself before this stack adopts them (see

@@ -4,6 +4,8 @@
 # scripts/terraform.sh sets them for the local emulation; nothing here knows which one it talks to.
 provider "aws" {
   region = var.aws_region
+  # Refuses to plan or apply with credentials of any other account (env/<env>.tfvars).
+  allowed_account_ids = var.allowed_account_ids
 
   default_tags {
     tags = merge(var.tags, {

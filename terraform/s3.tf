@@ -4,7 +4,7 @@ resource "aws_s3_bucket" "data" {
   #checkov:skip=CKV_AWS_144:Everything here is re-creatable from the raw uploads; cross-region replication would double storage cost.
   #checkov:skip=CKV_AWS_145:SSE-S3 (AES256) by default; a customer-managed KMS key adds cost and a key policy without changing who can read.
 
-  bucket        = var.s3_bucket_name
+  bucket        = local.bucket_name
   force_destroy = var.bucket_force_destroy
 }
 

@@ -25,13 +25,30 @@ variable "project" {
 }
 
 variable "environment" {
-  description = "Deployment environment name (e.g. local, dev, prod); set as the Environment tag."
+  description = "Deployment environment name (e.g. local, dev, prod); the suffix of every resource name and the Environment tag."
   type        = string
   default     = "dev"
 
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9-]{0,31}$", var.environment))
     error_message = "environment must be 1-32 lowercase letters, digits or hyphens."
+  }
+
+  # The longest name, <project>-feature-engineering-<environment>-role, must fit IAM's 64 characters.
+  validation {
+    condition     = length(var.project) + length(var.environment) <= 38
+    error_message = "project and environment together must be at most 38 characters (resource names are <project>-<component>-<environment>)."
+  }
+}
+
+variable "allowed_account_ids" {
+  description = "AWS account ids this configuration may be applied to (the provider refuses any other); null allows any. env/aws.tfvars must name yours."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.allowed_account_ids == null ? true : alltrue([for id in var.allowed_account_ids : can(regex("^[0-9]{12}$", id))])
+    error_message = "allowed_account_ids must be a list of 12-digit AWS account ids."
   }
 }
 
@@ -57,13 +74,15 @@ variable "artifacts_dir" {
 ################################################################################
 
 variable "s3_bucket_name" {
-  description = "Name of the data bucket (raw uploads, features, models, errors, deployment artifacts). Globally unique on AWS."
+  description = "Name of the data bucket (raw uploads, features, models, errors, deployment artifacts). Globally unique on AWS; null (default): <project>-<environment>-<account id>."
   type        = string
-  default     = "criptos-data"
+  default     = null
 
+  # No dots: a dotted name breaks virtual-hosted-style HTTPS (the certificate covers one label) and
+  # S3 Transfer Acceleration.
   validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.s3_bucket_name)) && !can(regex("\\.\\.", var.s3_bucket_name))
-    error_message = "s3_bucket_name must be 3-63 characters: lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit."
+    condition     = var.s3_bucket_name == null ? true : can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", var.s3_bucket_name))
+    error_message = "s3_bucket_name must be 3-63 characters: lowercase letters, digits and hyphens (no dots), starting and ending with a letter or digit."
   }
 }
 
@@ -154,6 +173,17 @@ variable "trigger_lambda_timeout_seconds" {
   }
 }
 
+variable "trigger_reserved_concurrency" {
+  description = "Reserved concurrent executions of the Glue-trigger function (1-900, or -1): the most trigger invocations that can wait for a Glue slot at once, so a burst of uploads cannot take the account's whole Lambda concurrency (1,000 by default; Lambda keeps 100 unreserved). -1: unreserved (accounts whose quota is still 10)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.trigger_reserved_concurrency == -1 || (var.trigger_reserved_concurrency >= 1 && var.trigger_reserved_concurrency <= 900 && floor(var.trigger_reserved_concurrency) == var.trigger_reserved_concurrency)
+    error_message = "trigger_reserved_concurrency must be -1 (unreserved) or a whole number from 1 to 900 (Lambda keeps 100 of the default 1,000 unreserved)."
+  }
+}
+
 variable "lambda_async_max_retries" {
   description = "Retries of a failed asynchronous (S3-triggered) invocation before the event goes to the failed-events queue (0-2)."
   type        = number
@@ -225,7 +255,7 @@ variable "glue_max_retries" {
 }
 
 variable "manage_glue_log_groups" {
-  description = "Create /aws-glue/python-jobs/{output,error}. These groups are shared by every Python shell job of the account and region: set false (or `terraform import` them) where they already exist."
+  description = "Create /aws-glue/python-jobs/{output,error}. These groups are shared by every Python shell job of the account and region: set false (or `terraform import` them) where they already exist. `destroy` never deletes them (skip_destroy)."
   type        = bool
   default     = true
 }

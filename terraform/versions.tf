@@ -1,6 +1,7 @@
 terraform {
-  # 1.5 brought `check`/`import` blocks and the validation features used in variables.tf.
-  required_version = ">= 1.5.0"
+  # 1.10: the S3 backend's `use_lockfile` (state locking without DynamoDB, terraform/env/
+  # aws.s3.tfbackend.example); 1.9: validations that refer to other variables (variables.tf).
+  required_version = ">= 1.10.0"
 
   required_providers {
     aws = {

@@ -13,6 +13,11 @@ from urllib.parse import unquote_plus
 
 from .exceptions import InvalidEventError
 
+#: S3 conditional-request failures: the object changed since the event (GetObject If-Match) or the
+#: object already exists / changed (PutObject If-None-Match / If-Match), i.e. another delivery of the
+#: event did the work or holds the claim.
+CONDITION_FAILED_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
+
 
 @dataclass(frozen=True)
 class S3ObjectRef:

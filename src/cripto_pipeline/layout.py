@@ -7,6 +7,7 @@ One bucket holds everything::
     features/<dataset>/<run_id>/manifest.json       written FIRST by the feature Lambda
     features/<dataset>/<run_id>/features.parquet    written LAST; its creation triggers training
     features/<dataset>/<run_id>/duplicate-of.json   instead of both: the same content already has a run
+    features/<dataset>/<run_id>/glue-start.json     start claim: the one Glue run of this features file
     features/<dataset>/_content/<sha256>.json       claim: which run covers this content (conditional put)
     models/<dataset>/<run_id>/model.joblib          fitted scikit-learn estimator (best model, refit)
     models/<dataset>/<run_id>/metrics.json          walk-forward metrics of models and baselines
@@ -30,6 +31,8 @@ Rules:
 - Identical content uploaded again (same dataset, same sha256) starts no new run: the first run claims
   the content with a conditional put of ``features/<dataset>/_content/<sha256>.json``; later uploads
   find the claim and write ``duplicate-of.json`` naming the run that covers them.
+- One features file starts one Glue run: the trigger claims the start with a conditional put of
+  ``glue-start.json`` and records the job run id in it (cripto_pipeline.start_claims).
 - The manifest is written before the Parquet file because the Parquet file's creation event
   starts training: when training starts, its manifest is guaranteed to exist.
 """
@@ -61,6 +64,7 @@ REPORT_NAME = "report.html"
 LATEST_NAME = "latest.json"
 DUPLICATE_NAME = "duplicate-of.json"
 STATUS_NAME = "status.json"
+START_CLAIM_NAME = "glue-start.json"
 CONTENT_CLAIMS_DIR = "_content"
 #: Pseudo-dataset under errors/ for uploads whose key names no valid dataset.
 INVALID_KEY_DATASET = "_invalid-key"
@@ -147,6 +151,10 @@ class RunKeys:
     @property
     def duplicate(self) -> str:
         return self.features_prefix + DUPLICATE_NAME
+
+    @property
+    def start_claim(self) -> str:
+        return self.features_prefix + START_CLAIM_NAME
 
     @property
     def models_prefix(self) -> str:

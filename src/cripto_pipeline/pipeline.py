@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import pandas as pd
 
-from . import __version__, layout
+from . import __version__, events, layout
 from .events import S3ObjectRef
 from .exceptions import InputRejectedError, InvalidKeyError, TrainingDataError
 from .features import FEATURE_COLUMNS, MIN_ROWS_PER_SYMBOL, compute_features
@@ -59,9 +59,8 @@ class ObjectToWrite:
         return {"Key": self.key, "Body": self.body, "ContentType": self.content_type, **extra}
 
 
-#: S3 conditional-request failures: the object changed since the event (GetObject If-Match) or the
-#: run's output already exists (PutObject If-None-Match), i.e. another delivery of the event did the work.
-CONDITION_FAILED_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
+#: S3 conditional-request failures (defined in events, re-exported here for the handlers).
+CONDITION_FAILED_CODES = events.CONDITION_FAILED_CODES
 
 
 @dataclass

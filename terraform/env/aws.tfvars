@@ -3,8 +3,12 @@
 aws_region  = "us-east-1"
 environment = "dev"
 
-# Bucket names are global across all AWS accounts: pick one of your own.
-s3_bucket_name = "criptos-data"
+# The provider refuses to touch any other account: put your 12-digit account id here
+# (`aws sts get-caller-identity --query Account`).
+# allowed_account_ids = ["123456789012"]
+
+# Bucket names are global across all AWS accounts. Unset, the name is <project>-<environment>-<account id>.
+# s3_bucket_name = "my-own-bucket-name"
 
 bucket_force_destroy = false
 lambda_log_level     = "INFO"

@@ -1,8 +1,10 @@
 # The local emulation (scripts/deploy.sh local). Endpoints are not set here: scripts/terraform.sh
 # exports AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_GLUE / AWS_S3_USE_PATH_STYLE for this environment.
-aws_region     = "us-east-1"
-environment    = "local"
-s3_bucket_name = "criptos-data"
+aws_region  = "us-east-1"
+environment = "local"
+# No s3_bucket_name: the default <project>-<environment>-<account id> (cripto-ml-pipeline-local-000000000000).
+# LocalStack's account: the provider refuses credentials of any other.
+allowed_account_ids = ["000000000000"]
 
 # The emulation is disposable: let `destroy` empty the bucket.
 bucket_force_destroy = true

@@ -154,9 +154,12 @@ def test_aws_configuration_files_hold_nothing_local():
     assert hits == []
 
 
-def test_backend_config_with_an_endpoint_is_refused(tmp_path):
+@pytest.mark.parametrize("setting", ['endpoints = { s3 = "http://127.0.0.1:4566" }',
+                                     'sts_endpoint = "http://127.0.0.1:4566"',
+                                     'dynamodb_endpoint = "http://127.0.0.1:4566"'])
+def test_backend_config_with_an_endpoint_is_refused(tmp_path, setting):
     backend = tmp_path / "emulated.s3.tfbackend"
-    backend.write_text('bucket = "state"\nkey = "k"\nendpoints = { s3 = "http://127.0.0.1:4566" }\n')
+    backend.write_text(f'bucket = "state"\nkey = "k"\n{setting}\n')
     result = run([str(WRAPPER), "aws", "version"], scrubbed_env(tmp_path, BACKEND_CONFIG=str(backend)))
     assert result.returncode != 0
     assert "endpoint" in result.stderr

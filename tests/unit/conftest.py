@@ -85,6 +85,7 @@ class FakeS3:
         Body: bytes,
         ContentType: str = "binary/octet-stream",
         IfNoneMatch: Optional[str] = None,
+        IfMatch: Optional[str] = None,
     ):
         self.calls.append(("put_object", Key))
         code = self.fail_put(Key) if self.fail_put else None
@@ -92,6 +93,12 @@ class FakeS3:
             raise self._error(code, "PutObject", 500)
         if IfNoneMatch == "*" and (Bucket, Key) in self.objects:
             raise self._error("PreconditionFailed", "PutObject", 412)
+        if IfMatch is not None:
+            stored = self.objects.get((Bucket, Key))
+            if stored is None:
+                raise self._error("NoSuchKey", "PutObject", 404)
+            if IfMatch.strip('"') != stored["ETag"].strip('"'):
+                raise self._error("PreconditionFailed", "PutObject", 412)
         etag = self.add(Bucket, Key, Body)
         self.objects[(Bucket, Key)]["ContentType"] = ContentType
         return {"ETag": f'"{etag}"'}

@@ -170,6 +170,35 @@ def test_tfvars_and_backend_files_are_read(tmp_path):
         preflight.load_backend(backend, "eu-west-3")
 
 
+@pytest.mark.parametrize("key", ["endpoint", "sts_endpoint", "iam_endpoint", "dynamodb_endpoint", "endpoints"])
+def test_every_endpoint_key_of_a_backend_file_is_refused(tmp_path, key):
+    backend = tmp_path / "aws.s3.tfbackend"
+    value = '{ s3 = "http://127.0.0.1:4566" }' if key == "endpoints" else '"http://127.0.0.1:4566"'
+    backend.write_text(f'bucket = "s"\nkey = "k"\n{key} = {value}\n')
+    with pytest.raises(preflight.EmulatorSettingsFound):
+        preflight.load_backend(backend, "eu-west-3")
+
+
+def test_allowed_account_ids_and_the_default_bucket_name_are_read(tmp_path):
+    tfvars = tmp_path / "aws.tfvars"
+    tfvars.write_text('environment = "prod"\nallowed_account_ids = ["123456789012"]\n')
+    settings = preflight.load_settings(tfvars)
+    assert settings.allowed_account_ids == ("123456789012",) and settings.bucket is None
+    assert settings.bucket_for("123456789012").bucket == "cripto-ml-pipeline-prod-123456789012"
+
+
+def test_the_account_must_be_real_and_allowed():
+    allowed = preflight.Settings("eu-west-1", None, allowed_account_ids=("123456789012",))
+    preflight.check_account("123456789012", allowed)
+    with pytest.raises(preflight.CredentialsInvalid, match="000000000000"):
+        preflight.check_account("000000000000", preflight.Settings("eu-west-1", None,
+                                                                   allowed_account_ids=("000000000000",)))
+    with pytest.raises(preflight.CredentialsInvalid, match="allows only 123456789012"):
+        preflight.check_account("210987654321", allowed)
+    with pytest.raises(preflight.ConfigurationInvalid, match='allowed_account_ids = \\["210987654321"\\]'):
+        preflight.check_account("210987654321", preflight.Settings("eu-west-1", None))
+
+
 # --------------------------------------------------------------------------------------------------
 # State
 # --------------------------------------------------------------------------------------------------

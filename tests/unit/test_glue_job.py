@@ -51,6 +51,37 @@ def test_run_writes_artifacts_then_latest(job, fake_s3, seeded):
     assert metrics["best_model"] == summary["best_model"] and len(metrics["folds"]) == 5
 
 
+def test_first_run_works_when_s3_answers_403_for_the_missing_pointer(job, fake_s3, seeded, caplog):
+    """On AWS, without s3:ListBucket on the key, a missing latest.json answers 403, not 404."""
+    get_object = fake_s3.get_object
+
+    def like_aws_without_list_bucket(Bucket, Key, **kwargs):
+        if (Bucket, Key) not in fake_s3.objects:
+            raise fake_s3._error("AccessDenied", "GetObject", 403)
+        return get_object(Bucket=Bucket, Key=Key, **kwargs)
+
+    fake_s3.get_object = like_aws_without_list_bucket
+    with caplog.at_level("INFO", logger="cripto-model-training"):
+        summary = job.run(fake_s3, BUCKET, seeded.features)
+    assert summary["latest_updated"] is True
+    assert fake_s3.json(BUCKET, seeded.latest)["run_id"] == seeded.run_id
+    assert "access denied reading the pointer" in caplog.text
+
+
+def test_other_errors_reading_the_pointer_fail_the_run(job, fake_s3, seeded):
+    get_object = fake_s3.get_object
+
+    def broken(Bucket, Key, **kwargs):
+        if Key == seeded.latest:
+            raise fake_s3._error("InternalError", "GetObject", 500)
+        return get_object(Bucket=Bucket, Key=Key, **kwargs)
+
+    fake_s3.get_object = broken
+    with pytest.raises(Exception, match="InternalError"):
+        job.run(fake_s3, BUCKET, seeded.features)
+    assert (BUCKET, seeded.latest) not in fake_s3.objects
+
+
 def test_latest_is_not_moved_back_to_an_older_run(job, fake_s3, seeded):
     newer = {
         "run_id": "20991231T000000Z-ffffffff",

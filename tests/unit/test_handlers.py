@@ -5,13 +5,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import time
 from datetime import datetime, timezone
 
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from cripto_pipeline import layout
+from cripto_pipeline import layout, start_claims
 from cripto_pipeline.exceptions import ConfigurationError, InvalidKeyError
 
 from .conftest import load_event, load_module
@@ -167,14 +168,18 @@ def test_unexpected_errors_raise_for_a_retry(fe, fake_s3, daily_bytes, context):
 
 
 @pytest.fixture
-def trigger(aws_env, monkeypatch):
+def trigger(aws_env, monkeypatch, fake_s3):
     monkeypatch.setenv("GLUE_JOB_NAME", "cripto-model-training")
     monkeypatch.setenv("START_MAX_ATTEMPTS", "3")
     monkeypatch.setenv("START_BACKOFF_SECONDS", "0")
-    return load_module("lambdas/glue_trigger/handler.py", "trigger_handler_under_test")
+    module = load_module("lambdas/glue_trigger/handler.py", "trigger_handler_under_test")
+    monkeypatch.setattr(module, "s3", fake_s3)
+    monkeypatch.setattr(module, "CLAIM_POLL_SECONDS", 0.01)
+    return module
 
 
 FEATURES_KEY = "features/default/20261127T040000Z-9f86d081/features.parquet"
+CLAIM_KEY = layout.parse_features_key(FEATURES_KEY).start_claim
 EXPECTED = {
     "JobName": "cripto-model-training",
     "Arguments": {"--bucket": BUCKET, "--features_key": FEATURES_KEY},
@@ -185,9 +190,17 @@ NO_RUNS = {"JobRuns": []}
 RUNS_EXPECTED = {"JobName": "cripto-model-training"}
 
 
-def test_trigger_starts_the_job(trigger, context):
+def put_claim(fake_s3, owner: str, lease_expires: float, job_run_id=None) -> None:
+    claim = start_claims.StartClaim(FEATURES_KEY, owner, lease_expires, job_run_id)
+    fake_s3.add(BUCKET, CLAIM_KEY, claim.to_json())
+
+
+def stored_claim(fake_s3) -> start_claims.StartClaim:
+    return start_claims.StartClaim.from_json(fake_s3.body(BUCKET, CLAIM_KEY))
+
+
+def test_trigger_starts_the_job_and_records_the_run_in_its_claim(trigger, fake_s3, context):
     with Stubber(trigger.glue) as stub:
-        stub.add_response("get_job_runs", NO_RUNS, RUNS_EXPECTED)
         stub.add_response("start_job_run", {"JobRunId": "jr_abc"}, EXPECTED)
         result = trigger.handler(load_event("s3_put_features.json"), context)
         stub.assert_no_pending_responses()
@@ -202,22 +215,69 @@ def test_trigger_starts_the_job(trigger, context):
             }
         ]
     }
+    assert stored_claim(fake_s3).job_run_id == "jr_abc"
+    assert CLAIM_KEY == "features/default/20261127T040000Z-9f86d081/glue-start.json"
 
 
-def test_trigger_does_not_start_a_second_run_for_the_same_features(trigger, context):
+def test_trigger_does_not_start_a_second_run_for_the_same_features(trigger, fake_s3, context):
+    put_claim(fake_s3, "first-delivery", time.time() + 600, "jr_first")
+    with Stubber(trigger.glue) as stub:  # no Glue call at all
+        (result,) = trigger.handler(load_event("s3_put_features.json"), context)["job_runs"]
+    assert result["status"] == "already_started" and result["job_run_id"] == "jr_first"
+
+
+def test_a_second_delivery_waits_for_the_live_claimant_then_reports_its_run(trigger, fake_s3, context, monkeypatch):
+    put_claim(fake_s3, "first-delivery", time.time() + 600)
+    sleeps = []
+
+    def claimant_finishes(seconds):  # while this delivery waits, the first one records its run
+        sleeps.append(seconds)
+        put_claim(fake_s3, "first-delivery", time.time() + 600, "jr_first")
+
+    monkeypatch.setattr(trigger.time, "sleep", claimant_finishes)
+    with Stubber(trigger.glue):  # no Glue call at all
+        (result,) = trigger.handler(load_event("s3_put_features.json"), context)["job_runs"]
+    assert sleeps and result["status"] == "already_started" and result["job_run_id"] == "jr_first"
+
+
+def test_a_live_claim_without_a_run_is_handed_on_at_the_deadline(trigger, fake_s3, context, monkeypatch):
+    put_claim(fake_s3, "first-delivery", time.time() + 3600)
+    monkeypatch.setattr(context, "get_remaining_time_in_millis", lambda: 5_500)  # 0.5 s after the margin
+    with Stubber(trigger.glue), Stubber(trigger.lambda_client) as lambda_stub:
+        lambda_stub.add_response("invoke", {"StatusCode": 202})
+        (result,) = trigger.handler(load_event("s3_put_features.json"), context)["job_runs"]
+        lambda_stub.assert_no_pending_responses()
+    assert result["status"] == "waiting"
+
+
+def test_an_expired_claim_whose_owner_started_a_run_is_completed_not_restarted(trigger, fake_s3, context):
+    put_claim(fake_s3, "died-after-start", time.time() - 1)
     started = datetime(2026, 11, 27, 4, 0, 5, tzinfo=timezone.utc)
-    run = {"Id": "jr_first", "JobName": "cripto-model-training", "StartedOn": started,
+    run = {"Id": "jr_orphan", "JobName": "cripto-model-training", "StartedOn": started,
            "Arguments": {"--features_key": FEATURES_KEY}, "JobRunState": "RUNNING"}
     with Stubber(trigger.glue) as stub:
         stub.add_response("get_job_runs", {"JobRuns": [run]}, RUNS_EXPECTED)
         (result,) = trigger.handler(load_event("s3_put_features.json"), context)["job_runs"]
         stub.assert_no_pending_responses()  # no StartJobRun
-    assert result["status"] == "already_started" and result["job_run_id"] == "jr_first"
+    assert result["status"] == "already_started" and result["job_run_id"] == "jr_orphan"
+    assert stored_claim(fake_s3).job_run_id == "jr_orphan"
+
+
+@pytest.mark.parametrize("owner, lease", [("died-before-start", -1.0), ("released", None), ("own-retry", 600.0)])
+def test_a_free_claim_without_a_run_is_taken_over(trigger, fake_s3, context, owner, lease):
+    me = context.aws_request_id if owner == "own-retry" else owner  # a Lambda retry keeps the request id
+    put_claim(fake_s3, me, 0.0 if lease is None else time.time() + lease)
+    with Stubber(trigger.glue) as stub:
+        stub.add_response("get_job_runs", NO_RUNS, RUNS_EXPECTED)
+        stub.add_response("start_job_run", {"JobRunId": "jr_new"}, EXPECTED)
+        (result,) = trigger.handler(load_event("s3_put_features.json"), context)["job_runs"]
+        stub.assert_no_pending_responses()
+    assert result["status"] == "started" and stored_claim(fake_s3).job_run_id == "jr_new"
+    assert stored_claim(fake_s3).owner == context.aws_request_id
 
 
 def test_trigger_backs_off_while_the_job_is_busy(trigger, context):
     with Stubber(trigger.glue) as stub:
-        stub.add_response("get_job_runs", NO_RUNS, RUNS_EXPECTED)
         for _ in range(2):
             stub.add_client_error(
                 "start_job_run", "ConcurrentRunsExceededException", expected_params=EXPECTED
@@ -229,12 +289,11 @@ def test_trigger_backs_off_while_the_job_is_busy(trigger, context):
 
 
 def _busy_three_times(stub) -> None:
-    stub.add_response("get_job_runs", NO_RUNS, RUNS_EXPECTED)
     for _ in range(3):  # START_MAX_ATTEMPTS
         stub.add_client_error("start_job_run", "ConcurrentRunsExceededException", expected_params=EXPECTED)
 
 
-def test_trigger_still_busy_at_its_deadline_continues_in_a_new_invocation(trigger, context, monkeypatch):
+def test_trigger_still_busy_at_its_deadline_continues_in_a_new_invocation(trigger, fake_s3, context):
     event = copy.deepcopy(load_event("s3_put_features.json"))
     just_written = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     event["Records"][0]["eventTime"] = just_written
@@ -246,14 +305,17 @@ def test_trigger_still_busy_at_its_deadline_continues_in_a_new_invocation(trigge
         (result,) = trigger.handler(event, context)["job_runs"]
         lambda_stub.assert_no_pending_responses()
     assert result["status"] == "waiting"
+    # The claim is released, so the continuation (another request id) takes it over at once.
+    assert stored_claim(fake_s3).lease_expires == 0 and stored_claim(fake_s3).job_run_id is None
 
 
-def test_trigger_raises_when_busy_past_the_longest_wait(aws_env, monkeypatch, context):
+def test_trigger_raises_when_busy_past_the_longest_wait(aws_env, monkeypatch, context, fake_s3):
     monkeypatch.setenv("GLUE_JOB_NAME", "cripto-model-training")
     monkeypatch.setenv("START_MAX_ATTEMPTS", "3")
     monkeypatch.setenv("START_BACKOFF_SECONDS", "0")
     monkeypatch.setenv("START_MAX_WAIT_SECONDS", "60")  # the stored event is older than that
     module = load_module("lambdas/glue_trigger/handler.py", "trigger_with_short_wait")
+    monkeypatch.setattr(module, "s3", fake_s3)
     with Stubber(module.glue) as stub:
         _busy_three_times(stub)
         with pytest.raises(ClientError, match="ConcurrentRunsExceededException"):
@@ -261,12 +323,12 @@ def test_trigger_raises_when_busy_past_the_longest_wait(aws_env, monkeypatch, co
         stub.assert_no_pending_responses()
 
 
-def test_trigger_does_not_retry_other_errors(trigger, context):
+def test_trigger_does_not_retry_other_errors(trigger, fake_s3, context):
     with Stubber(trigger.glue) as stub:
-        stub.add_response("get_job_runs", NO_RUNS, RUNS_EXPECTED)
         stub.add_client_error("start_job_run", "EntityNotFoundException", expected_params=EXPECTED)
         with pytest.raises(ClientError, match="EntityNotFoundException"):
             trigger.handler(load_event("s3_put_features.json"), context)
+    assert stored_claim(fake_s3).lease_expires == 0  # released: Lambda's retry starts afresh
 
 
 def test_trigger_refuses_keys_outside_the_layout(trigger, context):

@@ -72,10 +72,11 @@ def test_files_are_formatted():
 
 @pytest.fixture(scope="module")
 def initialised_copy(tmp_path_factory) -> Dict[str, str]:
-    """A copy of terraform/ initialised without a backend; returns the env to run the wrapper in."""
+    """A copy of terraform/ (with the committed lock file) initialised without a backend; returns the env
+    to run the wrapper in. `init` checks the provider it installs against the lock file's hashes."""
     work = tmp_path_factory.mktemp("tf")
     shutil.copytree(TERRAFORM_DIR, work / "terraform",
-                    ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "state", "*.tfstate*"))
+                    ignore=shutil.ignore_patterns(".terraform", "state", "*.tfstate*"))
     env = {"TF_DIR": str(work / "terraform"), "LOCALAWS_HOME": str(work / "home")}
     result = _run([str(WRAPPER), "local", "init", "-backend=false", "-no-color"], **env)
     assert result.returncode == 0, f"terraform init failed:\n{result.stdout}{result.stderr}"
@@ -85,6 +86,34 @@ def initialised_copy(tmp_path_factory) -> Dict[str, str]:
 def test_configuration_is_valid(initialised_copy):
     result = _run([str(WRAPPER), "local", "validate", "-no-color"], **initialised_copy)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+LOCK_FILE = TERRAFORM_DIR / ".terraform.lock.hcl"
+
+
+def _locked_aws() -> Dict[str, Any]:
+    (entry,) = [body for block in _load(LOCK_FILE)["provider"] for name, body in block.items()
+                if _unquote(name) == "registry.terraform.io/hashicorp/aws"]
+    return entry
+
+
+def test_the_lock_file_pins_the_provider_with_hashes():
+    entry = _locked_aws()
+    assert re.match(r"^5\.\d+\.\d+$", _unquote(entry["version"]))
+    hashes = [_unquote(h) for h in entry["hashes"]]
+    assert hashes and all(re.match(r"^(h1|zh):[A-Za-z0-9+/=]+$", h) for h in hashes), hashes
+
+
+def test_init_refuses_a_provider_that_does_not_match_the_lock_file(tmp_path):
+    """The offline mirror is checked against the committed hashes: a tampered hash fails `init`."""
+    work = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM_DIR, work, ignore=shutil.ignore_patterns(".terraform", "state", "*.tfstate*"))
+    lock = work / ".terraform.lock.hcl"
+    lock.write_text(re.sub(r'"h1:[^"]+"', '"h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="', lock.read_text()))
+    result = _run([str(WRAPPER), "local", "init", "-backend=false", "-no-color"],
+                  TF_DIR=str(work), LOCALAWS_HOME=str(tmp_path / "home"))
+    assert result.returncode != 0
+    assert "checksum" in (result.stdout + result.stderr).lower()
 
 
 def test_init_used_a_per_environment_data_dir(initialised_copy):
@@ -128,6 +157,8 @@ def test_versions_tf_pins_terraform_and_the_provider_only():
     (providers,) = settings["required_providers"]
     assert _unquote(providers["aws"]["source"]) == "hashicorp/aws"
     assert re.match(r'^"?~> 5\.\d+', providers["aws"]["version"])
+    # use_lockfile (S3 backend locking without DynamoDB) needs 1.10.
+    assert _unquote(settings["required_version"]) == ">= 1.10.0"
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)
@@ -153,7 +184,7 @@ def test_iam_policies_name_no_wildcard_actions():
 
 def test_no_local_only_configuration():
     # The same .tf serves the emulation and AWS: endpoints come from the environment only.
-    pattern = re.compile(r"localhost|127\.0\.0\.1|localstack|4566|4567|endpoints\s*\{|skip_\w+\s*=", re.IGNORECASE)
+    pattern = re.compile(r"localhost|127\.0\.0\.1|localstack|4566|4567|endpoints\s*\{|skip_(?!destroy\b)\w+\s*=", re.IGNORECASE)
     hits = [
         f"{path.name}:{number}: {line.strip()}"
         for path in TF_FILES

@@ -133,6 +133,8 @@ def service_specs(settings: Settings) -> List[ServiceSpec]:
     home = settings.home
     localstack_env = {
         "GATEWAY_LISTEN": f"{settings.bind_host}:{settings.localstack_port}",
+        # LocalStack's own "twisted" server ignores GATEWAY_LISTEN's host and listens on 0.0.0.0.
+        "GATEWAY_SERVER": "twisted-bound",
         # URLs LocalStack hands out (Lambda Code.Location, SQS queue URLs) must resolve offline.
         "LOCALSTACK_HOST": f"{settings.bind_host}:{settings.localstack_port}",
         # Queue URLs as http://<host:port>/<account>/<name> (resolvable, and the form Terraform's AWS

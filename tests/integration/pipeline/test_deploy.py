@@ -73,6 +73,9 @@ def test_functions_are_active_python312_with_their_settings(aws_client, outputs)
     assert [layer["Arn"] for layer in feature["Layers"]] == [outputs["layer_version_arn"]]
     assert {"LOG_LEVEL", "MAX_RAW_BYTES"} <= feature["Environment"]["Variables"].keys()
     assert trigger["Environment"]["Variables"]["GLUE_JOB_NAME"] == outputs["glue_job_name"]
+    # Bounded: a burst cannot hold the account's whole Lambda concurrency in the trigger's Glue wait.
+    reserved = lambda_.get_function_concurrency(FunctionName=outputs["trigger_lambda_name"])
+    assert 1 <= reserved["ReservedConcurrentExecutions"] <= 100
 
 
 def test_failed_async_events_go_to_the_queue(aws_client, outputs):
@@ -100,7 +103,11 @@ def test_glue_job_is_a_python_shell_3_9_job_with_its_code_in_s3(aws_client, outp
     assert (job["Command"]["Name"], job["Command"]["PythonVersion"]) == ("pythonshell", "3.9")
     assert job["MaxCapacity"] == 0.0625
     assert job["ExecutionProperty"]["MaxConcurrentRuns"] >= 1
-    arguments = job["DefaultArguments"]
+    # Arguments that choose the code are non-overridable: a StartJobRun caller cannot run other code.
+    fixed = job["NonOverridableArguments"]
+    assert {"library-set", "--extra-py-files", "--additional-python-modules"} <= fixed.keys()
+    assert not fixed.keys() & job["DefaultArguments"].keys()
+    arguments = {**job["DefaultArguments"], **fixed}
     assert arguments["library-set"] == "analytics"
     assert arguments["--bucket"] == outputs["bucket_name"]
     assert arguments["--extra-py-files"].endswith("-py3-none-any.whl")  # Python shell pip-installs wheels

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple, TypeVar
@@ -307,6 +308,46 @@ def test_duplicate_deliveries_and_identical_content_start_exactly_one_run(aws_cl
     wait_for("the new model", lambda: (json_or_none(s3, bucket, latest_key) or {}).get("run_id") == new_run_id
              or None, 300)
     assert len(runs_for(glue, job, features_key)) == 1 and len(runs_for(glue, job, new_features)) == 1
+
+
+def _features_event(bucket: str, key: str, when: datetime) -> Dict[str, Any]:
+    return {"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "eventName": "ObjectCreated:Put",
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+               "object": {"key": key, "size": 1, "eTag": "0"}},
+    }]}
+
+
+def test_the_same_features_event_five_times_at_once_starts_exactly_one_glue_run(aws_client, deployed_stack):
+    """Concurrent deliveries race past any "run exists?" check; the start claim lets only one start."""
+    s3, glue, lam = aws_client("s3"), aws_client("glue"), aws_client("lambda")
+    bucket, job = deployed_stack.bucket_name, deployed_stack.glue_job_name
+    dataset = unique("race")
+    s3.put_object(Bucket=bucket, Key=f"raw/{dataset}.csv", Body=csv(_BASE))
+    source = wait_for("the features file", lambda: next(
+        (k for k in keys(s3, bucket, f"features/{dataset}/") if k.endswith("features.parquet")), None), 120)
+    # A second features file of the dataset (a copy of the first under a fresh run id): its creation
+    # event reaches the trigger through S3 while five more deliveries of the same event arrive at once.
+    now = datetime.now(timezone.utc)
+    target = layout.run_keys(dataset, layout.make_run_id(now, source, None, uuid.uuid4().hex))
+    origin = layout.parse_features_key(source)
+    manifest = {**get_json(s3, bucket, origin.manifest), "run_id": target.run_id}
+    s3.put_object(Bucket=bucket, Key=target.manifest, Body=json.dumps(manifest).encode())
+    s3.copy_object(Bucket=bucket, Key=target.features, CopySource={"Bucket": bucket, "Key": origin.features})
+    event = _features_event(bucket, target.features, now)
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        results = list(pool.map(lambda _: _invoke(lam, deployed_stack.trigger_lambda_name, event)["job_runs"][0],
+                                range(5)))
+    statuses = sorted(result["status"] for result in results)
+    assert statuses.count("started") <= 1 and set(statuses) <= {"started", "already_started"}, results
+    claim = wait_for("the start claim's job run id",
+                     lambda: (json_or_none(s3, bucket, target.start_claim) or {}).get("job_run_id"), 120)
+    assert {result["job_run_id"] for result in results} == {claim}
+    wait_for("the model of the copied run",
+             lambda: (json_or_none(s3, bucket, layout.latest_key(dataset)) or {}).get("run_id") == target.run_id
+             or None, 300)
+    assert [run["Id"] for run in runs_for(glue, job, target.features)] == [claim]
 
 
 # --- 3. concurrency: 20 datasets at once, the job takes 3 at a time, every one ends in a model ------
