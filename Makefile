@@ -43,8 +43,9 @@ help: ## Show this help
 	@printf "\nSettings: LOCALSTACK_PORT=$(LOCALSTACK_PORT) GLUE_PORT=$(GLUE_PORT) LOCALAWS_HOME=$(LOCALAWS_HOME)\n"
 
 # ---- local AWS ------------------------------------------------------------------------------------
-bootstrap: ## Create the Python environments under .venvs/ (once; re-run is a no-op)
+bootstrap: ## Create the Python environments under .venvs/ and prepare the Glue job's modules (re-run is a no-op)
 	@scripts/bootstrap.sh
+	@$(TOOLS_PY) scripts/prepare_glue_modules.py
 
 up: bootstrap ## Start the local AWS (LocalStack + Glue-compatible service) and wait until healthy
 	@$(LOCALAWS) up
