@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prepare the training job's `--additional-python-modules` in the local Glue service's module cache.
 
-Run by `make bootstrap` (after the environments exist), so the very first Glue run after a fresh
+Run by `make up` (target `glue-modules`, after `make bootstrap`), so the very first Glue run after a fresh
 clone finds its modules installed instead of pip-installing them (the same files, in the same
 read-only cache the service fills itself on a first run). The module list and installer option are
 read from terraform/glue.tf (their one definition); the interpreter of each Glue runtime from
