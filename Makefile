@@ -34,7 +34,7 @@ LOCAL_AWS := env -u AWS_PROFILE -u AWS_SESSION_TOKEN \
 	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=$(AWS_REGION) \
 	AWS_S3_USE_PATH_STYLE=true
 
-.PHONY: help bootstrap up down ps emulator-logs build deploy-local e2e plan-aws deploy-aws destroy-aws status run \
+.PHONY: help bootstrap glue-modules up down ps emulator-logs build deploy-local e2e plan-aws deploy-aws destroy-aws status run \
 	logs report dashboard alarms test test-unit test-integration bench clean
 
 help: ## Show this help
@@ -46,7 +46,10 @@ help: ## Show this help
 bootstrap: ## Create the Python environments under .venvs/ (once; re-run is a no-op)
 	@scripts/bootstrap.sh
 
-up: bootstrap ## Start the local AWS (LocalStack + Glue-compatible service) and wait until healthy
+glue-modules: bootstrap ## Install the Glue job's --additional-python-modules into the emulation's cache (once; `up` runs it)
+	@$(TOOLS_PY) scripts/prepare_glue_modules.py
+
+up: bootstrap glue-modules ## Start the local AWS (LocalStack + Glue-compatible service) and wait until healthy
 	@$(LOCALAWS) up
 
 down: ## Stop the local AWS: exactly the processes `make up` started

@@ -7,13 +7,15 @@ reused an earlier run's install. Needs the package index for the first install, 
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 # The service, glue and s3 fixtures are the Glue service suite's own: a private service process.
-from test_glue_service import ROLE, glue, s3, service, wait_run  # noqa: F401 (fixtures)
+from test_glue_service import ROLE, TOOLS_PYTHON, glue, s3, service, wait_run  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -82,3 +84,36 @@ def test_unpinned_modules_are_installed_per_run_as_on_aws(glue, s3, bucket, serv
         f"an unpinned module must be installed in the run's own dir, not {where}"
     )
     assert not where.exists(), "the per-run install is removed when the run ends"
+
+
+def test_modules_prepared_ahead_of_time_are_the_ones_a_run_uses(glue, s3, bucket, service, unique_name):
+    """`python -m localaws.glue.prepare` (what `make bootstrap` runs for the stack's job) fills the
+    entry a run would create, so the first run installs nothing."""
+    python = service.env["LOCALAWS_GLUE_PYTHON3_9"]
+    spec = "tabulate==0.8.10"  # another version than the other tests: a cache entry of its own
+    prepared = subprocess.run(
+        [TOOLS_PYTHON, "-m", "localaws.glue.prepare", "--python", python, "--modules", spec,
+         "--installer-option=--no-compile"],
+        env={**os.environ, "LOCALAWS_GLUE_STATE_DIR": str(service.state_dir)},
+        capture_output=True, text=True, timeout=300, check=True,
+    )
+    entry = Path(prepared.stdout.split(": ", 1)[1].strip())
+    assert prepared.stdout.startswith("installed: ") and (service.state_dir / "python-modules-cache") in entry.parents
+    again = subprocess.run(
+        [TOOLS_PYTHON, "-m", "localaws.glue.prepare", "--python", python, "--modules", spec,
+         "--installer-option=--no-compile"],
+        env={**os.environ, "LOCALAWS_GLUE_STATE_DIR": str(service.state_dir)},
+        capture_output=True, text=True, timeout=300, check=True,
+    )
+    assert again.stdout.strip() == f"already prepared: {entry}"
+
+    where = run_job(glue, s3, bucket, unique_name("prepared"),
+                    {"--additional-python-modules": spec, "--python-modules-installer-option": "--no-compile"})
+    assert entry in where.parents, f"the run must import the prepared install, imported {where}"
+
+    refused = subprocess.run(
+        [TOOLS_PYTHON, "-m", "localaws.glue.prepare", "--python", python, "--modules", "tabulate"],
+        env={**os.environ, "LOCALAWS_GLUE_STATE_DIR": str(service.state_dir)},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert refused.returncode == 1 and "only pinned modules" in refused.stderr

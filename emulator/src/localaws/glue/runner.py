@@ -490,22 +490,9 @@ class JobRunner:
         output: LogShipper,
         error: LogShipper,
     ) -> None:
-        argv = [
-            python,
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--no-input",
-            "--no-warn-script-location",
-            "--target",
-            str(target),
-            *options,
-        ]
-        for spec in specs:
-            argv += spec.split()  # AWS allows pip options inside an entry, e.g. "pkg==1 -i URL"
+        argv = pip_install_argv(python, specs, options, target)
         tail: collections.deque[str] = collections.deque(maxlen=20)
-        env = {**_base_env(), **{k: v for k, v in os.environ.items() if k.startswith(PIP_ENV_PREFIXES)}}
+        env = pip_env()
         rc = self._supervise(argv, env, control.run_dir, control, deadline, output, error, tail, run_id=None)
         if rc != 0:
             last = next((line for line in reversed(tail) if line.strip()), f"exit code {rc}")
@@ -631,6 +618,30 @@ class JobRunner:
         body = self._client("s3", region).get_object(Bucket=bucket, Key=key)["Body"]
         with target.open("wb") as fh:
             shutil.copyfileobj(body, fh)
+
+
+def pip_install_argv(python: str, specs: Sequence[str], options: Sequence[str], target: Path) -> list[str]:
+    """How ``--additional-python-modules`` are installed (by a run, or ahead of time by ``prepare``)."""
+    argv = [
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--no-warn-script-location",
+        "--target",
+        str(target),
+        *options,
+    ]
+    for spec in specs:
+        argv += spec.split()  # AWS allows pip options inside an entry, e.g. "pkg==1 -i URL"
+    return argv
+
+
+def pip_env() -> dict[str, str]:
+    """pip's environment: the job's base variables plus the host's index/proxy settings."""
+    return {**_base_env(), **{k: v for k, v in os.environ.items() if k.startswith(PIP_ENV_PREFIXES)}}
 
 
 def glue_argv(job: Job, run: JobRun, arguments: dict[str, str]) -> list[str]:

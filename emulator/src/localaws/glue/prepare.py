@@ -1,0 +1,71 @@
+"""Install ``--additional-python-modules`` into the service's module cache ahead of the first run.
+
+``python -m localaws.glue.prepare --python PY --modules "a==1,b==2" [--installer-option "--no-deps"]``
+
+Fills exactly the entry a run with these arguments would create and reuse (same pip command, same
+key, same read-only files; see :class:`localaws.glue.runner.ModuleCache`), so the first run of a job
+is as fast as any later one. Does nothing when the entry exists. The cache lives in the service's
+state directory (``LOCALAWS_GLUE_STATE_DIR``, else ``<LOCALAWS_HOME>/glue``); ``--python`` must be
+the same path the service is given for the runtime (``LOCALAWS_GLUE_PYTHON3_9``), as it is part of
+the key. Only pinned modules (``name==version``) are cached; anything else is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+from .config import Settings
+from .runner import MODULE_CACHE_DIR, ModuleCache, pip_env, pip_install_argv
+
+
+def prepare(python: str, specs: list[str], options: list[str], cache: ModuleCache) -> tuple[str, bool]:
+    """(entry path, whether it was installed now). Raises ``RuntimeError`` with pip's last line."""
+    if not cache.cacheable(specs):
+        raise RuntimeError(
+            f"only pinned modules (name==version) are cached; got {', '.join(specs) or 'nothing'}"
+        )
+    key = cache.key(specs, options, python)
+    found = cache.lookup(key)
+    if found is not None:
+        return str(found), False
+    cache.root.mkdir(parents=True, exist_ok=True)
+    staged = cache.staging(key, f"prepare-{os.getpid()}")
+    try:
+        done = subprocess.run(
+            pip_install_argv(python, specs, options, staged),
+            env=pip_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            last = next((line for line in reversed(done.stderr.splitlines()) if line.strip()), "")
+            raise RuntimeError(f"pip install failed (exit {done.returncode}): {last}")
+        return str(cache.publish(key, staged, specs, options)), True
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localaws.glue.prepare", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--python", required=True, help="the runtime's interpreter, as the service is given it")
+    parser.add_argument("--modules", required=True, help="the --additional-python-modules value")
+    parser.add_argument("--installer-option", default="", help="the --python-modules-installer-option value")
+    args = parser.parse_args(argv)
+    specs = [s.strip() for s in args.modules.split(",") if s.strip()]
+    cache = ModuleCache(Settings.from_env().state_dir / MODULE_CACHE_DIR)
+    try:
+        entry, installed = prepare(args.python, specs, args.installer_option.split(), cache)
+    except (RuntimeError, OSError) as exc:
+        print(f"localaws.glue.prepare: {exc}", file=sys.stderr)
+        return 1
+    print(f"{'installed' if installed else 'already prepared'}: {entry}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
