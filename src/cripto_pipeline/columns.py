@@ -139,7 +139,7 @@ def map_columns(cells: List[str], notes: List[str]) -> Dict[str, int]:
     else:
         notes.append("The file has no volume column: volume is taken as 0, so the model trains on "
                      "price features only (volume features are constant).")
-    used = set(mapping.values())
+    used = set(mapping.values()) | {seen[name][0] for name in volumes}  # pick_volume names the others
     ignored = [cells[i].strip() for i in range(len(cells)) if i not in used and names[i]]
     if ignored:
         notes.append(f"Ignored column(s) not used by the pipeline: {', '.join(ignored)}.")

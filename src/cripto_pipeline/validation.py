@@ -152,7 +152,10 @@ def _find_header(text: str, notes: List[str]) -> Tuple[int, List[str], str]:
         offset = end + 1
     if not scanned:
         raise exc.EmptyInputError("The file contains only blank lines.")
-    layout = headerless_layout(scanned, notes)
+    # No header: decide the layout on up to 500 rows (flat bars, open = high = low = close, fit
+    # several layouts; a longer sample has bars that tell them apart).
+    sample = [line.rstrip("\r") for line in text.split("\n", 501)[:500] if line.strip()]
+    layout = headerless_layout(sample, notes)
     if layout is not None:
         return 0, layout, text
     raise exc.MissingColumnError(
