@@ -14,7 +14,6 @@ import re
 import warnings
 from typing import Dict, List, Tuple
 
-import numpy as np
 import pandas as pd
 
 from . import exceptions as exc

@@ -35,6 +35,7 @@ from . import exceptions as exc
 from .columns import accepted_names, headerless_layout, map_columns, normalise_name, recognised
 from .config import DEFAULT_MAX_RAW_BYTES as DEFAULT_MAX_BYTES
 from .csv_dialect import decode, strip_footer, to_comma_text
+from .duplicates import drop_rounding_duplicates
 from .features import MIN_ROWS_PER_SYMBOL
 from .timestamps import EARLIEST, LATEST, parse_timestamps
 from .wide import melt, wide_columns
@@ -47,9 +48,6 @@ NULL_TOKENS = frozenset({"", "null", "none", "na", "n/a", "nil", "-"})
 NONFINITE_TOKENS = frozenset(
     {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 )
-#: Duplicate bars (same symbol and timestamp) within these relative differences are the same bar.
-DUPLICATE_PRICE_TOLERANCE = 1e-4
-DUPLICATE_VOLUME_TOLERANCE = 0.01
 #: Number text with thousands separators and/or a K/M/B suffix (Investing.com '1,234.5', '12.3K').
 _DECORATED_NUMBER = re.compile(r"^[+-]?[\d,]*\.?\d+\s*[KMBkmb]?$")
 _SCALE = {"k": 1e3, "m": 1e6, "b": 1e9}
@@ -104,7 +102,7 @@ def load_ohlcv(
     frame["_line"] = raw["_line"].to_numpy()
     _check_values(frame)
     frame = _order(frame, notes)
-    frame = _check_duplicates(frame, notes)
+    frame = drop_rounding_duplicates(frame, notes)
     _check_length(frame, min_rows_per_symbol)
     details = {
         "columns": {canonical: header_cells[index].strip() for canonical, index in mapping.items()},
@@ -429,44 +427,6 @@ def _order(frame: pd.DataFrame, notes: List[str]) -> pd.DataFrame:
     elif frame["symbol"].nunique() > 1 and not frame["symbol"].is_monotonic_increasing:
         frame = frame.sort_values(["symbol", "timestamp"], kind="mergesort")
     return frame.reset_index(drop=True)
-
-
-def _check_duplicates(frame: pd.DataFrame, notes: List[str]) -> pd.DataFrame:
-    """Bars of one symbol and timestamp given twice: identical up to rounding (a source that changed
-    format midway) -> one kept, with a warning naming the lines; anything else is refused."""
-    duplicated = frame.duplicated(["symbol", "timestamp"], keep=False)
-    if not duplicated.any():
-        return frame
-    groups = frame.loc[duplicated].groupby(["symbol", "timestamp"], sort=False)
-    first = groups[list(NUMERIC_COLUMNS)].transform("first")
-    rest = frame.loc[duplicated, list(NUMERIC_COLUMNS)]
-    scale = np.maximum(first.abs(), rest.abs()).replace(0.0, 1.0)
-    relative = (rest - first).abs() / scale
-    conflict = (relative[list(PRICE_COLUMNS)] > DUPLICATE_PRICE_TOLERANCE).any(axis=1) | (
-        relative["volume"] > DUPLICATE_VOLUME_TOLERANCE
-    )
-    if conflict.any():
-        keys = frame.loc[conflict[conflict].index, ["symbol", "timestamp"]].drop_duplicates()
-        clash = frame.merge(keys, on=["symbol", "timestamp"]).head(2 * _SAMPLES)
-        raise exc.DuplicateTimestampError(
-            f"{int(duplicated.sum())} row(s) share a timestamp with another row of the same symbol, and "
-            f"{len(keys)} of these bars have different values (beyond rounding: "
-            f"{DUPLICATE_PRICE_TOLERANCE:g} relative on prices, {DUPLICATE_VOLUME_TOLERANCE:.0%} on volume).",
-            {
-                "count": int(duplicated.sum()),
-                "samples": [
-                    {"line": int(r["_line"]), "symbol": str(r["symbol"]), "timestamp": r["timestamp"].isoformat(),
-                     **{c: float(r[c]) for c in NUMERIC_COLUMNS}}
-                    for _, r in clash.iterrows()
-                ],
-            },
-            fix="Keep one row per symbol and timestamp (remove the conflicting copies) and upload again.",
-        )
-    extra = frame.duplicated(["symbol", "timestamp"], keep="first")
-    lines = frame.loc[extra, "_line"].head(_SAMPLES).tolist()
-    notes.append(f"Dropped {int(extra.sum())} duplicate bar(s) equal to an earlier row up to rounding, "
-                 f"e.g. line(s) {', '.join(map(str, lines))}; kept the first of each.")
-    return frame.loc[~extra].reset_index(drop=True)
 
 
 def _check_length(frame: pd.DataFrame, min_rows: int) -> None:
