@@ -141,23 +141,21 @@ def _point(cell: str) -> str:
 
 def strip_footer(body: str, fields: int, notes: List[str], limit: int = 5) -> str:
     """Drop up to ``limit`` trailing lines that are not data rows (fewer fields than the header),
-    e.g. Investing.com's 'Highest: ... Lowest: ...' summary."""
-    lines = body.rstrip("\r\n").split("\n")
+    e.g. Investing.com's 'Highest: ... Lowest: ...' summary. Looks at the tail only (large files)."""
+    end = len(body.rstrip("\r\n \t"))
     dropped: List[str] = []
-    while lines and len(dropped) < limit:
-        last = lines[-1].rstrip("\r")
-        if not last.strip():
-            lines.pop()
-            continue
-        cells = _split(last, ",")
-        if len(cells) >= fields:  # a data row (or a ragged one, which the body reader reports)
-            break
-        dropped.append(last)
-        lines.pop()
+    while end > 0 and len(dropped) < limit:
+        start = body.rfind("\n", 0, end) + 1
+        last = body[start:end].rstrip("\r")
+        if last.strip():
+            if len(_split(last, ",")) >= fields:  # a data row (or a ragged one, reported later)
+                break
+            dropped.append(last)
+        end = max(start - 1, 0)
     if not dropped:
         return body
     notes.append(f"Skipped {len(dropped)} line(s) after the data (footer): {dropped[-1][:80]!r}.")
-    return "\n".join(lines) + "\n"
+    return body[:end] + "\n"
 
 
 def delimiter_name(delimiter: str) -> str:
