@@ -1,7 +1,8 @@
-"""Real exports from ten sources (data/exports/, provenance in its NOTICE.md) train end to end on the
-deployed stack (issue 10); the one too short for the walk-forward gets an errors/ report stating
-the minimum. All files are uploaded at once (the stack works on them concurrently) and then
-followed together, so the suite pays for one wait, not eleven."""
+"""Real exports from ten sources (data/exports/, provenance in its NOTICE.md), and one small written
+file per family that has no redistributable real file (tests/support/export_fixtures.py), train end
+to end on the deployed stack (issue 10); the one too short for the walk-forward gets an errors/
+report stating the minimum. All files are uploaded at once (the stack works on them concurrently)
+and then followed together, so the suite pays for one wait, not one per file."""
 from __future__ import annotations
 
 import json
@@ -14,6 +15,7 @@ import pytest
 from cripto_ops.follow import Budgets, RunFollower, RunResult
 from cripto_pipeline import layout
 from cripto_pipeline.features import MIN_ROWS_PER_SYMBOL
+from support.export_fixtures import family_files
 from support.polling import wait_for
 
 EXPORTS = Path(__file__).resolve().parents[3] / "data" / "exports"
@@ -32,9 +34,14 @@ def test_real_exports_train_end_to_end_and_a_short_one_is_refused(aws_client, de
     short_name = f"{TOO_SHORT}-{tag}"
     assert len(files) >= 10
 
+    bodies = {path: path.read_bytes() for path in files}
+    for family, body in family_files().items():
+        names[family] = f"{family}-fixture-{tag}"
+        bodies[family] = body
+
     uploads = {}
     for path, dataset in names.items():  # one batch: the pipeline works on them concurrently
-        put = s3.put_object(Bucket=bucket, Key=f"raw/{dataset}.csv", Body=path.read_bytes())
+        put = s3.put_object(Bucket=bucket, Key=f"raw/{dataset}.csv", Body=bodies[path])
         uploads[path] = (dataset, put)
     s3.put_object(Bucket=bucket, Key=f"raw/{short_name}.csv", Body=short.read_bytes())
 
@@ -42,7 +49,7 @@ def test_real_exports_train_end_to_end_and_a_short_one_is_refused(aws_client, de
     # bounded polls (speed is measured by `make bench`, not asserted here).
     budgets = Budgets(features=600, trigger=900, training=1500)
 
-    def follow(path: Path):
+    def follow(path):
         dataset, put = uploads[path]
         follower = RunFollower(aws_client("s3"), aws_client("glue"), aws_client("logs"), deployed_stack, budgets)
         result = RunResult(raw_key=f"raw/{dataset}.csv", version_id=put.get("VersionId"), dataset=dataset)
