@@ -54,9 +54,9 @@ def test_rejected_input_becomes_an_error_report():
     (write,) = outcome.writes
     assert write.key == f"errors/btc/{pipeline.run_id_for(REF)}.json"
     report = json.loads(write.body)
-    assert report["error"] == "WrongDelimiterError" and report["fix"] and report["where"]["line"] == 1
+    assert report["error"] == "HeaderOnlyError" and report["fix"] and report["where"]["header_line"] == 1
     assert report["raw"]["key"] == "raw/btc.csv"
-    assert outcome.summary["error"] == "WrongDelimiterError"
+    assert outcome.summary["error"] == "HeaderOnlyError"
 
 
 def test_too_large_input_report_has_no_hash_of_partial_content():
