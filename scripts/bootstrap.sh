@@ -11,6 +11,8 @@
 #                         the rest.
 #   glue-pythonshell-3.9  Python 3.9 with AWS Glue Python shell's `analytics` library set.
 #   checks                Python 3.12: checkov, bandit, hadolint (static security/lint gates).
+#   mutation              Python 3.12: the tools environment's pins + mutmut, for `make mutation`
+#                         only; not in the default set (ONLY=mutation builds it on demand).
 #
 # An environment is rebuilt only when its requirement files or interpreter change (a stamp
 # file records their hash), so re-running is cheap.
@@ -92,6 +94,9 @@ for env in $ONLY; do
     checks)
       need 3.12 "$PY312"
       make_venv checks "$PY312" "$ROOT/requirements/checks.txt" ;;
+    mutation)
+      need 3.12 "$PY312"
+      make_venv mutation "$PY312" "$ROOT/requirements/mutation.txt" ;;
     *) die "unknown environment '$env'" ;;
   esac
 done

@@ -134,10 +134,31 @@ def test_oversized_object_is_rejected_without_reading_it_all(
     monkeypatch.setenv("MAX_RAW_BYTES", "1000")
     module = load_module("lambdas/feature_engineering/handler.py", "fe_handler_small")
     monkeypatch.setattr(module, "s3", fake_s3)
-    (summary,) = module.handler(event_for("s3_put_raw_default.json", fake_s3, daily_bytes), context)[
-        "results"
-    ]
+    event = event_for("s3_put_raw_default.json", fake_s3, daily_bytes)
+    read_sizes = []
+    get_object = fake_s3.get_object
+
+    class CountingBody:
+        """The streaming body, recording what the handler asks for and what it gets."""
+
+        def __init__(self, body):
+            self.body = body
+
+        def read(self, amt=None):
+            chunk = self.body.read(amt)
+            read_sizes.append((amt, len(chunk)))
+            return chunk
+
+    def counting_get_object(**kwargs):
+        response = get_object(**kwargs)
+        return {**response, "Body": CountingBody(response["Body"])}
+
+    monkeypatch.setattr(fake_s3, "get_object", counting_get_object)
+    (summary,) = module.handler(event, context)["results"]
     assert summary["error"] == "InputTooLargeError"
+    assert len(daily_bytes) > 10 * 1000
+    # one bounded read: the limit plus one byte proves "too large" without the rest in memory
+    assert read_sizes == [(1001, 1001)]
 
 
 def test_invalid_dataset_name_is_ignored_with_report(fe, fake_s3, daily_bytes, context):
@@ -234,18 +255,34 @@ def _busy_three_times(stub) -> None:
         stub.add_client_error("start_job_run", "ConcurrentRunsExceededException", expected_params=EXPECTED)
 
 
-def test_trigger_still_busy_at_its_deadline_continues_in_a_new_invocation(trigger, context, monkeypatch):
+def test_trigger_still_busy_at_its_deadline_continues_in_a_new_invocation(aws_env, monkeypatch, context):
+    # Attempts and backoff leave the deadline as the only limit: 1000 attempts of 0.05 s would take
+    # 50 s, the invocation has 0.4 s left after the margin.
+    monkeypatch.setenv("GLUE_JOB_NAME", "cripto-model-training")
+    monkeypatch.setenv("START_MAX_ATTEMPTS", "1000")
+    monkeypatch.setenv("START_BACKOFF_SECONDS", "0.05")
+    monkeypatch.setenv("START_MAX_BACKOFF_SECONDS", "0.05")
+    module = load_module("lambdas/glue_trigger/handler.py", "trigger_at_its_deadline")
+    margin_ms = 5000  # config.START_DEADLINE_MARGIN_SECONDS, written out
+    monkeypatch.setattr(context, "get_remaining_time_in_millis", lambda: margin_ms + 400)
     event = copy.deepcopy(load_event("s3_put_features.json"))
     just_written = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     event["Records"][0]["eventTime"] = just_written
-    with Stubber(trigger.glue) as glue_stub, Stubber(trigger.lambda_client) as lambda_stub:
-        _busy_three_times(glue_stub)
+    queued = 200
+    with Stubber(module.glue) as glue_stub, Stubber(module.lambda_client) as lambda_stub:
+        glue_stub.add_response("get_job_runs", NO_RUNS, RUNS_EXPECTED)
+        for _ in range(queued):
+            glue_stub.add_client_error("start_job_run", "ConcurrentRunsExceededException",
+                                       expected_params=EXPECTED)
         lambda_stub.add_response("invoke", {"StatusCode": 202}, {
             "FunctionName": context.invoked_function_arn, "InvocationType": "Event",
             "Payload": json.dumps({"Records": event["Records"]}).encode()})
-        (result,) = trigger.handler(event, context)["job_runs"]
+        (result,) = module.handler(event, context)["job_runs"]
         lambda_stub.assert_no_pending_responses()
+        attempts = queued - len(glue_stub._queue)
     assert result["status"] == "waiting"
+    # stopped by the deadline: several attempts, far fewer than allowed, no attempt after 0.4 s
+    assert 2 <= attempts < 0.4 / 0.05 + 2, attempts
 
 
 def test_trigger_raises_when_busy_past_the_longest_wait(aws_env, monkeypatch, context):
