@@ -20,13 +20,16 @@ entry is printed, so an equivalence is never accepted for code nobody re-read.
 Writes bench/mutation.json and bench/mutation.md (score per scope, survivors, duration); exits 1 when a
 target is missed or an unexplained survivor remains.
 
-Usage: python scripts/mutation.py [--scope core,handlers,emulator] [--jobs N] [--keep]
+Usage: python scripts/mutation.py [--scope core,handlers,emulator] [--jobs N] [--report-only]
+  --report-only   re-read the results of the last (or an interrupted) run in build/mutation/ without
+                  running anything; mutants not checked yet are counted apart and the score is marked partial.
 Env: MUTATION_SCOPE (same as --scope), MUTATION_JOBS (parallel mutants; default: CPU count).
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import json
 import os
@@ -123,7 +126,7 @@ def collect() -> Dict[str, Dict[str, str]]:
 
 def scope_of(path: str) -> str:
     for name, (patterns, _) in SCOPES.items():
-        if any(Path(path).match(pattern) for pattern in patterns):
+        if any(fnmatch.fnmatch(path, pattern) for pattern in patterns):  # as mutmut's only_mutate: * spans /
             return name
     raise ValueError(f"{path} is in no scope")
 
@@ -139,28 +142,39 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scope", default=os.environ.get("MUTATION_SCOPE", ",".join(SCOPES)))
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", os.cpu_count() or 2)))
+    parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
     scopes = [s.strip() for s in args.scope.split(",") if s.strip()]
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
         parser.error(f"unknown scope(s) {unknown}; choose from {sorted(SCOPES)}")
 
-    stage([pattern for scope in scopes for pattern in SCOPES[scope][0]])
-    started = time.monotonic()
-    print(f"mutmut on {', '.join(scopes)} in {STAGE.relative_to(REPO)} ({args.jobs} jobs) ...", flush=True)
-    run = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs)], cwd=STAGE)
-    duration = time.monotonic() - started
-    if run.returncode != 0:
-        print(f"mutmut failed (exit {run.returncode}): see its output above", file=sys.stderr)
-        return run.returncode
+    duration = None
+    if not args.report_only:
+        stage([pattern for scope in scopes for pattern in SCOPES[scope][0]])
+        started = time.monotonic()
+        print(f"mutmut on {', '.join(scopes)} in {STAGE.relative_to(REPO)} ({args.jobs} jobs) ...", flush=True)
+        run = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs)], cwd=STAGE)
+        duration = time.monotonic() - started
+        if run.returncode != 0:
+            print(f"mutmut failed (exit {run.returncode}): see its output above", file=sys.stderr)
+            return run.returncode
+    elif not (STAGE / "mutants").is_dir():
+        parser.error(f"no results in {STAGE.relative_to(REPO)}: run without --report-only first")
 
     mutants = collect()
     equivalents = load_equivalents()
     used = set()
-    summary: Dict[str, Dict] = {s: {"total": 0, "killed": 0, "equivalent": 0, "survivors": []} for s in scopes}
+    summary: Dict[str, Dict] = {s: {"total": 0, "killed": 0, "equivalent": 0, "not_checked": 0, "survivors": []}
+                                for s in scopes}
     for name, info in sorted(mutants.items()):
+        if scope_of(info["path"]) not in summary:
+            continue
         scope = summary[scope_of(info["path"])]
         scope["total"] += 1
+        if info["status"] == "not checked":
+            scope["not_checked"] += 1
+            continue
         if info["status"] in KILLED:
             scope["killed"] += 1
             continue
@@ -176,20 +190,22 @@ def main() -> int:
     rows = []
     for name in scopes:
         data, target = summary[name], SCOPES[name][1]
-        counted = data["total"] - data["equivalent"]
+        counted = data["total"] - data["equivalent"] - data["not_checked"]
         data["score"] = round(data["killed"] / counted, 4) if counted else 1.0
         data["target"] = target
-        data["met"] = data["score"] >= target
+        data["partial"] = data["not_checked"] > 0
+        data["met"] = data["score"] >= target and not data["partial"]
         failed |= not data["met"] or bool(data["survivors"])
-        rows.append(f"| {name} | {data['total']} | {data['killed']} | {data['equivalent']} | "
-                    f"{len(data['survivors'])} | {data['score']:.1%} | ≥ {target:.0%} {'✓' if data['met'] else '✗'} |")
+        rows.append(f"| {name} | {data['total']} | {data['not_checked']} | {data['killed']} | {data['equivalent']} | "
+                    f"{len(data['survivors'])} | {data['score']:.1%}{' (partial)' if data['partial'] else ''} | "
+                    f"≥ {target:.0%} {'✓' if data['met'] else '✗'} |")
     document = {
         "measured": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{os.cpu_count()} cores, {platform.platform()}",
         "tool": "mutmut " + subprocess.run([sys.executable, "-m", "pip", "show", "mutmut"], capture_output=True,
                                             text=True).stdout.split("Version: ")[1].split()[0],
         "jobs": args.jobs,
-        "duration_seconds": round(duration, 1),
+        "duration_seconds": round(duration, 1) if duration is not None else None,
         "scopes": {name: {k: v for k, v in summary[name].items()} for name in scopes},
         "stale_equivalents": stale,
     }
@@ -198,13 +214,15 @@ def main() -> int:
         "# Mutation testing (`make mutation`)",
         "",
         f"Measured {document['measured']} on {document['machine']}; {document['tool']}, {args.jobs} jobs, "
-        f"{duration / 60:.1f} min for scopes {', '.join(scopes)}.",
+        + (f"{duration / 60:.1f} min" if duration is not None else "duration not measured (--report-only)")
+        + f" for scopes {', '.join(scopes)}.",
         "",
-        "| scope | mutants | killed | equivalent | survivors | score | target |",
-        "|---|---|---|---|---|---|---|",
+        "| scope | mutants | not checked | killed | equivalent | survivors | score | target |",
+        "|---|---|---|---|---|---|---|---|",
         *rows,
         "",
-        "Score = killed / (mutants − listed equivalents). Survivors and their diffs: `bench/mutation.json`.",
+        "Score = killed / (mutants − listed equivalents − not checked). Survivors and their diffs: "
+        "`bench/mutation.json`.",
     ]
     if stale:
         lines += ["", "Stale equivalence entries (code changed; re-read and re-key them): "

@@ -129,12 +129,17 @@ def test_failed_run_writes_status_json_and_nothing_else(job, fake_s3, seeded, gl
     assert seeded.report not in written and seeded.status in written
 
 
-def test_failure_recording_never_hides_the_original_error(job, fake_s3, seeded, glue_env):
+def test_failure_recording_never_hides_the_original_error(job, fake_s3, seeded, glue_env, caplog):
     del fake_s3.objects[(BUCKET, seeded.manifest)]
     fake_s3.fail_put = lambda key: "SlowDown" if key.endswith("status.json") else None
-    with pytest.raises(ClientError, match="NoSuchKey"):
-        job.main(glue_argv(seeded.features))
+    with caplog.at_level("ERROR", logger="cripto-model-training"):
+        with pytest.raises(ClientError, match="NoSuchKey"):
+            job.main(glue_argv(seeded.features))
     assert seeded.status not in fake_s3.keys()
+    (record,) = [r for r in caplog.records if r.name == "cripto-model-training" and r.levelname == "ERROR"]
+    logged = json.loads(record.getMessage())
+    assert logged["message"] == "could not record the failure"
+    assert logged["error"].startswith("ClientError(") and "SlowDown" in logged["error"]
 
 
 def test_successful_run_writes_no_status_json(job, fake_s3, seeded, glue_env):

@@ -317,3 +317,66 @@ def test_trigger_needs_a_job_name(aws_env, monkeypatch):
     monkeypatch.delenv("GLUE_JOB_NAME", raising=False)
     with pytest.raises(ConfigurationError, match="GLUE_JOB_NAME"):
         load_module("lambdas/glue_trigger/handler.py", "trigger_without_job")
+
+
+# --- the trigger's existing-run check: paging through GetJobRuns (newest first) ---------------------
+
+WRITTEN = datetime(2026, 11, 27, 4, 0, 2, 500000, tzinfo=timezone.utc)  # s3_put_features.json eventTime
+
+
+def _run(run_id: str, started: datetime, features_key: str = "features/other/x/features.parquet") -> dict:
+    return {"Id": run_id, "JobName": "cripto-model-training", "StartedOn": started,
+            "Arguments": {"--features_key": features_key}, "JobRunState": "SUCCEEDED"}
+
+
+def test_existing_run_check_pages_until_it_finds_the_run(trigger, context):
+    later = datetime(2026, 11, 27, 4, 0, 9, tzinfo=timezone.utc)
+    # a run started exactly when the file was written does not end the search: the cut-off is strictly older
+    page_one = {"JobRuns": [_run("jr_other", later), {**_run("jr_no_args", later), "Arguments": {}},
+                            _run("jr_same_time", WRITTEN)], "NextToken": "page-2"}
+    page_two = {"JobRuns": [_run("jr_mine", WRITTEN, FEATURES_KEY)]}
+    with Stubber(trigger.glue) as stub:
+        stub.add_response("get_job_runs", page_one, RUNS_EXPECTED)
+        stub.add_response("get_job_runs", page_two, {**RUNS_EXPECTED, "NextToken": "page-2"})
+        (result,) = trigger.handler(load_event("s3_put_features.json"), context)["job_runs"]
+        stub.assert_no_pending_responses()  # no StartJobRun
+    assert (result["status"], result["job_run_id"]) == ("already_started", "jr_mine")
+
+
+def test_existing_run_check_stops_at_runs_older_than_the_features_file(trigger, context):
+    older = datetime(2026, 11, 27, 3, 59, 0, tzinfo=timezone.utc)
+    page_one = {"JobRuns": [_run("jr_old", older)], "NextToken": "page-2"}
+    with Stubber(trigger.glue) as stub:
+        stub.add_response("get_job_runs", page_one, RUNS_EXPECTED)  # page 2 is never asked for
+        stub.add_response("start_job_run", {"JobRunId": "jr_new"}, EXPECTED)
+        (result,) = trigger.handler(load_event("s3_put_features.json"), context)["job_runs"]
+        stub.assert_no_pending_responses()
+    assert (result["status"], result["job_run_id"]) == ("started", "jr_new")
+
+
+def test_existing_run_check_handles_runs_without_arguments_and_empty_pages(trigger, context):
+    later = datetime(2026, 11, 27, 4, 0, 9, tzinfo=timezone.utc)
+    bare = {"Id": "jr_bare", "JobName": "cripto-model-training", "StartedOn": later, "JobRunState": "RUNNING"}
+    with Stubber(trigger.glue) as stub:
+        stub.add_response("get_job_runs", {"JobRuns": [bare], "NextToken": "t"}, RUNS_EXPECTED)
+        stub.add_response("get_job_runs", {"NextToken": "u"}, {**RUNS_EXPECTED, "NextToken": "t"})
+        stub.add_response("get_job_runs", {"JobRuns": []}, {**RUNS_EXPECTED, "NextToken": "u"})
+        stub.add_response("start_job_run", {"JobRunId": "jr_new"}, EXPECTED)
+        (result,) = trigger.handler(load_event("s3_put_features.json"), context)["job_runs"]
+        stub.assert_no_pending_responses()
+    assert result["status"] == "started"
+
+
+def test_trigger_logs_each_backoff_with_its_delay_and_error(trigger, context, capsys):
+    with Stubber(trigger.glue) as stub:
+        stub.add_response("get_job_runs", NO_RUNS, RUNS_EXPECTED)
+        stub.add_client_error("start_job_run", "ThrottlingException", expected_params=EXPECTED)
+        stub.add_response("start_job_run", {"JobRunId": "jr_later"}, EXPECTED)
+        trigger.handler(load_event("s3_put_features.json"), context)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    (backoff,) = [line for line in lines if line["message"] == "glue job busy; backing off"]
+    assert backoff["level"] == "WARNING"
+    assert (backoff["delay_seconds"], backoff["error"]) == (0.0, "ThrottlingException")
+    (started,) = [line for line in lines if line["message"] == "glue job run started"]
+    assert (started["job_run_id"], started["features_key"], started["dataset"]) == ("jr_later", FEATURES_KEY,
+                                                                                     "default")
