@@ -208,3 +208,13 @@ def test_compare_with_baselines_decides_from_the_numbers(summary, expected):
     assert comparison["best_baseline_accuracy_mean"] == max(summary["always_up"]["accuracy_mean"], 0.49)
     assert comparison["model"] == "logistic_regression"
     assert comparison["buy_and_hold_return"] == summary["buy_and_hold"]["return"]
+
+
+def test_walk_forward_splits_on_a_small_literal_example():
+    # 12 distinct timestamps, 2 symbols each; 3 folds of 3 timestamps, gap 1 (sklearn's TimeSeriesSplit)
+    times = pd.Series(pd.date_range("2024-01-01", periods=12, freq="D").repeat(2))
+    splits = training.walk_forward_splits(times, training.WalkForwardSettings(n_folds=3, gap=1))
+    days = [([int(d) for d in sorted(set(times.iloc[train].dt.day))], [int(d) for d in sorted(set(times.iloc[test].dt.day))])
+            for train, test in splits]
+    assert days == [([1, 2], [4, 5, 6]), ([1, 2, 3, 4, 5], [7, 8, 9]), ([1, 2, 3, 4, 5, 6, 7, 8], [10, 11, 12])]
+    assert all(len(test) == 6 for _train, test in splits)  # both symbols of every test day, the last day included
