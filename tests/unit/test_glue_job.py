@@ -172,3 +172,22 @@ def test_a_missing_latest_pointer_reported_as_404_is_created(job, fake_s3, seede
 
     fake_s3.get_object = head_style_404
     assert job.run(fake_s3, BUCKET, seeded.features)["latest_updated"] is True
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["script", "--JOB_RUN_ID", "jr_1"], "jr_1"),
+    (["script", "--JOB_RUN_ID=jr_2"], "jr_2"),
+    (["script", "--JOB_RUN_ID=a=b"], "a=b"),  # only the first '=' separates
+    (["script", "--bucket", "b", "--JOB_RUN_ID"], None),  # a flag without its value
+    (["script", "--JOB_RUN_ID_OTHER", "x"], None),
+    (["script", "--JOB_RUN_IDX=1"], None),
+    (["script"], None),
+])
+def test_optional_glue_argument_forms(job, argv, expected):
+    assert job._optional_argument(argv, "JOB_RUN_ID") == expected
+
+
+def test_optional_numbers(job):
+    assert job._optional_number(["s", "--glue_dpu", "0.0625"], "glue_dpu") == 0.0625
+    assert job._optional_number(["s", "--glue_dpu", ""], "glue_dpu") is None
+    assert job._optional_number(["s"], "glue_dpu") is None

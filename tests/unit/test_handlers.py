@@ -225,7 +225,7 @@ def test_trigger_starts_the_job(trigger, context):
     }
 
 
-def test_trigger_does_not_start_a_second_run_for_the_same_features(trigger, context):
+def test_trigger_does_not_start_a_second_run_for_the_same_features(trigger, context, capsys):
     started = datetime(2026, 11, 27, 4, 0, 5, tzinfo=timezone.utc)
     run = {"Id": "jr_first", "JobName": "cripto-model-training", "StartedOn": started,
            "Arguments": {"--features_key": FEATURES_KEY}, "JobRunState": "RUNNING"}
@@ -234,6 +234,9 @@ def test_trigger_does_not_start_a_second_run_for_the_same_features(trigger, cont
         (result,) = trigger.handler(load_event("s3_put_features.json"), context)["job_runs"]
         stub.assert_no_pending_responses()  # no StartJobRun
     assert result["status"] == "already_started" and result["job_run_id"] == "jr_first"
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if "already started" in x]
+    assert (line["message"], line["level"], line["job_run_id"], line["dataset"], line["run_id"]) == (
+        "glue job run already started", "INFO", "jr_first", "default", "20261127T040000Z-9f86d081")
 
 
 def test_trigger_backs_off_while_the_job_is_busy(trigger, context):
@@ -255,7 +258,7 @@ def _busy_three_times(stub) -> None:
         stub.add_client_error("start_job_run", "ConcurrentRunsExceededException", expected_params=EXPECTED)
 
 
-def test_trigger_still_busy_at_its_deadline_continues_in_a_new_invocation(aws_env, monkeypatch, context):
+def test_trigger_still_busy_at_its_deadline_continues_in_a_new_invocation(aws_env, monkeypatch, context, capsys):
     # Attempts and backoff leave the deadline as the only limit: 1000 attempts of 0.05 s would take
     # 50 s, the invocation has 0.4 s left after the margin.
     monkeypatch.setenv("GLUE_JOB_NAME", "cripto-model-training")
@@ -283,6 +286,10 @@ def test_trigger_still_busy_at_its_deadline_continues_in_a_new_invocation(aws_en
     assert result["status"] == "waiting"
     # stopped by the deadline: several attempts, far fewer than allowed, no attempt after 0.4 s
     assert 2 <= attempts < 0.4 / 0.05 + 2, attempts
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if "still busy" in x]
+    assert (line["message"], line["level"], line["dataset"]) == (
+        "glue job still busy; continuing in a new invocation", "WARNING", "default")
+    assert 0 <= line["waited_seconds"] < 60 and line["waited_seconds"] == round(line["waited_seconds"], 1)
 
 
 def test_trigger_raises_when_busy_past_the_longest_wait(aws_env, monkeypatch, context):
