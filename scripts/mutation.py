@@ -67,6 +67,8 @@ LAYOUT = {
     "tests/support": "tests/support",
     "tests/events": "tests/events",
     "data/samples": "data/samples",
+    "terraform/variables.tf": "terraform/variables.tf",  # tests/unit/test_readme_promises.py reads
+    "terraform/env": "terraform/env",                     # the stated defaults
 }
 
 #: unit tests of code outside the scopes (Terraform files, deploy scripts): not needed, and slow
@@ -89,7 +91,7 @@ def stage(patterns: List[str]) -> None:
         "[tool.mutmut]",
         'source_paths = ["src", "lambdas", "glue"]',
         f"only_mutate = {json.dumps(patterns)}",
-        f"also_copy = {json.dumps(['tests', 'data'])}",
+        f"also_copy = {json.dumps(['tests', 'data', 'terraform'])}",
         f"pytest_add_cli_args_test_selection = {json.dumps(selection)}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
         "",

@@ -125,7 +125,9 @@ def test_rejected_input_is_reported_not_raised(fe, fake_s3, context, capsys):
     assert report["error"] == "HeaderOnlyError" and report["fix"]
     assert summary["error_key"] == f"errors/default/{summary['run_id']}.json"
     assert fake_s3.keys("features/") == []
-    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["level"] == "WARNING"
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (line["level"], line["message"], line["bucket"], line["error"]) == ("WARNING", "rejected", BUCKET,
+                                                                               "HeaderOnlyError")
 
 
 def test_oversized_object_is_rejected_without_reading_it_all(
@@ -289,7 +291,17 @@ def test_trigger_still_busy_at_its_deadline_continues_in_a_new_invocation(aws_en
     (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if "still busy" in x]
     assert (line["message"], line["level"], line["dataset"]) == (
         "glue job still busy; continuing in a new invocation", "WARNING", "default")
-    assert 0 <= line["waited_seconds"] < 60 and line["waited_seconds"] == round(line["waited_seconds"], 1)
+    assert isinstance(line["waited_seconds"], float) and 0 <= line["waited_seconds"] < 60  # seconds, 0.1 s steps
+    assert line["waited_seconds"] == round(line["waited_seconds"], 1)
+
+
+def test_trigger_deadline_is_the_remaining_time_less_the_margin(trigger, context, monkeypatch):
+    deadlines = []
+    monkeypatch.setattr(trigger.time, "monotonic", lambda: 100.0)
+    monkeypatch.setattr(trigger, "start", lambda ref, deadline: deadlines.append(deadline) or {"status": "started"})
+    monkeypatch.setattr(context, "get_remaining_time_in_millis", lambda: 900_000)
+    trigger.handler(load_event("s3_put_features.json"), context)
+    assert deadlines == [100.0 + 900.0 - 5.0]  # 15 min left, 5 s margin
 
 
 def test_trigger_raises_when_busy_past_the_longest_wait(aws_env, monkeypatch, context):
