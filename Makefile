@@ -35,7 +35,7 @@ LOCAL_AWS := env -u AWS_PROFILE -u AWS_SESSION_TOKEN \
 	AWS_S3_USE_PATH_STYLE=true
 
 .PHONY: help bootstrap glue-modules up down ps emulator-logs build deploy-local e2e plan-aws deploy-aws destroy-aws status run \
-	logs report dashboard alarms test test-unit test-integration bench clean
+	logs report dashboard alarms test test-unit test-integration bench mutation clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target> [VAR=value]\n\nTargets:\n"} \
@@ -117,6 +117,10 @@ test-integration: up ## Run the integration tests only
 
 bench: build ## Run every benchmark (restarts the emulation, redeploys); writes bench/results.{json,md}
 	@$(LOCAL_AWS) $(TOOLS_PY) scripts/bench.py
+
+mutation: ## Mutation testing (mutmut) of core, handlers, Glue service -> bench/mutation.{json,md} [MUTATION_SCOPE=core,handlers,emulator]
+	@ONLY=mutation scripts/bootstrap.sh
+	@nice -n 10 $(VENVS)/mutation/bin/python scripts/mutation.py
 
 clean: down ## Stop everything and remove build output and local state (keeps .venvs/)
 	rm -rf build $(LOCALAWS_HOME)

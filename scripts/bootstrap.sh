@@ -17,6 +17,8 @@
 #                         1.4.5 because Maven Central is not a registry this project may use; sha256
 #                         pinned in emulator/requirements/glue-spark-5.0-jars.sha256). Needs Java 17:
 #                         installed with apt (openjdk-17-jre-headless) when `java` is missing.
+#   mutation              Python 3.12: the tools environment's pins + mutmut, for `make mutation`
+#                         only; not in the default set (ONLY=mutation builds it on demand).
 #
 # An environment is rebuilt only when its requirement files or interpreter change (a stamp
 # file records their hash), so re-running is cheap.
@@ -151,6 +153,9 @@ for env in $ONLY; do
     checks)
       need 3.12 "$PY312"
       make_venv checks "$PY312" "$ROOT/requirements/checks.txt" ;;
+    mutation)
+      need 3.12 "$PY312"
+      make_venv mutation "$PY312" "$ROOT/requirements/mutation.txt" ;;
     *) die "unknown environment '$env'" ;;
   esac
 done

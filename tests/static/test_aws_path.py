@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
+from support.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 VENVS = ROOT / ".venvs"
@@ -172,8 +173,7 @@ def test_backend_config_with_an_endpoint_is_refused(tmp_path, setting):
 
 @pytest.fixture()
 def terraform_copy(tmp_path) -> Path:
-    if shutil.which("terraform") is None:
-        pytest.skip("terraform is not installed")
+    require_tool("terraform")  # skip without it locally, fail in CI
     copy = tmp_path / "repo" / "terraform"
     shutil.copytree(TERRAFORM_DIR, copy, ignore=shutil.ignore_patterns(".terraform*", "state", "*.tfstate*"))
     return copy

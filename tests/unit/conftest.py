@@ -149,8 +149,13 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def load_module(relative_path: str, name: str) -> ModuleType:
-    """Import a script file (handler.py, model_training.py) as a fresh module called ``name``."""
-    spec = importlib.util.spec_from_file_location(name, REPO / relative_path)
+    """Import a script file (handler.py, model_training.py) as a fresh module (``name``: the caller's label).
+
+    Its ``__name__`` is the file's dotted path (``lambdas.glue_trigger.handler``): mutation testing
+    (scripts/mutation.py) maps a mutant to the functions whose ``__module__`` matches its path.
+    """
+    dotted = str(Path(relative_path).with_suffix("")).replace("/", ".")
+    spec = importlib.util.spec_from_file_location(dotted, REPO / relative_path)
     module = importlib.util.module_from_spec(spec)
     sys.modules.pop(name, None)
     spec.loader.exec_module(module)

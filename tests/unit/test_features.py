@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -106,7 +108,23 @@ def test_real_samples(daily_bytes, hourly_bytes):
         assert np.isfinite(features[list(FEATURE_COLUMNS)].to_numpy()).all()
 
 
-def test_benchmark_reports_timing():
-    result = benchmark(rows=20_000, symbols=2, repeat=1)
+def test_benchmark_reports_best_and_worst_of_the_repeats(monkeypatch):
+    from cripto_pipeline import features as features_module
+
+    ticks = iter([0.0, 3.0, 10.0, 11.0, 20.0, 22.0])  # three runs taking 3 s, 1 s and 2 s
+    monkeypatch.setattr(features_module.time, "perf_counter", lambda: next(ticks))
+    result = benchmark(rows=20_000, symbols=2, repeat=3)
     assert result["feature_rows"] == 20_000 - 2 * WARMUP_ROWS
-    assert 0 < result["seconds_best"] <= result["seconds_worst"]
+    assert (result["seconds_best"], result["seconds_worst"]) == (1.0, 3.0)
+    assert (result["rows"], result["symbols"]) == (20_000, 2)
+
+
+@pytest.mark.parametrize("best, rss, exit_code", [(1.0, 100.0, 0), (2.5, 100.0, 1), (1.0, 2000.0, 1)])
+def test_benchmark_cli_fails_over_its_budget(monkeypatch, capsys, best, rss, exit_code):
+    from cripto_pipeline import bench
+
+    monkeypatch.setattr(bench, "benchmark", lambda rows, symbols, repeat: {"seconds_best": best})
+    monkeypatch.setattr(bench, "peak_rss_mib", lambda: rss)
+    assert bench.main(["--rows", "10"]) == exit_code  # defaults: <= 2 s, < 1024 MiB
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["ok"] is (exit_code == 0) and (printed["max_seconds"], printed["max_rss_mib"]) == (2.0, 1024.0)

@@ -7,6 +7,7 @@ import sys
 import types
 
 import pytest
+from botocore.exceptions import ClientError
 
 from cripto_pipeline import layout, pipeline
 from cripto_pipeline.events import S3ObjectRef
@@ -96,18 +97,21 @@ def test_latest_is_not_moved_back_to_an_older_run(job, fake_s3, seeded):
 
 def test_failed_artifact_write_leaves_latest_alone(job, fake_s3, seeded):
     fake_s3.fail_put = lambda key: "AccessDenied" if key.endswith("lineage.json") else None
-    with pytest.raises(Exception, match="AccessDenied"):
+    with pytest.raises(ClientError, match="AccessDenied"):
         job.run(fake_s3, BUCKET, seeded.features)
     assert (BUCKET, seeded.latest) not in fake_s3.objects
 
 
 def test_missing_manifest_fails_the_run(job, fake_s3, seeded):
     del fake_s3.objects[(BUCKET, seeded.manifest)]
-    with pytest.raises(Exception, match="NoSuchKey"):
+    with pytest.raises(ClientError, match="NoSuchKey"):
         job.run(fake_s3, BUCKET, seeded.features)
 
 
-def test_main_reads_glue_arguments(job, fake_s3, seeded, monkeypatch):
+@pytest.fixture
+def glue_env(job, fake_s3, monkeypatch):
+    """A stand-in awsglue.utils (AWS's contract) and boto3 handing out the fake S3."""
+
     def get_resolved_options(argv, names):  # the contract of awsglue.utils.getResolvedOptions
         return {name: argv[argv.index(f"--{name}") + 1] for name in names}
 
@@ -117,6 +121,9 @@ def test_main_reads_glue_arguments(job, fake_s3, seeded, monkeypatch):
     monkeypatch.setitem(sys.modules, "awsglue", awsglue)
     monkeypatch.setitem(sys.modules, "awsglue.utils", utils)
     monkeypatch.setattr(job.boto3, "client", lambda service: fake_s3)
+
+
+def test_main_reads_glue_arguments(job, fake_s3, seeded, glue_env):
     argv = [
         "model_training.py",
         "--JOB_ID",
@@ -131,3 +138,87 @@ def test_main_reads_glue_arguments(job, fake_s3, seeded, monkeypatch):
     summary = job.main(argv)
     assert summary["run_id"] == seeded.run_id
     assert fake_s3.json(BUCKET, seeded.lineage)["training"]["glue_job_run_id"] == "jr_42"
+
+
+def glue_argv(features_key: str) -> list:
+    return ["model_training.py", "--JOB_RUN_ID", "jr_7", "--bucket", BUCKET, "--features_key", features_key]
+
+
+def test_failed_run_writes_status_json_and_nothing_else(job, fake_s3, seeded, glue_env):
+    good = {"run_id": "20200101T000000Z-00000000", "model_key": "models/syn/old/model.joblib"}
+    fake_s3.add(BUCKET, seeded.latest, json.dumps(good).encode())
+    fake_s3.fail_put = lambda key: "AccessDenied" if key.endswith("metrics.json") else None
+    with pytest.raises(ClientError, match="AccessDenied"):  # the run ends FAILED with the original error
+        job.main(glue_argv(seeded.features))
+    status = fake_s3.json(BUCKET, seeded.status)
+    assert status["state"] == "FAILED" and status["glue_job_run_id"] == "jr_7"
+    assert status["run_id"] == seeded.run_id and status["features_key"] == seeded.features
+    assert status["error"].startswith("ClientError: ") and "AccessDenied" in status["error"]
+    assert fake_s3.json(BUCKET, seeded.latest) == good  # latest.json still names the last good model
+    written = {key for call, key in fake_s3.calls if call == "put_object"}
+    assert seeded.metrics not in fake_s3.keys() and seeded.lineage not in fake_s3.keys()
+    assert seeded.report not in written and seeded.status in written
+
+
+def test_failure_recording_never_hides_the_original_error(job, fake_s3, seeded, glue_env, caplog):
+    del fake_s3.objects[(BUCKET, seeded.manifest)]
+    fake_s3.fail_put = lambda key: "SlowDown" if key.endswith("status.json") else None
+    with caplog.at_level("ERROR", logger="cripto-model-training"):
+        with pytest.raises(ClientError, match="NoSuchKey"):
+            job.main(glue_argv(seeded.features))
+    assert seeded.status not in fake_s3.keys()
+    (record,) = [r for r in caplog.records if r.name == "cripto-model-training" and r.levelname == "ERROR"]
+    logged = json.loads(record.getMessage())
+    assert logged["message"] == "could not record the failure"
+    assert logged["error"].startswith("ClientError(") and "SlowDown" in logged["error"]
+
+
+def test_successful_run_writes_no_status_json(job, fake_s3, seeded, glue_env):
+    job.main(glue_argv(seeded.features))
+    assert seeded.status not in fake_s3.keys()
+
+
+def test_latest_pointer_errors_other_than_missing_fail_the_run(job, fake_s3, seeded):
+    get_object = fake_s3.get_object
+
+    def denied_latest(**kwargs):
+        if kwargs["Key"] == seeded.latest:
+            raise fake_s3._error("AccessDenied", "GetObject", 403)
+        return get_object(**kwargs)
+
+    fake_s3.get_object = denied_latest
+    # a 403 is not "no model yet": treating it so would let an older run replace a newer pointer
+    with pytest.raises(ClientError, match="AccessDenied"):
+        job.run(fake_s3, BUCKET, seeded.features)
+    assert seeded.latest not in fake_s3.keys()
+
+
+def test_a_missing_latest_pointer_reported_as_404_is_created(job, fake_s3, seeded):
+    get_object = fake_s3.get_object
+
+    def head_style_404(**kwargs):
+        if kwargs["Key"] == seeded.latest:
+            raise fake_s3._error("404", "GetObject", 404)
+        return get_object(**kwargs)
+
+    fake_s3.get_object = head_style_404
+    assert job.run(fake_s3, BUCKET, seeded.features)["latest_updated"] is True
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["script", "--JOB_RUN_ID", "jr_1"], "jr_1"),
+    (["script", "--JOB_RUN_ID=jr_2"], "jr_2"),
+    (["script", "--JOB_RUN_ID=a=b"], "a=b"),  # only the first '=' separates
+    (["script", "--bucket", "b", "--JOB_RUN_ID"], None),  # a flag without its value
+    (["script", "--JOB_RUN_ID_OTHER", "x"], None),
+    (["script", "--JOB_RUN_IDX=1"], None),
+    (["script"], None),
+])
+def test_optional_glue_argument_forms(job, argv, expected):
+    assert job._optional_argument(argv, "JOB_RUN_ID") == expected
+
+
+def test_optional_numbers(job):
+    assert job._optional_number(["s", "--glue_dpu", "0.0625"], "glue_dpu") == 0.0625
+    assert job._optional_number(["s", "--glue_dpu", ""], "glue_dpu") is None
+    assert job._optional_number(["s"], "glue_dpu") is None

@@ -126,7 +126,9 @@ def test_rejected_input_is_reported_not_raised(fe, fake_s3, context, capsys):
     assert report["error"] == "HeaderOnlyError" and report["fix"]
     assert summary["error_key"] == f"errors/default/{summary['run_id']}.json"
     assert fake_s3.keys("features/") == []
-    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["level"] == "WARNING"
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (line["level"], line["message"], line["bucket"], line["error"]) == ("WARNING", "rejected", BUCKET,
+                                                                               "HeaderOnlyError")
 
 
 def test_oversized_object_is_rejected_without_reading_it_all(
@@ -135,10 +137,31 @@ def test_oversized_object_is_rejected_without_reading_it_all(
     monkeypatch.setenv("MAX_RAW_BYTES", "1000")
     module = load_module("lambdas/feature_engineering/handler.py", "fe_handler_small")
     monkeypatch.setattr(module, "s3", fake_s3)
-    (summary,) = module.handler(event_for("s3_put_raw_default.json", fake_s3, daily_bytes), context)[
-        "results"
-    ]
+    event = event_for("s3_put_raw_default.json", fake_s3, daily_bytes)
+    read_sizes = []
+    get_object = fake_s3.get_object
+
+    class CountingBody:
+        """The streaming body, recording what the handler asks for and what it gets."""
+
+        def __init__(self, body):
+            self.body = body
+
+        def read(self, amt=None):
+            chunk = self.body.read(amt)
+            read_sizes.append((amt, len(chunk)))
+            return chunk
+
+    def counting_get_object(**kwargs):
+        response = get_object(**kwargs)
+        return {**response, "Body": CountingBody(response["Body"])}
+
+    monkeypatch.setattr(fake_s3, "get_object", counting_get_object)
+    (summary,) = module.handler(event, context)["results"]
     assert summary["error"] == "InputTooLargeError"
+    assert len(daily_bytes) > 10 * 1000
+    # one bounded read: the limit plus one byte proves "too large" without the rest in memory
+    assert read_sizes == [(1001, 1001)]
 
 
 def test_invalid_dataset_name_is_ignored_with_report(fe, fake_s3, daily_bytes, context):
@@ -293,20 +316,51 @@ def _busy_three_times(stub) -> None:
         stub.add_client_error("start_job_run", "ConcurrentRunsExceededException", expected_params=EXPECTED)
 
 
-def test_trigger_still_busy_at_its_deadline_continues_in_a_new_invocation(trigger, fake_s3, context):
+def test_trigger_still_busy_at_its_deadline_continues_in_a_new_invocation(aws_env, monkeypatch, fake_s3, context,
+                                                                          capsys):
+    # Attempts and backoff leave the deadline as the only limit: 1000 attempts of 0.05 s would take
+    # 50 s, the invocation has 0.4 s left after the margin.
+    monkeypatch.setenv("GLUE_JOB_NAME", "cripto-model-training")
+    monkeypatch.setenv("START_MAX_ATTEMPTS", "1000")
+    monkeypatch.setenv("START_BACKOFF_SECONDS", "0.05")
+    monkeypatch.setenv("START_MAX_BACKOFF_SECONDS", "0.05")
+    module = load_module("lambdas/glue_trigger/handler.py", "trigger_at_its_deadline")
+    monkeypatch.setattr(module, "s3", fake_s3)
+    margin_ms = 5000  # config.START_DEADLINE_MARGIN_SECONDS, written out
+    monkeypatch.setattr(context, "get_remaining_time_in_millis", lambda: margin_ms + 400)
     event = copy.deepcopy(load_event("s3_put_features.json"))
     just_written = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     event["Records"][0]["eventTime"] = just_written
-    with Stubber(trigger.glue) as glue_stub, Stubber(trigger.lambda_client) as lambda_stub:
-        _busy_three_times(glue_stub)
+    queued = 200
+    with Stubber(module.glue) as glue_stub, Stubber(module.lambda_client) as lambda_stub:
+        for _ in range(queued):
+            glue_stub.add_client_error("start_job_run", "ConcurrentRunsExceededException",
+                                       expected_params=EXPECTED)
         lambda_stub.add_response("invoke", {"StatusCode": 202}, {
             "FunctionName": context.invoked_function_arn, "InvocationType": "Event",
             "Payload": json.dumps({"Records": event["Records"]}).encode()})
-        (result,) = trigger.handler(event, context)["job_runs"]
+        (result,) = module.handler(event, context)["job_runs"]
         lambda_stub.assert_no_pending_responses()
+        attempts = queued - len(glue_stub._queue)
     assert result["status"] == "waiting"
     # The claim is released, so the continuation (another request id) takes it over at once.
     assert stored_claim(fake_s3).lease_expires == 0 and stored_claim(fake_s3).job_run_id is None
+    # stopped by the deadline: several attempts, far fewer than allowed, no attempt after 0.4 s
+    assert 2 <= attempts < 0.4 / 0.05 + 2, attempts
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if "still busy" in x]
+    assert (line["message"], line["level"], line["dataset"]) == (
+        "glue job still busy; continuing in a new invocation", "WARNING", "default")
+    assert isinstance(line["waited_seconds"], float) and 0 <= line["waited_seconds"] < 60  # seconds, 0.1 s steps
+    assert line["waited_seconds"] == round(line["waited_seconds"], 1)
+
+
+def test_trigger_deadline_is_the_remaining_time_less_the_margin(trigger, context, monkeypatch):
+    deadlines = []
+    monkeypatch.setattr(trigger.time, "monotonic", lambda: 100.0)
+    monkeypatch.setattr(trigger, "start", lambda ref, deadline, owner: deadlines.append(deadline) or {"status": "started"})
+    monkeypatch.setattr(context, "get_remaining_time_in_millis", lambda: 900_000)
+    trigger.handler(load_event("s3_put_features.json"), context)
+    assert deadlines == [100.0 + 900.0 - 5.0]  # 15 min left, 5 s margin
 
 
 def test_trigger_raises_when_busy_past_the_longest_wait(aws_env, monkeypatch, context, fake_s3):

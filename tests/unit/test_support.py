@@ -13,11 +13,22 @@ from .conftest import load_event
 
 
 def test_feature_settings_resolution_order():
-    assert config.FeatureEngineeringSettings.from_env({}).max_raw_bytes == config.DEFAULT_MAX_RAW_BYTES
+    # default (the README's 128 MiB, written out) <- env var <- explicit argument
+    defaults = config.FeatureEngineeringSettings.from_env({})
+    assert (defaults.max_raw_bytes, defaults.log_level) == (128 * 1024 * 1024, "INFO")
     env = {"MAX_RAW_BYTES": "1234", "LOG_LEVEL": "debug"}
     settings = config.FeatureEngineeringSettings.from_env(env)
     assert (settings.max_raw_bytes, settings.log_level) == (1234, "DEBUG")
     assert config.FeatureEngineeringSettings.from_env(env, max_raw_bytes=5).max_raw_bytes == 5
+    assert config.FeatureEngineeringSettings.from_env({}, max_raw_bytes=5).max_raw_bytes == 5
+
+
+def test_trigger_settings_defaults_are_the_documented_ones():
+    settings = config.GlueTriggerSettings.from_env({"GLUE_JOB_NAME": "job"})
+    assert settings.start_max_wait_seconds == 6 * 3600  # README: up to 6 h after the features file
+    # README: "1 s doubling, <= 15 s"
+    assert settings.backoff_delays()[:6] == [1.0, 2.0, 4.0, 8.0, 15.0, 15.0]
+    assert config.START_DEADLINE_MARGIN_SECONDS == 5.0
 
 
 @pytest.mark.parametrize("env", [{"MAX_RAW_BYTES": "lots"}, {"MAX_RAW_BYTES": "0"}, {"LOG_LEVEL": "LOUD"}])

@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import hcl2
 import pytest
+from support.tools import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO / "terraform"
@@ -20,7 +21,12 @@ WRAPPER = REPO / "scripts" / "terraform.sh"
 TF_FILES = sorted(TERRAFORM_DIR.glob("*.tf"))
 ENVIRONMENTS = ("local", "aws")
 
-pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+
+
+@pytest.fixture(scope="module")
+def terraform() -> str:
+    """Terraform on PATH: the tests that run it skip without it locally and fail in CI (CI=true)."""
+    return require_tool("terraform")
 
 
 def _env(**extra: str) -> Dict[str, str]:
@@ -65,13 +71,13 @@ def _blocks(kind: str) -> Iterator[Tuple[str, Dict[str, Any]]]:
 # --------------------------------------------------------------------------------------------------
 
 
-def test_files_are_formatted():
+def test_files_are_formatted(terraform):
     result = _run(["terraform", "fmt", "-check", "-recursive", "-diff", str(TERRAFORM_DIR)])
     assert result.returncode == 0, f"run `terraform fmt -recursive terraform/`:\n{result.stdout}{result.stderr}"
 
 
 @pytest.fixture(scope="module")
-def initialised_copy(tmp_path_factory) -> Dict[str, str]:
+def initialised_copy(terraform, tmp_path_factory) -> Dict[str, str]:
     """A copy of terraform/ (with the committed lock file) initialised without a backend; returns the env
     to run the wrapper in. `init` checks the provider it installs against the lock file's hashes."""
     work = tmp_path_factory.mktemp("tf")
@@ -122,7 +128,7 @@ def test_init_used_a_per_environment_data_dir(initialised_copy):
     assert not (Path(initialised_copy["TF_DIR"]) / ".terraform").exists()
 
 
-def test_aws_environment_refuses_emulator_endpoints(tmp_path):
+def test_aws_environment_refuses_emulator_endpoints(terraform, tmp_path):
     result = _run([str(WRAPPER), "aws", "version"], LOCALAWS_HOME=str(tmp_path),
                   AWS_ENDPOINT_URL="http://127.0.0.1:4566")
     assert result.returncode != 0

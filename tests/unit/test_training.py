@@ -171,3 +171,50 @@ def test_single_class_training_window(features):
     rising["timestamp"] = pd.date_range("2020-01-01", periods=len(rising), freq="h", tz="UTC")
     with pytest.raises(TrainingDataError, match="one class"):
         training.train(rising)
+
+
+def _summary(model_acc, model_bal, model_return, up_acc=0.55, up_bal=0.50, pers_acc=0.49, pers_bal=0.48, hold=2.0):
+    return {
+        "logistic_regression": {"accuracy_mean": model_acc, "balanced_accuracy_mean": model_bal,
+                                "strategy_return": model_return},
+        "always_up": {"accuracy_mean": up_acc, "balanced_accuracy_mean": up_bal},
+        "persistence": {"accuracy_mean": pers_acc, "balanced_accuracy_mean": pers_bal},
+        "buy_and_hold": {"return": hold},
+    }
+
+
+@pytest.mark.parametrize(
+    "summary, expected",
+    [
+        # beats every baseline on every measure
+        (_summary(0.60, 0.58, 2.5), dict(acc=True, bal=True, ret=True, up=True, pers=True, all=True)),
+        # the README's daily BTC case: 54.5 % vs always-up 55.2 %
+        (_summary(0.545, 0.534, 1.0, up_acc=0.552), dict(acc=False, bal=True, ret=False, up=False, pers=True,
+                                                          all=False)),
+        # a tie is not a win (strictly greater)
+        (_summary(0.55, 0.50, 2.0), dict(acc=False, bal=False, ret=False, up=False, pers=True, all=False)),
+        # better accuracy and return, but not balanced accuracy
+        (_summary(0.56, 0.49, 2.1), dict(acc=True, bal=False, ret=True, up=True, pers=True, all=False)),
+        # no balanced accuracy (one class in a fold) counts as 0
+        (_summary(0.56, None, 2.1), dict(acc=True, bal=False, ret=True, up=True, pers=True, all=False)),
+    ],
+)
+def test_compare_with_baselines_decides_from_the_numbers(summary, expected):
+    comparison = training.compare_with_baselines(summary, "logistic_regression")
+    got = dict(acc=comparison["beats_best_baseline_accuracy"], bal=comparison["beats_best_baseline_balanced_accuracy"],
+               ret=comparison["beats_buy_and_hold_return"], up=comparison["beats_always_up_accuracy"],
+               pers=comparison["beats_persistence_accuracy"], all=comparison["beats_all_baselines"])
+    assert got == expected
+    assert comparison["best_baseline_accuracy_mean"] == max(summary["always_up"]["accuracy_mean"], 0.49)
+    assert comparison["model"] == "logistic_regression"
+    assert comparison["buy_and_hold_return"] == summary["buy_and_hold"]["return"]
+
+
+def test_walk_forward_splits_on_a_small_literal_example():
+    # 12 distinct timestamps, 2 symbols each; 3 folds of 3 timestamps, gap 1 (sklearn's TimeSeriesSplit)
+    times = pd.Series(pd.date_range("2024-01-01", periods=12, freq="D").repeat(2))
+    splits = training.walk_forward_splits(times, training.WalkForwardSettings(n_folds=3, gap=1))
+    days = [([int(d) for d in sorted(set(times.iloc[train].dt.day))], [int(d) for d in sorted(set(times.iloc[test].dt.day))])
+            for train, test in splits]
+    assert days == [([1, 2], [4, 5, 6]), ([1, 2, 3, 4, 5], [7, 8, 9]), ([1, 2, 3, 4, 5, 6, 7, 8], [10, 11, 12])]
+    assert all(len(test) == 6 for _train, test in splits)  # both symbols of every test day, the last day included

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import time
 import zipfile
 
@@ -69,8 +70,8 @@ import importlib, os, sys, tempfile
 import boto3
 
 FOREIGN = ("localstack", "pytest", "localaws", "moto", "werkzeug", "pandas")
-ENV = ("PYTHONPATH", "GATEWAY_LISTEN", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "_HANDLER", "GREETING",
-       "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME")
+ENV = ("PYTHONPATH", "GATEWAY_LISTEN", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+       "AWS_SESSION_TOKEN", "_HANDLER", "GREETING", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME")
 
 def importable(module):
     try:
@@ -273,7 +274,7 @@ def test_context_has_lambda_attributes(lambda_client, make_function):
     assert 0 < context["remaining"] <= 7000
 
 
-def test_function_environment_is_isolated(lambda_client, make_function):
+def test_function_environment_is_isolated(lambda_client, make_function, endpoint_url):
     name = make_function({"handler.py": ISOLATION}, Environment={"Variables": {"GREETING": "hello"}})
     result, error = invoke_json(lambda_client, name)
     assert error is None, result
@@ -283,7 +284,10 @@ def test_function_environment_is_isolated(lambda_client, make_function):
     assert not [p for p in result["sys_path"] if any(f in p for f in foreign_paths)]
     env = result["env"]
     assert env["PYTHONPATH"] is None and env["GATEWAY_LISTEN"] is None, "LocalStack's environment leaked"
-    assert env["AWS_ENDPOINT_URL"] and env["AWS_ACCESS_KEY_ID"]
+    assert env["AWS_ENDPOINT_URL"] == endpoint_url
+    # The role's temporary credentials (a session), as on AWS; not the caller's keys ("test").
+    assert re.fullmatch(r"(ASIA|LSIA)[A-Z0-9]{16}", env["AWS_ACCESS_KEY_ID"]), env["AWS_ACCESS_KEY_ID"]
+    assert len(env["AWS_SECRET_ACCESS_KEY"]) == 40 and len(env["AWS_SESSION_TOKEN"]) > 100
     assert env["_HANDLER"] == "handler.handler" and env["GREETING"] == "hello"
     assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == f"/aws/lambda/{name}" and env["AWS_LAMBDA_LOG_STREAM_NAME"]
     # A private temporary directory per environment, not the host's (nor LocalStack's).

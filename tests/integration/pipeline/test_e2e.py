@@ -31,12 +31,16 @@ def test_make_e2e_script_succeeds_and_reports_stages_and_baselines(deployed_stac
     assert "e2e passed" in output
 
 
-def test_daily_sample_run_writes_every_artifact_with_lineage(aws_client, deployed_stack, follower):
-    result = follower.upload_and_follow(DAILY, "raw/e2e-daily.csv")
+def test_daily_sample_run_writes_every_artifact_with_lineage(aws_client, deployed_stack, follower, unique_name):
+    # A dataset of its own per run: a re-run of the suite must train again, not follow an earlier run's
+    # model as a duplicate of the same bytes (content claims are per dataset).
+    dataset = unique_name("e2e-daily")
+    result = follower.upload_and_follow(DAILY, f"raw/{dataset}.csv")
     s3, bucket = aws_client("s3"), deployed_stack.bucket_name
-    assert result.dataset == "e2e-daily" and result.version_id, "the bucket is versioned"
+    assert result.dataset == dataset and result.version_id, "the bucket is versioned"
+    assert result.duplicate_run_id is None, "a fresh dataset's first upload is a run of its own"
 
-    latest = json.loads(s3.get_object(Bucket=bucket, Key="models/e2e-daily/latest.json")["Body"].read())
+    latest = json.loads(s3.get_object(Bucket=bucket, Key=f"models/{dataset}/latest.json")["Body"].read())
     assert latest["run_id"] == result.run_id
 
     metrics = result.metrics
@@ -51,23 +55,24 @@ def test_daily_sample_run_writes_every_artifact_with_lineage(aws_client, deploye
     best_baseline = max(summary[b]["accuracy_mean"] for b in ("always_up", "persistence"))
     assert comparison["beats_best_baseline_accuracy"] == (summary[metrics["best_model"]]["accuracy_mean"] > best_baseline)
 
-    lineage = json.loads(s3.get_object(Bucket=bucket, Key=f"models/e2e-daily/{result.run_id}/lineage.json")["Body"].read())
-    assert lineage["raw"]["key"] == "raw/e2e-daily.csv"
+    lineage = json.loads(s3.get_object(Bucket=bucket, Key=f"models/{dataset}/{result.run_id}/lineage.json")["Body"].read())
+    assert lineage["raw"]["key"] == f"raw/{dataset}.csv"
     assert lineage["raw"]["sha256"] == hashlib.sha256(DAILY.read_bytes()).hexdigest()
-    if result.duplicate_run_id is None:  # else an earlier upload of these bytes (e.g. a re-run) is the run
-        assert lineage["raw"]["version_id"] == result.version_id
+    assert lineage["raw"]["version_id"] == result.version_id
     assert lineage["features_key"] == result.features_key
 
-    feature_list = json.loads(s3.get_object(Bucket=bucket, Key=f"models/e2e-daily/{result.run_id}/features.json")["Body"].read())
-    model_bytes = s3.get_object(Bucket=bucket, Key=f"models/e2e-daily/{result.run_id}/model.joblib")["Body"].read()
+    feature_list = json.loads(s3.get_object(Bucket=bucket, Key=f"models/{dataset}/{result.run_id}/features.json")["Body"].read())
+    model_bytes = s3.get_object(Bucket=bucket, Key=f"models/{dataset}/{result.run_id}/model.joblib")["Body"].read()
     assert len(feature_list) >= 10 and model_bytes[:1] in (b"\x80", b"x")  # a pickle (raw or zlib-compressed)
 
 
-def test_a_new_version_of_the_same_key_starts_a_new_run(deployed_stack, follower, tmp_path):
-    first = follower.upload_and_follow(DAILY, "raw/e2e-rerun.csv")
+def test_a_new_version_of_the_same_key_starts_a_new_run(deployed_stack, follower, tmp_path, unique_name):
+    key = f"raw/{unique_name('e2e-rerun')}.csv"
+    first = follower.upload_and_follow(DAILY, key)
+    assert first.duplicate_run_id is None
     updated = tmp_path / "daily-minus-oldest-row.csv"
     updated.write_text("".join(DAILY.read_text().splitlines(keepends=True)[:-1]))  # newest-first: drop the oldest
-    second = follower.upload_and_follow(updated, "raw/e2e-rerun.csv")
+    second = follower.upload_and_follow(updated, key)
     assert second.version_id != first.version_id
     assert second.run_id != first.run_id and second.run_id > first.run_id
     assert second.latest["run_id"] == second.run_id
