@@ -181,14 +181,15 @@ def test_successful_run_writes_no_status_json(job, fake_s3, seeded, glue_env):
 def test_latest_pointer_errors_other_than_missing_fail_the_run(job, fake_s3, seeded):
     get_object = fake_s3.get_object
 
-    def denied_latest(**kwargs):
+    def failing_latest(**kwargs):
         if kwargs["Key"] == seeded.latest:
-            raise fake_s3._error("AccessDenied", "GetObject", 403)
+            raise fake_s3._error("InternalError", "GetObject", 500)
         return get_object(**kwargs)
 
-    fake_s3.get_object = denied_latest
-    # a 403 is not "no model yet": treating it so would let an older run replace a newer pointer
-    with pytest.raises(ClientError, match="AccessDenied"):
+    fake_s3.get_object = failing_latest
+    # An S3 fault is not "no model yet": treating it so would let an older run replace a newer pointer.
+    # (AccessDenied is: without s3:ListBucket on the key, S3 answers 403 for a missing key.)
+    with pytest.raises(ClientError, match="InternalError"):
         job.run(fake_s3, BUCKET, seeded.features)
     assert seeded.latest not in fake_s3.keys()
 
