@@ -339,9 +339,14 @@ def test_the_same_features_event_five_times_at_once_starts_exactly_one_glue_run(
         (k for k in keys(s3, bucket, f"features/{dataset}/") if k.endswith("features.parquet")), None), 120)
     # A second features file of the dataset (a copy of the first under a fresh run id): its creation
     # event reaches the trigger through S3 while five more deliveries of the same event arrive at once.
+    origin = layout.parse_features_key(source)
+    # Run ids order by their second first: a copy made within the original's second could sort before
+    # it, and then (rightly) never become latest.json. Start the copy's run in a later second.
+    origin_second = origin.run_id.split("-")[0]  # <%Y%m%dT%H%M%SZ>-<8 hex>
+    wait_for("a second later than the original run's", lambda: datetime.now(timezone.utc).strftime(
+        "%Y%m%dT%H%M%SZ") > origin_second or None, 5, interval=0.1)
     now = datetime.now(timezone.utc)
     target = layout.run_keys(dataset, layout.make_run_id(now, source, None, uuid.uuid4().hex))
-    origin = layout.parse_features_key(source)
     manifest = {**get_json(s3, bucket, origin.manifest), "run_id": target.run_id}
     s3.put_object(Bucket=bucket, Key=target.manifest, Body=json.dumps(manifest).encode())
     s3.copy_object(Bucket=bucket, Key=target.features, CopySource={"Bucket": bucket, "Key": origin.features})
