@@ -244,7 +244,7 @@ def test_trigger_starts_the_job_and_records_the_run_in_its_claim(trigger, fake_s
 
 def test_trigger_does_not_start_a_second_run_for_the_same_features(trigger, fake_s3, context):
     put_claim(fake_s3, "first-delivery", time.time() + 600, "jr_first")
-    with Stubber(trigger.glue) as stub:  # no Glue call at all
+    with Stubber(trigger.glue):  # no Glue call at all
         (result,) = trigger.handler(load_event("s3_put_features.json"), context)["job_runs"]
     assert result["status"] == "already_started" and result["job_run_id"] == "jr_first"
 
