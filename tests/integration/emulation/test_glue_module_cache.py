@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 # The service, glue and s3 fixtures are the Glue service suite's own: a private service process.
-from test_glue_service import ROLE, TOOLS_PYTHON, glue, s3, service, wait_run  # noqa: F401 (fixtures)
+from test_glue_service import ROLE, TOOLS_PYTHON, glue, service, wait_run  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.timeout(400)
 

@@ -118,23 +118,6 @@ def glue(service: GlueService):
     return service.client()
 
 
-@pytest.fixture(scope="module")
-def s3(aws_client):
-    return aws_client("s3")
-
-
-@pytest.fixture(scope="module")
-def logs(aws_client):
-    return aws_client("logs")
-
-
-@pytest.fixture(scope="module")
-def bucket(s3) -> str:
-    name = f"glue-service-test-{os.getpid()}-{int(time.time())}"
-    s3.create_bucket(Bucket=name)
-    return name
-
-
 @pytest.fixture
 def make_job(glue, s3, bucket, unique_name):
     """Factory: upload ``script`` and create a pythonshell 3.9 job for it; deleted after the test."""

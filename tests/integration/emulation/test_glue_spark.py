@@ -13,7 +13,6 @@ import io
 import json
 import os
 import textwrap
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -44,23 +43,6 @@ def spark_service(endpoint_url: str, tmp_path_factory) -> GlueService:
 @pytest.fixture(scope="module")
 def glue(spark_service: GlueService):
     return spark_service.client()
-
-
-@pytest.fixture(scope="module")
-def s3(aws_client):
-    return aws_client("s3")
-
-
-@pytest.fixture(scope="module")
-def logs(aws_client):
-    return aws_client("logs")
-
-
-@pytest.fixture(scope="module")
-def bucket(s3) -> str:
-    name = f"glue-spark-test-{os.getpid()}-{int(time.time())}"
-    s3.create_bucket(Bucket=name)
-    return name
 
 
 @pytest.fixture
