@@ -102,12 +102,18 @@ def trained():
 
 
 def _sources_sha256() -> str:
-    """The package's modules hashed straight from disk: name, NUL, bytes, NUL per module (not
-    __init__), by name."""
+    """The package's modules hashed straight from disk: dotted name, NUL, bytes, NUL per module (not
+    the package's own __init__; a subpackage's __init__ under the subpackage's name), by name."""
     package = Path(pipeline.__file__).parent
+    modules = {}
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package).with_suffix("").parts
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        if parts:
+            modules[".".join(parts)] = path
     digest = hashlib.sha256()
-    for path in sorted((p for p in package.glob("*.py") if p.stem != "__init__"), key=lambda p: p.stem):
-        digest.update(path.stem.encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in sorted(modules):
+        digest.update(name.encode() + b"\0" + modules[name].read_bytes() + b"\0")
     return digest.hexdigest()
 
 
