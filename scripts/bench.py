@@ -226,6 +226,14 @@ def bench_pipeline(results: Results) -> None:
             upload.unlink()
         stages = ", ".join(f"{k} {v:.2f}" for k, v in result.durations.items())
         results.add("pipeline", f"upload -> latest.json, daily BTC ({label})", result.total_s, "s", target, stages)
+        _add_report_vs_training(results, label, result.durations)
+
+
+def _add_report_vs_training(results: Results, label: str, durations: Dict[str, float]) -> None:
+    """The report stage (latest.json -> Glue run ends) against the training stage it describes:
+    drawing the report must not take longer than training (issue 15)."""
+    results.add("pipeline", f"report stage, daily BTC ({label}), target: its training stage",
+                durations["report"], "s", round(durations["training"], 3))
 
 
 def bench_e2e(results: Results) -> None:
@@ -255,6 +263,7 @@ def _bench_newcomer_first_run(results: Results, follower: RunFollower, rows: Lis
     stages = ", ".join(f"{k} {v:.2f}" for k, v in result.durations.items())
     results.add("pipeline", "upload -> latest.json, daily BTC (first run of a clone)", result.total_s, "s", 4.0,
                 stages)
+    _add_report_vs_training(results, "first run of a clone", result.durations)
 
 
 # --- pure computation ------------------------------------------------------------------------------
