@@ -72,10 +72,14 @@ def plot_equity(figure: Any, data: ReportData) -> None:
     axes, equity = figure.subplots(), data.equity
     step = max(1, len(equity) // MAX_PLOT_POINTS)  # 800 px wide: more points only cost drawing time
     equity = equity.iloc[::step] if step == 1 else pd.concat([equity.iloc[::step], equity.iloc[-1:]])
+    times = equity.index
+    if getattr(times, "tz", None) is not None:  # naive UTC: tz-aware dates go through a slow conversion
+        times = times.tz_convert("UTC").tz_localize(None)
     best = data.metrics["best_model"]
-    axes.plot(equity.index, equity["model_net"], label=f"{best} signal, net of {FEE_RATE:.2%} fees")
-    axes.plot(equity.index, equity["model_gross"], label=f"{best} signal, no fees", linestyle=":", alpha=0.8)
-    axes.plot(equity.index, equity["buy_and_hold_net"], label="buy and hold (one entry fee)", color="grey")
+    axes.plot(times, equity["model_net"], label=f"{best} signal, net of {FEE_RATE:.2%} fees")
+    axes.plot(times, equity["model_gross"], label=f"{best} signal, no fees", linestyle=":", alpha=0.8)
+    axes.plot(times, equity["buy_and_hold_net"], label="buy and hold (one entry fee)", color="grey")
+    axes.set_xlabel("UTC")
     axes.axhline(1.0, color="black", linewidth=0.6)
     axes.set_yscale("log")  # crypto prices move by orders of magnitude within a few folds
     # Plain numbers ("0.5", "10") instead of the default 10^x labels: those go through mathtext,
