@@ -158,7 +158,11 @@ def ps(ctx: click.Context, output_format: str) -> None:
         except LauncherError as error:
             _fail(ctx, error)
         return
-    statuses = launcher.status(_settings(ctx))
+    try:
+        statuses = launcher.status(_settings(ctx))
+    except LauncherError as error:
+        _fail(ctx, error)
+        return
     if output_format == "json":
         click.echo(json.dumps([entry.as_dict() for entry in statuses], indent=2))
     else:

@@ -18,7 +18,8 @@ from localaws.glue.exceptions import (
 )
 from localaws.glue.models import RESTART_MESSAGE, TRANSITIONS, GlueBackend, JobRunState
 from localaws.glue.responses import GlueResponses, paginate
-from localaws.glue.runner import _error_message, glue_argv
+from localaws.glue.job_env import glue_argv
+from localaws.glue.supervision import error_message
 
 COMMAND = {"Name": "pythonshell", "PythonVersion": "3.9", "ScriptLocation": "s3://b/job.py"}
 ROLE = "arn:aws:iam::000000000000:role/r"
@@ -226,6 +227,6 @@ def test_error_message_is_the_traceback_exception_line():
     tail = collections.deque(
         ["Traceback (most recent call last):", '  File "x.py", line 1', "KeyError: 'col'", ""]
     )
-    assert _error_message(tail, 1) == "KeyError: 'col'"
-    assert _error_message(collections.deque(["plain stderr"]), 3) == "Command failed with exit code 3."
-    assert _error_message(collections.deque(), -9) == "Job process was killed by signal 9."
+    assert error_message(tail, 1) == "KeyError: 'col'"
+    assert error_message(collections.deque(["plain stderr"]), 3) == "Command failed with exit code 3."
+    assert error_message(collections.deque(), -9) == "Job process was killed by signal 9."

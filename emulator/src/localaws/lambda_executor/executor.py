@@ -48,6 +48,7 @@ from localstack.services.lambda_.invocation.lambda_models import FunctionVersion
 from localstack.services.lambda_.invocation.runtime_executor import RuntimeExecutor
 
 from localaws.lambda_executor import worker
+from localaws.lambda_executor.config import EXTRA_ENV_PREFIX
 from localaws.lambda_executor.exceptions import (
     EnvironmentStartError,
     InvokeDeliveryError,
@@ -57,8 +58,6 @@ from localaws.lambda_executor.layers import opt_directory
 from localaws.lambda_executor.runtimes import configured_runtimes, python_version, resolve_interpreter
 
 LOG = logging.getLogger(__name__)
-
-EXTRA_ENV_PREFIX = "LOCALAWS_LAMBDA_ENV_"
 
 ENVIRONMENTS_DIR_NAME = "localaws-lambda-envs"
 WORKER_PATH = Path(worker.__file__).resolve()
