@@ -16,7 +16,8 @@ from localaws.glue.exceptions import (
     InvalidStateTransition,
     UnknownOperationException,
 )
-from localaws.glue.models import RESTART_MESSAGE, TRANSITIONS, GlueBackend, JobRunState
+from localaws.glue.backend import RESTART_MESSAGE, STATE_FILE_VERSION, GlueBackend
+from localaws.glue.models import TRANSITIONS, JobRunState
 from localaws.glue.responses import GlueResponses, paginate
 from localaws.glue.job_env import glue_argv
 from localaws.glue.supervision import error_message
@@ -180,7 +181,7 @@ def test_state_survives_a_restart_and_in_flight_runs_fail(tmp_path, recorder):
     failed = second.get_job_run("other", lost.id)
     assert failed.state is JobRunState.FAILED and failed.error_message == RESTART_MESSAGE
     assert second.orphaned_pids() == [(lost.id, 4242)]
-    assert json.loads((tmp_path / "state.json").read_text())["version"] == models.STATE_FILE_VERSION
+    assert json.loads((tmp_path / "state.json").read_text())["version"] == STATE_FILE_VERSION
 
 
 # ----- responses and argv --------------------------------------------------------------------------

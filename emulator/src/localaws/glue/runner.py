@@ -33,7 +33,8 @@ from .cloudwatch import ERROR_LOG_GROUP, OUTPUT_LOG_GROUP, LogShipper
 from .config import PYTHON_INTERPRETER_ENV, SPARK_RUNTIME_KEY, Settings
 from .exceptions import JobRunFailure, UnsupportedJobCommand
 from .job_env import RuntimeDirs, glue_argv, job_env
-from .models import PYTHON_SHELL, GlueBackend, Job, JobRun, JobRunState
+from .backend import GlueBackend
+from .models import PYTHON_SHELL, Job, JobRun, JobRunState
 from .module_cache import MODULE_CACHE_DIR, ModuleCache, install_modules
 from .s3_fetch import LocalAws
 from .supervision import RunControl, Stopped, TimedOut, error_message, kill_group, supervise
