@@ -3,7 +3,7 @@
 - ``LOCALAWS_LAMBDA_RUNTIME_<RUNTIME>``: the interpreter of one Lambda runtime, ``<RUNTIME>``
   upper-cased with dots as underscores (``LOCALAWS_LAMBDA_RUNTIME_PYTHON3_12``); see :mod:`.runtimes`.
 - ``LOCALAWS_LAMBDA_ENV_<NAME>``: added to every function's environment as ``<NAME>`` (see
-  ``executor.build_environment``).
+  ``environment.build_environment``).
 
 Cheap to import (no LocalStack): the launcher builds LocalStack's environment with
 :func:`executor_environment`.
