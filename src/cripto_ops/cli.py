@@ -96,7 +96,7 @@ def status(ctx: click.Context, dataset: Optional[str], run_id: Optional[str], li
     run_costs = {name: (cost or {}).get("total") for name, cost in breakdowns.items()}
     alarms = alarm_states(_client(ctx, "cloudwatch"), stack) if not run_id else []
     if output_format == "json":
-        click.echo(json.dumps(status_view.as_json(runs, run_costs, alarms), indent=2, default=str))
+        click.echo(json.dumps(status_view.as_json(runs, breakdowns, alarms), indent=2, default=str))
         return
     console = _console()
     if run_id:

@@ -11,7 +11,9 @@ JSON (``--format json``), schema version :data:`SCHEMA_VERSION`; fields are only
                "best_model", "model_accuracy", "best_baseline_accuracy",
                "beats_baselines_classification", "strategy_net_return", "buy_and_hold_net_return",
                "fee_rate", "beats_buy_and_hold_net_of_fees", "beats_all_baselines", "verdict",
-               "glue_execution_s", "glue_max_capacity", "cost_usd"}, ...],
+               "glue_execution_s", "glue_max_capacity", "cost_usd",
+               "cost_usd_by_component": {"lambda_compute", "lambda_requests", "glue", "glue_spark",
+                                         "s3_requests", "s3_storage_month", "total"}}, ...],
      "alarms": [{"name", "state", "reason", "since", "description"}, ...]}
 
 Times are seconds (stages as defined in :mod:`cripto_ops.stages`), accuracies and returns fractions
@@ -37,12 +39,14 @@ _STATE_STYLE = {"SUCCEEDED": "green", "REJECTED": "red", "FAILED": "red", "TIMEO
 _COMPACT_HEADER = ("dataset", "run", "state", "total s")
 
 
-def as_json(runs: Sequence[RunStatus], costs: Dict[str, Optional[float]], alarms: Sequence[Any]) -> Dict[str, Any]:
-    """The ``--format json`` document (see the module docstring)."""
+def as_json(runs: Sequence[RunStatus], costs: Dict[str, Optional[Dict[str, float]]],
+            alarms: Sequence[Any]) -> Dict[str, Any]:
+    """The ``--format json`` document (see the module docstring); ``costs``: run id -> USD per component."""
     entries = []
     for run in runs:
         entry = {key: value for key, value in run.as_dict().items() if key not in _JSON_OMITS}
-        entry["cost_usd"] = costs.get(run.run_id)
+        cost = costs.get(run.run_id)
+        entry["cost_usd"], entry["cost_usd_by_component"] = (cost["total"], cost) if cost else (None, None)
         entries.append(entry)
     return {"schema_version": SCHEMA_VERSION, "runs": entries, "alarms": [alarm.as_dict() for alarm in alarms]}
 

@@ -104,10 +104,12 @@ def test_the_detail_view_lists_one_run_with_its_cost_per_component():
 
 def test_json_parses_and_carries_the_same_numbers():
     alarm = AlarmState(name="feature-errors", state="OK", reason="fine", since=None, description="errors")
-    document = json.loads(json.dumps(status_view.as_json(RUNS, COSTS, [alarm]), default=str))
+    breakdowns = {run_id: None if usd is None else {"glue": usd - 0.0001, "total": usd} for run_id, usd in COSTS.items()}
+    document = json.loads(json.dumps(status_view.as_json(RUNS, breakdowns, [alarm]), default=str))
     assert document["schema_version"] == status_view.SCHEMA_VERSION == 1
     hourly = document["runs"][0]
     assert hourly["durations_s"] == HOURLY.durations_s and hourly["cost_usd"] == 0.00056
+    assert hourly["cost_usd_by_component"] == {"glue": pytest.approx(0.00046), "total": 0.00056}
     assert (hourly["model_accuracy"], hourly["strategy_net_return"], hourly["beats_buy_and_hold_net_of_fees"]) == \
         (0.543, 0.027, False)
     assert hourly["verdict"] == HOURLY.verdict and "objects" not in hourly
