@@ -103,10 +103,14 @@ def status(ctx: click.Context, dataset: Optional[str], run_id: Optional[str], li
         console.print(status_view.detail_table(runs[0], breakdowns[run_id]))
         return
     if runs and wide:
+        from rich.measure import Measurement
+
         table = status_view.wide_table(runs, run_costs)
-        wide_console = _console()
-        wide_console.width = max(console.width, wide_console.measure(table).maximum)
-        wide_console.print(table)
+        # As wide as the table needs, also in a pipe (where rich would assume 80 columns): a terminal
+        # narrower than that wraps the lines instead of cutting every cell to "…".
+        needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+        console.width = max(console.width, needed)
+        console.print(table)
     elif runs:
         for line in status_view.compact_lines(runs, console.width):
             console.print(line, soft_wrap=True)

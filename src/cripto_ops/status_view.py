@@ -143,11 +143,13 @@ def wide_table(runs: Sequence[RunStatus], costs: Dict[str, Optional[float]]) -> 
 
 def detail_table(run: RunStatus, cost: Optional[Dict[str, float]]) -> Table:
     """One run, one field per line (fits 80 columns): everything the wide table has, and the cost breakdown."""
-    table = Table("field", "value", title=f"run {run.run_id} of dataset '{run.dataset}'", show_header=False)
+    table = Table(title=f"run {run.run_id} of dataset '{run.dataset}'", show_header=False)
+    table.add_column("field", no_wrap=True)
+    table.add_column("value", overflow="fold")  # a Glue run id is 67 characters: folded, never cut
     fields = [
         ("state", _state(run)), ("raw", f"{run.raw_key or ''} (version {run.raw_version_id or '-'})"),
         ("feature rows", "" if run.feature_rows is None else f"{run.feature_rows:,}"),
-        ("glue run", f"{run.glue_run_id or ''} {run.glue_state or ''}".strip()),
+        ("glue run", run.glue_run_id or ""), ("glue state", run.glue_state or ""),
     ]
     fields += [(f"{stage} s", _seconds(run, stage)) for _, stage in STAGES if stage in run.durations_s]
     fields += [("total s (upload -> model)", _seconds(run, TOTAL)),

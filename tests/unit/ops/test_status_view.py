@@ -93,12 +93,15 @@ def test_a_successful_run_without_report_points_to_the_training_logs():
 
 
 def test_the_detail_view_lists_one_run_with_its_cost_per_component():
+    glue_run_id = "jr_d89c37f243e286272467155425d8e3da4698978965f54d1f3891bb1abb624548"  # as Glue names them
     out = io.StringIO()
-    Console(file=out, width=80).print(status_view.detail_table(HOURLY, {"glue": 0.00046, "total": 0.00056}))
+    Console(file=out, width=80).print(status_view.detail_table(
+        RunStatus(**{**HOURLY.as_dict(), "glue_run_id": glue_run_id}), {"glue": 0.00046, "total": 0.00056}))
     text = out.getvalue()
+    assert glue_run_id in "".join(line.strip(" │") for line in text.splitlines())  # folded, whole
     assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
     for expected in ("waiting s", "0.50", "total s (upload -> model)", "48.20", "report s (after the model)",
-                     "cost $ total", "0.000560", "jr_c5be6d42498a SUCCEEDED", "AaIbbbwF"):
+                     "cost $ total", "0.000560", "AaIbbbwF"):
         assert expected in text
 
 
