@@ -28,16 +28,10 @@ class RunStatus:
     error: Optional[str] = None
     durations_s: Dict[str, float] = field(default_factory=dict)
     best_model: Optional[str] = None
-    model_accuracy: Optional[float] = None
-    best_baseline_accuracy: Optional[float] = None
-    beats_all_baselines: Optional[bool] = None
-    #: The net-of-fees comparison of metrics.json (None for runs written before it existed).
-    beats_baselines_classification: Optional[bool] = None
-    strategy_net_return: Optional[float] = None
-    buy_and_hold_net_return: Optional[float] = None
-    beats_buy_and_hold_net_of_fees: Optional[bool] = None
-    fee_rate: Optional[float] = None
-    verdict: Optional[str] = None
+    #: metrics.json's ``comparison`` as the job wrote it (model_accuracy_mean, best_baseline_accuracy_mean,
+    #: beats_all_baselines, and since the net-of-fees verdict strategy_net_return, verdict, ...); None
+    #: until the model is written.
+    comparison: Optional[Dict[str, Any]] = None
     artifacts_prefix: Optional[str] = None
     is_latest: bool = False
     glue_execution_s: Optional[float] = None
@@ -142,21 +136,11 @@ class RunCatalog:
         model_written = [objects[key]["LastModified"] for key in (keys.model, keys.metrics, keys.feature_list,
                                                                   keys.lineage) if key in objects]
         if keys.metrics in objects:
-            self._read_comparison(status, self._json(keys.metrics) or {})
+            metrics = self._json(keys.metrics) or {}
+            status.best_model, status.comparison = metrics.get("best_model"), metrics.get("comparison", {})
             checkpoints["model"] = max(model_written)
         status.durations_s = stages.stage_seconds(uploaded, **checkpoints)
         return status
-
-    @staticmethod
-    def _read_comparison(status: RunStatus, metrics: Dict[str, Any]) -> None:
-        comparison = metrics.get("comparison", {})
-        status.best_model = metrics.get("best_model")
-        status.model_accuracy = comparison.get("model_accuracy_mean")
-        status.best_baseline_accuracy = comparison.get("best_baseline_accuracy_mean")
-        status.beats_all_baselines = comparison.get("beats_all_baselines")
-        for name in ("beats_baselines_classification", "strategy_net_return", "buy_and_hold_net_return",
-                     "beats_buy_and_hold_net_of_fees", "fee_rate", "verdict"):
-            setattr(status, name, comparison.get(name))
 
     # -- AWS helpers -----------------------------------------------------------------------------
 

@@ -8,10 +8,10 @@ JSON (``--format json``), schema version :data:`SCHEMA_VERSION`; fields are only
      "runs": [{"dataset", "run_id", "state", "is_latest", "raw_key", "raw_version_id", "feature_rows",
                "glue_run_id", "glue_state", "error", "duplicate_of", "artifacts_prefix", "report_key",
                "durations_s": {"features", "trigger", "waiting", "training", "total", "report"},
-               "best_model", "model_accuracy", "best_baseline_accuracy",
-               "beats_baselines_classification", "strategy_net_return", "buy_and_hold_net_return",
-               "fee_rate", "beats_buy_and_hold_net_of_fees", "beats_all_baselines", "verdict",
-               "glue_execution_s", "glue_max_capacity", "cost_usd",
+               "best_model", "comparison": metrics.json's comparison as written (model_accuracy_mean,
+               best_baseline_accuracy_mean, beats_all_baselines; newer runs also
+               beats_baselines_classification, strategy_net_return, buy_and_hold_net_return, fee_rate,
+               beats_buy_and_hold_net_of_fees, verdict), "glue_execution_s", "glue_max_capacity", "cost_usd",
                "cost_usd_by_component": {"lambda_compute", "lambda_requests", "glue", "glue_spark",
                                          "s3_requests", "s3_storage_month", "total"}}, ...],
      "alarms": [{"name", "state", "reason", "since", "description"}, ...]}
@@ -53,18 +53,20 @@ def as_json(runs: Sequence[RunStatus], costs: Dict[str, Optional[Dict[str, float
 
 def comparison_parts(run: RunStatus) -> List[str]:
     """The model against the best baseline; then net of fees against buy-and-hold ("n/a" for older runs)."""
-    if run.model_accuracy is None:
+    comparison = run.comparison or {}
+    if comparison.get("model_accuracy_mean") is None:
         return []
-    classification = run.beats_baselines_classification
+    classification = comparison.get("beats_baselines_classification")
     if classification is None:  # metrics.json written before the net-of-fees verdict
-        classification = run.beats_all_baselines
-    parts = [f"{run.best_model}: {pct(run.model_accuracy)} vs {pct(run.best_baseline_accuracy)} "
-             f"best baseline ({_beats(classification)})"]
-    if run.strategy_net_return is None or run.buy_and_hold_net_return is None:
+        classification = comparison.get("beats_all_baselines")
+    parts = [f"{run.best_model}: {pct(comparison['model_accuracy_mean'])} vs "
+             f"{pct(comparison.get('best_baseline_accuracy_mean'))} best baseline ({_beats(classification)})"]
+    strategy, buy_and_hold = comparison.get("strategy_net_return"), comparison.get("buy_and_hold_net_return")
+    if strategy is None or buy_and_hold is None:
         return parts + ["net of fees: n/a"]
-    fee = f" {100 * run.fee_rate:.2f} %" if run.fee_rate is not None else ""
-    return parts + [f"net of{fee} fees: {run.strategy_net_return:.2f} vs {run.buy_and_hold_net_return:.2f} "
-                    f"buy-and-hold ({_beats(run.beats_buy_and_hold_net_of_fees)})"]
+    fee = f" {100 * comparison['fee_rate']:.2f} %" if comparison.get("fee_rate") is not None else ""
+    return parts + [f"net of{fee} fees: {strategy:.2f} vs {buy_and_hold:.2f} buy-and-hold "
+                    f"({_beats(comparison.get('beats_buy_and_hold_net_of_fees'))})"]
 
 
 def comparison_text(run: RunStatus) -> str:
@@ -154,7 +156,7 @@ def detail_table(run: RunStatus, cost: Optional[Dict[str, float]]) -> Table:
     fields += [(f"{stage} s", _seconds(run, stage)) for _, stage in STAGES if stage in run.durations_s]
     fields += [("total s (upload -> model)", _seconds(run, TOTAL)),
                ("report s (after the model)", _seconds(run, REPORT_STAGE)),
-               ("model vs baselines", comparison_text(run)), ("verdict", run.verdict or ""),
+               ("model vs baselines", comparison_text(run)), ("verdict", (run.comparison or {}).get("verdict") or ""),
                ("artifacts", run.artifacts_prefix if run.state == "SUCCEEDED" else ""), ("note", _note(run))]
     for component, usd in (cost or {}).items():
         fields.append((f"cost $ {component}", f"{usd:.6f}"))

@@ -94,7 +94,8 @@ def test_status_shows_the_good_run_with_durations_model_and_cost(cripto, good_ru
     assert run["feature_rows"] > 1000
     assert set(run["durations_s"]) >= {"features", "trigger", "training", "total"}
     assert run["report_key"] == f"models/{GOOD}/{run['run_id']}/report.html"
-    assert 0.3 < run["model_accuracy"] < 0.7 and 0.3 < run["best_baseline_accuracy"] < 0.7
+    comparison = run["comparison"]
+    assert 0.3 < comparison["model_accuracy_mean"] < 0.7 and 0.3 < comparison["best_baseline_accuracy_mean"] < 0.7
     # Glue Python shell bills at least a minute of 1/16 DPU: 0.0625 * 60 / 3600 * 0.44 USD.
     assert run["cost_usd"] >= 0.0625 * 60 / 3600 * 0.44
     table = cripto("status", "--dataset", GOOD)
@@ -168,7 +169,7 @@ def test_status_shows_a_rejected_upload_and_a_failed_training_run(
     entry = wait_for("the forged run's Glue job to finish", failed, 300, interval=2.0)
     assert entry["state"] == "FAILED" and entry["glue_state"] == "FAILED", entry
     assert "TrainingDataError" in entry["error"] and "belongs to another run" in entry["error"]
-    assert entry["model_accuracy"] is None and not entry["is_latest"]
+    assert entry["comparison"] is None and not entry["is_latest"]
     table = cripto("status", "--dataset", FAILED)
     assert table.returncode == 0 and "FAILED" in table.stdout and run_id in table.stdout
 

@@ -15,19 +15,21 @@ HOURLY = RunStatus(
     raw_key="raw/btc-hourly.csv", raw_version_id="AaIbbbwF", feature_rows=20077, glue_run_id="jr_c5be6d42498a",
     glue_state="SUCCEEDED", durations_s={"features": 1.13, "trigger": 0.94, "waiting": 0.5, "training": 45.63,
                                          "total": 48.2, "report": 12.4},
-    best_model="hist_gradient_boosting", model_accuracy=0.543, best_baseline_accuracy=0.506,
-    beats_baselines_classification=True, strategy_net_return=0.027, buy_and_hold_net_return=1.04, fee_rate=0.001,
-    beats_buy_and_hold_net_of_fees=False, beats_all_baselines=False,
-    verdict="classification: beats the baselines (54.3 % vs 50.6 %); net of 0.10 % fees: loses to buy-and-hold "
-            "(0.03 vs 1.04)",
+    best_model="hist_gradient_boosting", comparison={
+        "model_accuracy_mean": 0.543, "best_baseline_accuracy_mean": 0.506, "beats_baselines_classification": True,
+        "strategy_net_return": 0.027, "buy_and_hold_net_return": 1.04, "fee_rate": 0.001,
+        "beats_buy_and_hold_net_of_fees": False, "beats_all_baselines": False,
+        "verdict": "classification: beats the baselines (54.3 % vs 50.6 %); net of 0.10 % fees: loses to "
+                   "buy-and-hold (0.03 vs 1.04)"},
     artifacts_prefix="models/btc-hourly/20261127T052202Z-c2f2871e/",
     report_key="models/btc-hourly/20261127T052202Z-c2f2871e/report.html",
 )
 #: Written before metrics.json had the net-of-fees verdict.
 OLDER = RunStatus(dataset="btc-daily", run_id="20261127T052131Z-549cd310", state="SUCCEEDED",
                   durations_s={"features": 0.0, "trigger": 0.55, "training": 18.67, "total": 19.22},
-                  best_model="logistic_regression", model_accuracy=0.545, best_baseline_accuracy=0.552,
-                  beats_all_baselines=False, artifacts_prefix="models/btc-daily/20261127T052131Z-549cd310/")
+                  best_model="logistic_regression", comparison={
+                      "model_accuracy_mean": 0.545, "best_baseline_accuracy_mean": 0.552, "beats_all_baselines": False},
+                  artifacts_prefix="models/btc-daily/20261127T052131Z-549cd310/")
 DUPLICATE = RunStatus(dataset="btc-daily", run_id="20261127T052157Z-b9bdc984", state="DUPLICATE",
                       duplicate_of="20261127T052131Z-549cd310")
 REJECTED = RunStatus(dataset="cli-bad", run_id="20261127T051813Z-66d5075b", state="REJECTED",
@@ -113,9 +115,7 @@ def test_json_parses_and_carries_the_same_numbers():
     hourly = document["runs"][0]
     assert hourly["durations_s"] == HOURLY.durations_s and hourly["cost_usd"] == 0.00056
     assert hourly["cost_usd_by_component"] == {"glue": pytest.approx(0.00046), "total": 0.00056}
-    assert (hourly["model_accuracy"], hourly["strategy_net_return"], hourly["beats_buy_and_hold_net_of_fees"]) == \
-        (0.543, 0.027, False)
-    assert hourly["verdict"] == HOURLY.verdict and "objects" not in hourly
+    assert hourly["comparison"] == HOURLY.comparison and "objects" not in hourly
     assert document["runs"][3]["error"] == REJECTED.error and document["runs"][3]["cost_usd"] is None
     assert document["alarms"] == [{"name": "feature-errors", "state": "OK", "reason": "fine", "since": None,
                                    "description": "errors"}]
