@@ -80,7 +80,7 @@ def feature_lambda_seconds(uploaded: Optional[datetime], features_written: Optio
     return max(0.0, (written - uploaded).total_seconds())
 
 
-def _is_content_listed(key: str) -> bool:
+def _listed_before_report(key: str) -> bool:
     return key.rsplit("/", 1)[-1] not in _WRITTEN_AFTER_LISTING
 
 
@@ -91,7 +91,7 @@ def s3_requests(run_objects: Iterable[str]) -> Tuple[int, int]:
     once the model is there, latest.json, the report and the job's two listings of the run's prefixes.
     GETs: the feature Lambda reads the raw file; the job reads the manifest, the features and latest.json.
     """
-    keys = [key for key in run_objects if _is_content_listed(key)]
+    keys = [key for key in run_objects if _listed_before_report(key)]
     names = {key.rsplit("/", 1)[-1] for key in keys}
     puts, gets = len(keys) + 2, 1
     if layout.MODEL_NAME in names:
@@ -102,7 +102,7 @@ def s3_requests(run_objects: Iterable[str]) -> Tuple[int, int]:
 
 def stored_bytes(run_objects: Mapping[str, int]) -> int:
     """Bytes the run adds to the bucket (the raw upload is the user's; the report is left out, see above)."""
-    return sum(size for key, size in run_objects.items() if _is_content_listed(key))
+    return sum(size for key, size in run_objects.items() if _listed_before_report(key))
 
 
 def run_usage(glue_dpu: Optional[float], glue_seconds: Optional[float], run_objects: Mapping[str, int],
