@@ -127,9 +127,8 @@ def _publish_report(
 ) -> Dict[str, Any]:
     """Write report.html; never raises, because the model it describes is already published."""
     try:
-        stored = len(parquet) + sum(len(obj.body) for obj in outcome.writes)
         inputs = (resources or report.JobResources()).cost_inputs(
-            time.monotonic() - started, manifest, features_written_at, stored
+            time.monotonic() - started, manifest, features_written_at, _run_objects(s3, bucket, outcome)
         )
         obj = report.build_report(outcome, manifest, parquet, inputs)  # imports matplotlib
         _put(s3, bucket, obj)
@@ -139,6 +138,13 @@ def _publish_report(
         return {"written": False, "error": f"{type(error).__name__}: {error}"}
     logger.info(json.dumps({"message": "report written", "key": obj.key, "bytes": len(obj.body)}))
     return {"written": True, "key": obj.key}
+
+
+def _run_objects(s3: Any, bucket: str, outcome: pipeline.Outcome) -> Dict[str, int]:
+    """Key -> bytes under the run's features/ and models/ prefixes (its S3 cost; a handful: one page each)."""
+    keys = layout.run_keys(outcome.summary["dataset"], outcome.summary["run_id"])
+    return {item["Key"]: item["Size"] for prefix in (keys.features_prefix, keys.models_prefix)
+            for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])}
 
 
 def _optional_argument(argv: List[str], name: str) -> Optional[str]:

@@ -119,14 +119,15 @@ def test_cost_inputs_bound_the_feature_lambda_by_upload_to_features_written():
         glue_dpu=0.0625, feature_lambda_memory_mb=2048, trigger_lambda_memory_mb=128
     )
     manifest = {"raw": {"event_time": "2026-11-27T04:00:00.000Z"}}
+    # LastModified counts in whole seconds (GetObject gives no more): 2.5 s after the upload bills 2 s.
     inputs = resources.cost_inputs(
-        30.0, manifest, pd.Timestamp("2026-11-27T04:00:02.5Z").to_pydatetime(), 1000
+        30.0, manifest, pd.Timestamp("2026-11-27T04:00:02.5Z").to_pydatetime(), {"features/d/r/x": 1000}
     )
-    assert inputs.feature_lambda == (2048, pytest.approx(2.5))
+    assert inputs.feature_lambda == (2048, pytest.approx(2.0))
     usage = inputs.usage()
-    assert usage.lambda_invocations == [(2048, pytest.approx(2.5)), (128, report.TRIGGER_SECONDS_ESTIMATE)]
+    assert usage.lambda_invocations == [(2048, pytest.approx(2.0)), (128, report.TRIGGER_SECONDS_ESTIMATE)]
     assert (usage.glue_dpu, usage.glue_seconds, usage.stored_bytes) == (0.0625, 30.0, 1000)
-    unknown = report.JobResources().cost_inputs(30.0, manifest, None, 0)
+    unknown = report.JobResources().cost_inputs(30.0, manifest, None, {})
     assert unknown.feature_lambda is None and unknown.usage().glue_dpu == 0.0
 
 
@@ -155,7 +156,7 @@ def page(trained):
         glue_seconds=42.0,
         feature_lambda=(2048, 1.5),
         trigger_lambda_memory_mb=128,
-        stored_bytes=10_000,
+        run_objects={"models/d/r/model.joblib": 10_000},
     )
     return report.build_report(outcome, manifest, parquet, inputs)
 
@@ -198,7 +199,7 @@ def test_report_states_fees_costs_lineage_and_verdict_from_the_numbers(page, tra
         assert name in text
     assert "glue_job_run_id" in text and "jr_1" in text and "features_sha256" in text
     assert "0.0625 DPU × 42.0 s" in text and "2048 MB × 1.50 s" in text
-    total = report.costs.run_cost(report.CostInputs(0.0625, 42.0, (2048, 1.5), 128, 10_000).usage())["total"]
+    total = report.costs.run_cost(report.CostInputs(0.0625, 42.0, (2048, 1.5), 128, {"models/d/r/model.joblib": 10_000}).usage())["total"]
     assert f'<td class="l">total</td><td class="">{total:.6f}</td>' in text
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert "differs from metrics.json" not in text, "the replayed signal must match the stored fold metrics"
