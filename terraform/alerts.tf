@@ -106,7 +106,7 @@ resource "aws_sns_topic_subscription" "alert_email" {
 
 # Glue puts a "Glue Job State Change" event on the default bus at each terminal state.
 resource "aws_cloudwatch_event_rule" "glue_run_failed" {
-  name        = "${local.monitoring_prefix}-glue-run-failed"
+  name        = local.glue_failure_rule_name
   description = "Training runs of ${aws_glue_job.model_training.name} that end FAILED, TIMEOUT or STOPPED."
   event_pattern = jsonencode({
     source        = ["aws.glue"]

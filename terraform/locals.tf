@@ -10,6 +10,31 @@ locals {
   layer_name          = "${var.project}-data-science${local.name_suffix}"
   failed_events_queue = "${var.project}-failed-events${local.name_suffix}"
 
+  # The two functions, by the key every per-function resource and alarm uses (alarm names are
+  # <monitoring_prefix>-<key>-errors, ...). Lambda itself logs to /aws/lambda/<function name>.
+  lambda_names = {
+    feature = local.feature_lambda_name
+    trigger = local.trigger_lambda_name
+  }
+  lambda_log_group_names = { for key, name in local.lambda_names : key => "/aws/lambda/${name}" }
+
+  # One role per workload, named after it.
+  role_names = merge(
+    { for key, name in local.lambda_names : key => "${name}-role" },
+    { glue = "${local.glue_job_name}-role" },
+  )
+
+  # Monitoring: alarm names (and the Glue-failure rule) start with this prefix; the alerts topic's
+  # policy lets only those alarms publish.
+  monitoring_prefix      = "${var.project}-${var.environment}"
+  alerts_topic_name      = "${local.monitoring_prefix}-alerts"
+  dashboard_name         = "${local.monitoring_prefix}-pipeline"
+  glue_failure_rule_name = "${local.monitoring_prefix}-glue-run-failed"
+  # One namespace for every run metric (cripto_pipeline/run_metrics.py), `dataset` as the dimension.
+  metrics_namespace = "${var.project}/${var.environment}"
+  # Namespace of the values the metric filters read from the Lambda REPORT lines (alarms.tf).
+  lambda_report_namespace = "${var.project}/${var.environment}/lambda"
+
   # Globally unique on AWS: unless set, the bucket name carries the account id.
   bucket_name = coalesce(var.s3_bucket_name, "${var.project}${local.name_suffix}-${data.aws_caller_identity.current.account_id}")
 
