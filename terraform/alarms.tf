@@ -1,6 +1,7 @@
 ################################################################################
-# Alarms: each sends ALARM and OK transitions to the alerts topic (alerts.tf). README "Monitoring"
-# says what each one means and what to do. Thresholds are variables (variables.tf, "Monitoring").
+# Alarms: each sends its ALARM transitions (and, but for the informational model alarm, its OK
+# transitions) to the alerts topic (alerts.tf). README "Monitoring" says what each one means and
+# what to do. Thresholds are variables (variables.tf, "Monitoring").
 ################################################################################
 
 # Lambda publishes no memory metric; its REPORT line carries "Max Memory Used: <n> MB" (token 18).

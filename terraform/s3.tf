@@ -47,7 +47,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "data" {
 }
 
 # Versioning keeps every overwritten object (latest.json is rewritten on each run): expire old
-# versions so the bucket does not grow without bound. Creating this takes ~55 s even against an
+# versions so the bucket does not grow without bound. Creating this is slow even against an
 # emulator: the provider waits out S3's eventual consistency (terraform-provider-aws PR #41764).
 resource "aws_s3_bucket_lifecycle_configuration" "data" {
   bucket = aws_s3_bucket.data.id
