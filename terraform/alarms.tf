@@ -37,39 +37,37 @@ locals {
     }
   })
 
+  # Per function: three of AWS's own Lambda metrics (namespace AWS/Lambda, dimension FunctionName
+  # unless an alarm says otherwise), and the memory the metric filter above reads from its logs.
   function_alarms = merge([for key, fn in local.monitored_functions : {
-    "${key}-errors" = {
-      description = "${fn.name} raised errors (async invocations are retried, then land in the failed-events queue). Read `make logs`."
-      namespace   = "AWS/Lambda"
-      metric      = "Errors"
-      dimensions  = { FunctionName = fn.name }
-      statistic   = "Sum"
-      threshold   = var.lambda_errors_threshold
-    }
-    "${key}-throttles" = {
-      description = "${fn.name} was throttled: the account's concurrency is exhausted; events wait and may age out into the failed-events queue."
-      namespace   = "AWS/Lambda"
-      metric      = "Throttles"
-      dimensions  = { FunctionName = fn.name }
-      statistic   = "Sum"
-      threshold   = var.lambda_throttles_threshold
-    }
-    "${key}-duration-p95" = {
-      description = "${fn.name}: p95 duration above ${var.lambda_duration_timeout_share * 100}% of its ${fn.timeout_ms} ms timeout; raise the timeout or memory before runs time out."
-      namespace   = "AWS/Lambda"
-      metric      = "Duration"
-      dimensions  = { FunctionName = fn.name }
-      statistic   = "p95"
-      threshold   = fn.timeout_ms * var.lambda_duration_timeout_share
-    }
-    "${key}-memory" = {
-      description = "${fn.name} used more than ${var.lambda_memory_used_share * 100}% of its ${fn.memory_size_mb} MB; raise its memory before it runs out."
-      namespace   = local.lambda_report_namespace
-      metric      = aws_cloudwatch_log_metric_filter.lambda_max_memory_used[key].metric_transformation[0].name
-      dimensions  = null
-      statistic   = "Maximum"
-      threshold   = fn.memory_size_mb * var.lambda_memory_used_share
-    }
+    for suffix, alarm in {
+      errors = {
+        description = "${fn.name} raised errors (async invocations are retried, then land in the failed-events queue). Read `make logs`."
+        metric      = "Errors"
+        statistic   = "Sum"
+        threshold   = var.lambda_errors_threshold
+      }
+      throttles = {
+        description = "${fn.name} was throttled: the account's concurrency is exhausted; events wait and may age out into the failed-events queue."
+        metric      = "Throttles"
+        statistic   = "Sum"
+        threshold   = var.lambda_throttles_threshold
+      }
+      duration-p95 = {
+        description = "${fn.name}: p95 duration above ${var.lambda_duration_timeout_share * 100}% of its ${fn.timeout_ms} ms timeout; raise the timeout or memory before runs time out."
+        metric      = "Duration"
+        statistic   = "p95"
+        threshold   = fn.timeout_ms * var.lambda_duration_timeout_share
+      }
+      memory = {
+        description = "${fn.name} used more than ${var.lambda_memory_used_share * 100}% of its ${fn.memory_size_mb} MB; raise its memory before it runs out."
+        namespace   = local.lambda_report_namespace
+        metric      = aws_cloudwatch_log_metric_filter.lambda_max_memory_used[key].metric_transformation[0].name
+        dimensions  = null
+        statistic   = "Maximum"
+        threshold   = fn.memory_size_mb * var.lambda_memory_used_share
+      }
+    } : "${key}-${suffix}" => merge({ namespace = "AWS/Lambda", dimensions = { FunctionName = fn.name } }, alarm)
   }]...)
 }
 
