@@ -1,8 +1,10 @@
 locals {
   # Resource names are part of the contract with scripts, tests and the CLI, which read them back
-  # from `terraform output` instead of hard-coding them. Every name is <project>-<component>-<environment>
-  # (e.g. cripto-ml-pipeline-feature-engineering-dev), so several environments of the stack live side by
-  # side in one account and region. Only the Glue Python shell log groups are fixed (AWS chooses them).
+  # from `terraform output` instead of hard-coding them. Every name carries project and environment:
+  # workloads are <project>-<component>-<environment> (e.g. cripto-ml-pipeline-feature-engineering-dev),
+  # monitoring names <project>-<environment>-<what> (monitoring_prefix below), so several environments
+  # of the stack live side by side in one account and region. AWS chooses the log group names:
+  # /aws/lambda/<function name>, and the two fixed Glue Python shell groups.
   name_suffix         = "-${var.environment}"
   feature_lambda_name = "${var.project}-feature-engineering${local.name_suffix}"
   trigger_lambda_name = "${var.project}-glue-trigger${local.name_suffix}"
@@ -11,7 +13,7 @@ locals {
   failed_events_queue = "${var.project}-failed-events${local.name_suffix}"
 
   # The two functions, by the key every per-function resource and alarm uses (alarm names are
-  # <monitoring_prefix>-<key>-errors, ...). Lambda itself logs to /aws/lambda/<function name>.
+  # <monitoring_prefix>-<key>-errors, ...).
   lambda_names = {
     feature = local.feature_lambda_name
     trigger = local.trigger_lambda_name
