@@ -24,7 +24,8 @@ s3 = boto3.client("s3")
 cloudwatch = boto3.client("cloudwatch")
 
 
-def handler(event, context):
+@logs.inject_lambda_context(logger)
+def handler(event: dict, context: events.LambdaContext) -> dict:
     return {"results": [process(ref) for ref in events.parse_s3_event(event)]}
 
 

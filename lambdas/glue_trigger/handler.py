@@ -35,7 +35,8 @@ CLAIM_POLL_SECONDS = 1.0
 BUSY = frozenset({"ConcurrentRunsExceededException", "ThrottlingException"})
 
 
-def handler(event, context):
+@logs.inject_lambda_context(logger)
+def handler(event: dict, context: events.LambdaContext) -> dict:
     remaining = context.get_remaining_time_in_millis() / 1000.0 - config.START_DEADLINE_MARGIN_SECONDS
     deadline = time.monotonic() + remaining
     refs = events.parse_s3_event(event)

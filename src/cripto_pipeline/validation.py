@@ -12,7 +12,8 @@ The steps, each in its own module of plain functions (the Spark path applies the
 4. ``columns.map_columns``: THE mapping table (``columns.COLUMN_TABLE``) and the volume choice.
 5. Body: values as text, 1-based line numbers kept for reports; thousands separators and K/M/B
    suffixes read; rows for missing periods (all of open/high/low/close empty) dropped.
-6. ``timestamps.parse_timestamps``: every timestamp form, converted to UTC.
+6. ``timestamps.parse_timestamp_columns``: every timestamp form (a separate time-of-day column
+   joined), converted to UTC; dates outside 1990-2100 are unreadable.
 7. Checks: prices > 0, volume >= 0, OHLC consistent, time order, duplicate bars (identical up to
    rounding -> one kept; else refused), rows per symbol >= the walk-forward minimum.
 
@@ -32,18 +33,16 @@ import numpy as np
 import pandas as pd
 
 from . import exceptions as exc
-from .columns import accepted_names, headerless_layout, map_columns, normalise_name, recognised
+from .columns import NUMERIC_COLUMNS, PRICE_COLUMNS, accepted_names, headerless_layout, map_columns, normalise_name, recognised
 from .config import DEFAULT_MAX_RAW_BYTES as DEFAULT_MAX_BYTES
 from .csv_dialect import decode, strip_footer, to_comma_text
 from .duplicates import drop_rounding_duplicates
 from .features import MIN_ROWS_PER_SYMBOL
-from .timestamps import EARLIEST, LATEST, parse_timestamps
+from .timestamps import parse_timestamp_columns
 from .wide import melt, wide_columns
 
 #: Canonical columns of a validated frame, in order.
 CANONICAL_COLUMNS = ("timestamp", "symbol", "open", "high", "low", "close", "volume")
-PRICE_COLUMNS = ("open", "high", "low", "close")
-NUMERIC_COLUMNS = PRICE_COLUMNS + ("volume",)
 NULL_TOKENS = frozenset({"", "null", "none", "na", "n/a", "nil", "-"})
 NONFINITE_TOKENS = frozenset(
     {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
@@ -53,7 +52,6 @@ _DECORATED_NUMBER = re.compile(r"^[+-]?[\d,]*\.?\d+\s*[KMBkmb]?$")
 _SCALE = {"k": 1e3, "m": 1e6, "b": 1e9}
 
 _HEADER_SCAN_LINES = 10
-_SAMPLES = 5
 
 __all__ = ["ValidatedData", "load_ohlcv", "normalise_name", "CANONICAL_COLUMNS"]
 
@@ -95,8 +93,6 @@ def load_ohlcv(
     symbols = _symbols(raw, mapping, default_symbol)
     values = {name: _numeric(raw, name, notes) for name in PRICE_COLUMNS}
     values["volume"] = _numeric(raw, "volume", notes) if "volume" in mapping else np.zeros(len(raw))
-    if "time_of_day" in mapping:
-        raw["timestamp"] = raw["timestamp"].astype(str) + " " + raw["time_of_day"].astype(str)
     timestamps, ts_format = _timestamps(raw, notes)
     frame = pd.DataFrame({"timestamp": timestamps, "symbol": symbols, **values})
     frame["_line"] = raw["_line"].to_numpy()
@@ -257,7 +253,7 @@ def _read_body(
             f"{int((spare != '').sum())} data line(s) have more fields than the header.",
             {
                 "header_fields": len(cells),
-                "lines": [int(n) for n in lines[(spare != "").to_numpy()][:_SAMPLES]],
+                "lines": [int(n) for n in lines[(spare != "").to_numpy()][:exc.REPORT_SAMPLES]],
             },
         )
     raw = raw[sorted(by_index)].rename(columns=by_index)
@@ -278,7 +274,7 @@ def _read_body(
     empty = NULL_TOKENS | {"nan"}  # Kaggle's minute files write NaN for a minute without trades
     no_prices = np.logical_and.reduce([raw[c].str.lower().isin(empty).to_numpy() for c in PRICE_COLUMNS])
     if no_prices.any():
-        lines_dropped = raw.loc[no_prices, "_line"].head(_SAMPLES).tolist()
+        lines_dropped = raw.loc[no_prices, "_line"].head(exc.REPORT_SAMPLES).tolist()
         notes.append(f"Dropped {int(no_prices.sum())} row(s) with no open/high/low/close at all (missing "
                      f"periods), e.g. line(s) {', '.join(map(str, lines_dropped))}.")
         raw = raw.loc[~no_prices].reset_index(drop=True)
@@ -288,8 +284,8 @@ def _read_body(
     return raw
 
 
-def _samples(raw: pd.DataFrame, mask: Any, column: str, limit: int = _SAMPLES) -> List[Dict[str, Any]]:
-    rows = raw.loc[np.asarray(mask), ["_line", column]].head(limit)
+def _samples(raw: pd.DataFrame, mask: Any, column: str) -> List[Dict[str, Any]]:
+    rows = raw.loc[np.asarray(mask), ["_line", column]].head(exc.REPORT_SAMPLES)
     return [
         {"line": int(line), "column": column, "value": str(value)}
         for line, value in rows.itertuples(index=False)
@@ -356,14 +352,10 @@ def _undecorate(text: pd.Series) -> pd.Series:
 
 
 def _timestamps(raw: pd.DataFrame, notes: List[str]) -> Tuple[pd.Series, str]:
-    """Parse the timestamp column to UTC; return (values, description of the format used).
-
-    Resolvable mixes (unix seconds beside milliseconds, several unambiguous date forms, unix numbers
-    beside dates) are normalised and reported in ``notes``; a day/month order that cannot be told,
-    or differs between rows, raises AmbiguousTimestampError.
-    """
-    parsed, fmt = parse_timestamps(raw["timestamp"], notes)
-    bad = parsed.isna() | (parsed < EARLIEST) | (parsed >= LATEST)
+    """The timestamp column (and time-of-day column, if any) in UTC, or UnparseableTimestampError
+    naming the cells that are no date between 1990 and 2100 (see timestamps.parse_timestamp_columns)."""
+    parsed, fmt = parse_timestamp_columns(raw["timestamp"], raw.get("time_of_day"), notes)
+    bad = parsed.isna()
     if bad.any():
         _check_missing(raw.loc[np.asarray(bad)], ["timestamp"])  # 'Null' is missing, not a bad date
         raise exc.UnparseableTimestampError(
@@ -374,12 +366,11 @@ def _timestamps(raw: pd.DataFrame, notes: List[str]) -> Tuple[pd.Series, str]:
     return parsed.reset_index(drop=True), fmt
 
 
-
 # --- values -------------------------------------------------------------------------------------
 
 
 def _report(frame: pd.DataFrame, mask: Any, columns: Sequence[str]) -> List[Dict[str, Any]]:
-    rows = frame.loc[np.asarray(mask), ["_line", *columns]].head(_SAMPLES)
+    rows = frame.loc[np.asarray(mask), ["_line", *columns]].head(exc.REPORT_SAMPLES)
     return [{"line": int(r["_line"]), **{c: r[c] for c in columns}} for _, r in rows.iterrows()]
 
 
