@@ -43,7 +43,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Dict, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 from .exceptions import InvalidDatasetNameError, InvalidEventError, InvalidKeyError
 
@@ -177,14 +177,17 @@ def validate_run_id(run_id: str) -> str:
     return run_id
 
 
-class _FileIn:
-    """A key ``<prefix of the run><name>``: ``features/<d>/<run>/manifest.json`` and the like."""
+class _RunKey:
+    """``<top><dataset>/<run_id>/<name>`` of a RunKeys: ``features/<d>/<run>/manifest.json`` and the like
+    (an empty name gives the run's prefix under ``top``)."""
 
-    def __init__(self, prefix: str, name: str) -> None:
-        self.prefix, self.name = prefix, name
+    def __init__(self, top: str, name: str = "") -> None:
+        self.top, self.name = top, name
 
-    def __get__(self, keys: "RunKeys", owner: type) -> str:
-        return getattr(keys, self.prefix) + self.name
+    def __get__(self, keys: Optional["RunKeys"], owner: type) -> Any:
+        if keys is None:  # looked up on the class itself (help(), introspection)
+            return self
+        return f"{self.top}{keys.dataset}/{keys.run_id}/{self.name}"
 
 
 @dataclass(frozen=True)
@@ -194,24 +197,18 @@ class RunKeys:
     dataset: str
     run_id: str
 
-    manifest = _FileIn("features_prefix", MANIFEST_NAME)
-    features = _FileIn("features_prefix", FEATURES_NAME)
-    duplicate = _FileIn("features_prefix", DUPLICATE_NAME)
-    start_claim = _FileIn("features_prefix", START_CLAIM_NAME)
-    model = _FileIn("models_prefix", MODEL_NAME)
-    metrics = _FileIn("models_prefix", METRICS_NAME)
-    feature_list = _FileIn("models_prefix", FEATURE_LIST_NAME)
-    lineage = _FileIn("models_prefix", LINEAGE_NAME)
-    report = _FileIn("models_prefix", REPORT_NAME)
-    status = _FileIn("models_prefix", STATUS_NAME)
-
-    @property
-    def features_prefix(self) -> str:
-        return f"{FEATURES_PREFIX}{self.dataset}/{self.run_id}/"
-
-    @property
-    def models_prefix(self) -> str:
-        return f"{MODELS_PREFIX}{self.dataset}/{self.run_id}/"
+    features_prefix = _RunKey(FEATURES_PREFIX)
+    manifest = _RunKey(FEATURES_PREFIX, MANIFEST_NAME)
+    features = _RunKey(FEATURES_PREFIX, FEATURES_NAME)
+    duplicate = _RunKey(FEATURES_PREFIX, DUPLICATE_NAME)
+    start_claim = _RunKey(FEATURES_PREFIX, START_CLAIM_NAME)
+    models_prefix = _RunKey(MODELS_PREFIX)
+    model = _RunKey(MODELS_PREFIX, MODEL_NAME)
+    metrics = _RunKey(MODELS_PREFIX, METRICS_NAME)
+    feature_list = _RunKey(MODELS_PREFIX, FEATURE_LIST_NAME)
+    lineage = _RunKey(MODELS_PREFIX, LINEAGE_NAME)
+    report = _RunKey(MODELS_PREFIX, REPORT_NAME)
+    status = _RunKey(MODELS_PREFIX, STATUS_NAME)
 
     @property
     def latest(self) -> str:
