@@ -134,8 +134,8 @@ def _publish_report(
         obj = report.build_report(outcome, manifest, parquet, inputs)  # imports matplotlib
         _put(s3, bucket, obj)
     except Exception as error:  # any failure (no matplotlib, a plot, S3): log and record; the run stays SUCCEEDED
-        logger.exception("report failed", extra={"fields": {"run_id": outcome.summary["run_id"],
-                                                            "error": f"{type(error).__name__}: {error}"}})
+        fields = {"run_id": outcome.summary["run_id"], "error": f"{type(error).__name__}: {error}"}
+        logger.exception("report failed", extra={"fields": fields})
         return {"written": False, "error": f"{type(error).__name__}: {error}"}
     logger.info("report written", extra={"fields": {"key": obj.key, "bytes": len(obj.body)}})
     return {"written": True, "key": obj.key}

@@ -77,7 +77,9 @@ _RUN_KEY_RE = re.compile(
     rf"^(?:{FEATURES_PREFIX}|{MODELS_PREFIX})[^/]+/(?P<run_id>[^/]+)/[^/]+$"
     rf"|^{ERRORS_PREFIX}[^/]+/(?P<error_run_id>[^/]+)\.json$"
 )
-_FEATURES_KEY_RE = re.compile(rf"^{FEATURES_PREFIX}(?P<dataset>[^/]+)/(?P<run_id>[^/]+)/{re.escape(FEATURES_NAME)}$")
+_FEATURES_KEY_RE = re.compile(
+    rf"^{FEATURES_PREFIX}(?P<dataset>[^/]+)/(?P<run_id>[^/]+)/{re.escape(FEATURES_NAME)}$"
+)
 
 
 def validate_dataset(name: str) -> str:
@@ -252,9 +254,11 @@ def parse_features_key(key: str) -> RunKeys:
 
 
 def dataset_prefixes(dataset: str) -> Dict[str, str]:
-    """``{"features": "features/<d>/", "errors": "errors/<d>/", "models": "models/<d>/"}``: all of a dataset."""
+    """Every prefix holding keys of ``dataset``:
+    ``{"features": "features/<d>/", "errors": "errors/<d>/", "models": "models/<d>/"}``."""
     validate_dataset(dataset)
-    return {prefix.rstrip("/"): f"{prefix}{dataset}/" for prefix in (FEATURES_PREFIX, ERRORS_PREFIX, MODELS_PREFIX)}
+    tops = (FEATURES_PREFIX, ERRORS_PREFIX, MODELS_PREFIX)
+    return {top.rstrip("/"): f"{top}{dataset}/" for top in tops}
 
 
 def run_id_in_key(key: str) -> Optional[str]:
