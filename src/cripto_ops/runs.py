@@ -49,9 +49,7 @@ class RunStatus:
 
 
 def _parse_time(value: Optional[str]) -> Optional[datetime]:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return layout.parse_event_time(value) if value else None
 
 
 class RunCatalog:

@@ -226,7 +226,7 @@ def job():
 
 
 def test_a_report_failure_is_recorded_and_the_model_still_published(
-    job, fake_s3, trained, monkeypatch, caplog
+    job, fake_s3, trained, monkeypatch, capsys
 ):
     outcome, manifest, parquet = trained
     features_key = (
@@ -247,4 +247,6 @@ def test_a_report_failure_is_recorded_and_the_model_still_published(
     assert summary["latest_updated"] is True
     assert fake_s3.json(BUCKET, keys.latest)["run_id"] == keys.run_id
     assert (BUCKET, keys.report) not in fake_s3.objects
-    assert any("report failed" in record.getMessage() for record in caplog.records)
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (failed,) = [line for line in logged if line["message"] == "report failed"]
+    assert failed["level"] == "ERROR" and "no matplotlib here" in failed["exception"]  # traceback inside the line
