@@ -86,8 +86,9 @@ destroy-aws: bootstrap ## Delete the AWS deployment (shows what goes and asks fi
 # ---- operating the pipeline (the `cripto` CLI; STACK_ENV=aws points it at the AWS deployment) -----
 CRIPTO = $(if $(filter aws,$(STACK_ENV)),,$(LOCAL_AWS)) $(TOOLS_PY) -m cripto_ops.cli
 
-status: ## Recent runs per dataset (stages, durations, model vs baselines, cost), then alarm states [DATASET=name]
-	@$(CRIPTO) status $(if $(DATASET),--dataset $(DATASET))
+status: ## Recent runs per dataset (state, model vs baselines, total time), then alarm states [DATASET=name] [RUN=run_id] [WIDE=1] [FORMAT=json]
+	@$(CRIPTO) status $(if $(DATASET),--dataset $(DATASET)) $(if $(RUN),--run $(RUN)) $(if $(WIDE),--wide) \
+		$(if $(FORMAT),--format $(FORMAT))
 
 run: ## Upload a file and follow its run: make run FILE=prices.csv [DATASET=name]
 	@test -n "$(FILE)" || { echo "usage: make run FILE=path/to/prices.csv [DATASET=name]"; exit 2; }

@@ -15,13 +15,13 @@ model is already published. Optional arguments for the report's cost estimate: `
 Python shell logs are not parsed as Embedded Metric Format); a metrics failure is logged only.
 
 Runs on AWS Glue Python shell 3.9 (analytics library set). The S3 client takes its endpoint and
-credentials from the environment, as on AWS.
+credentials from the environment, as on AWS. Logs are JSON lines on stdout (cripto_pipeline.logs, as
+in the Lambdas), tracebacks inside their line; a failed run also logs "training failed" before raising.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import time
 from datetime import datetime
@@ -30,9 +30,9 @@ from typing import Any, Dict, List, Optional
 import boto3
 from botocore.exceptions import ClientError
 
-from cripto_pipeline import layout, pipeline, report, run_metrics
+from cripto_pipeline import layout, logs, pipeline, report, run_metrics
 
-logger = logging.getLogger("cripto-model-training")
+logger = logs.get_logger("model-training")
 
 
 def _get(s3: Any, bucket: str, key: str) -> bytes:
@@ -57,8 +57,8 @@ def _get_json_or_none(s3: Any, bucket: str, key: str) -> Optional[Dict[str, Any]
         if code in MISSING_CODES:
             return None
         if code in DENIED_CODES:
-            logger.info(json.dumps({"message": "access denied reading the pointer: treated as absent (S3 "
-                                    "answers 403 for a missing key without s3:ListBucket)", "key": key}))
+            logger.info("access denied reading the pointer: treated as absent (S3 answers 403 for a missing "
+                        "key without s3:ListBucket)", extra={"fields": {"key": key}})
             return None
         raise
 
@@ -95,7 +95,7 @@ def run(
     if latest is not None:
         _put(s3, bucket, latest)
     summary = {**outcome.summary, "latest_updated": latest is not None}
-    logger.info(json.dumps({"message": "model written", **summary}, default=str))
+    logger.info("model written", extra={"fields": summary})
     _publish_metrics(metrics_namespace, outcome.summary)
     summary["report"] = _publish_report(
         s3, bucket, outcome, manifest, parquet, features.get("LastModified"), resources, started
@@ -112,7 +112,7 @@ def _publish_metrics(namespace: Optional[str], summary: Dict[str, Any]) -> None:
         for request in run_metrics.put_metric_data_requests(namespace, run_metrics.training_metrics(summary)):
             cloudwatch.put_metric_data(**request)
     except Exception as error:  # any failure (permissions, endpoint): log it; the run stays SUCCEEDED
-        logger.error(json.dumps({"message": "metrics not published", "error": f"{type(error).__name__}: {error}"}))
+        logger.error("metrics not published", extra={"fields": {"error": f"{type(error).__name__}: {error}"}})
 
 
 def _publish_report(
@@ -127,18 +127,24 @@ def _publish_report(
 ) -> Dict[str, Any]:
     """Write report.html; never raises, because the model it describes is already published."""
     try:
-        stored = len(parquet) + sum(len(obj.body) for obj in outcome.writes)
         inputs = (resources or report.JobResources()).cost_inputs(
-            time.monotonic() - started, manifest, features_written_at, stored
+            time.monotonic() - started, manifest, features_written_at, _run_objects(s3, bucket, outcome)
         )
         obj = report.build_report(outcome, manifest, parquet, inputs)  # imports matplotlib
         _put(s3, bucket, obj)
     except Exception as error:  # any failure (no matplotlib, a plot, S3): log and record; the run stays SUCCEEDED
-        logger.exception(json.dumps({"message": "report failed", "run_id": outcome.summary["run_id"],
-                                     "error": f"{type(error).__name__}: {error}"}))
+        fields = {"run_id": outcome.summary["run_id"], "error": f"{type(error).__name__}: {error}"}
+        logger.exception("report failed", extra={"fields": fields})
         return {"written": False, "error": f"{type(error).__name__}: {error}"}
-    logger.info(json.dumps({"message": "report written", "key": obj.key, "bytes": len(obj.body)}))
+    logger.info("report written", extra={"fields": {"key": obj.key, "bytes": len(obj.body)}})
     return {"written": True, "key": obj.key}
+
+
+def _run_objects(s3: Any, bucket: str, outcome: pipeline.Outcome) -> Dict[str, int]:
+    """Key -> bytes under the run's features/ and models/ prefixes (its S3 cost; a handful: one page each)."""
+    keys = layout.run_keys(outcome.summary["dataset"], outcome.summary["run_id"])
+    return {item["Key"]: item["Size"] for prefix in (keys.features_prefix, keys.models_prefix)
+            for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])}
 
 
 def _optional_argument(argv: List[str], name: str) -> Optional[str]:
@@ -164,7 +170,6 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
 
     argv = list(sys.argv if argv is None else argv)
     args = getResolvedOptions(argv, ["bucket", "features_key"])
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
     resources = report.JobResources(
         glue_dpu=_optional_number(argv, "glue_dpu"),
         feature_lambda_memory_mb=_optional_number(argv, "feature_lambda_memory_mb"),
@@ -175,6 +180,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         return run(s3, args["bucket"], args["features_key"], job_run_id, resources, started,
                    _optional_argument(argv, "metrics_namespace"))
     except Exception as error:
+        logger.exception("training failed", extra={"fields": {"features_key": args["features_key"],
+                                                              "job_run_id": job_run_id}})
         _record_failure(s3, args["bucket"], args["features_key"], job_run_id, error)
         raise  # the Glue run ends FAILED with this error; latest.json still names the last good model
 
@@ -191,7 +198,7 @@ def _record_failure(
         if status is not None:
             _put(s3, bucket, status)
     except Exception as secondary:  # recording must never replace the original error
-        logger.error(json.dumps({"message": "could not record the failure", "error": repr(secondary)}))
+        logger.error("could not record the failure", extra={"fields": {"error": repr(secondary)}})
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from rich.table import Table
 
 from cripto_ops.follow import RunFollower
 from cripto_ops.stack import REPO_ROOT, load_outputs
+from cripto_pipeline import layout
 
 console = Console(stderr=True)
 VENVS = Path(os.environ.get("VENVS", REPO_ROOT / ".venvs"))
@@ -214,7 +215,7 @@ def bench_pipeline(results: Results) -> None:
         RESULTS_DIR.mkdir(exist_ok=True)
         upload.write_text("".join(rows[:-drop]))
         try:
-            result = follower.upload_and_follow(upload, "raw/bench-daily.csv")
+            result = follower.upload_and_follow(upload, layout.raw_key("bench-daily"))
         finally:
             upload.unlink()
         stages = ", ".join(f"{k} {v:.2f}" for k, v in result.durations.items())
@@ -250,7 +251,7 @@ def _bench_newcomer_first_run(results: Results, follower: RunFollower, rows: Lis
     RESULTS_DIR.mkdir(exist_ok=True)
     upload.write_text("".join(rows[:-3]))
     try:
-        result = follower.upload_and_follow(upload, "raw/bench-daily.csv")
+        result = follower.upload_and_follow(upload, layout.raw_key("bench-daily"))
     finally:
         upload.unlink()
     stages = ", ".join(f"{k} {v:.2f}" for k, v in result.durations.items())
@@ -308,9 +309,9 @@ frame.to_csv(sys.argv[2], index=False, float_format="%.6f")
 
 LARGE_FILE_SNIPPET = """
 import json, resource, sys, time
-from cripto_pipeline import events, pipeline
+from cripto_pipeline import events, layout, pipeline
 data = open(sys.argv[1], "rb").read()  # the handler holds the object's bytes the same way
-ref = events.S3ObjectRef(bucket="bench", key="raw/bench.csv", event_time="2026-11-27T00:00:00Z", version_id="v")
+ref = events.S3ObjectRef(bucket="bench", key=layout.raw_key("bench"), event_time="2026-11-27T00:00:00Z", version_id="v")
 began = time.perf_counter()
 outcome = pipeline.build_features(ref, data, max_raw_bytes=int(sys.argv[2]))  # what the feature Lambda runs
 print(json.dumps({"status": outcome.status, "bytes": len(data), "seconds": time.perf_counter() - began,

@@ -53,7 +53,9 @@ RESULTS_MD = REPO / "bench" / "mutation.md"
 SCOPES: Dict[str, tuple] = {
     "core": (["src/cripto_pipeline/*.py"], 0.85),
     "handlers": (["lambdas/*.py", "glue/model_training.py"], 0.85),
-    "emulator": (["src/localaws/glue/models.py", "src/localaws/glue/runner.py"], 0.75),
+    # the Glue service's job model and run execution (runner.py and the modules it was split into)
+    "emulator": ([f"src/localaws/glue/{name}.py" for name in ("models", "backend", "runner", "job_env",
+                                                          "module_cache", "supervision", "s3_fetch")], 0.75),
 }
 
 #: staging tree <- repository (what the unit tests need besides the mutated code)

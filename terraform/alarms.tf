@@ -1,65 +1,8 @@
 ################################################################################
-# Alarms: each sends ALARM and OK transitions to the alerts topic (alerts.tf). README "Monitoring"
-# says what each one means and what to do. Thresholds are variables (variables.tf, "Monitoring").
+# Alarms: each sends its ALARM transitions (and, but for the informational model alarm, its OK
+# transitions) to the alerts topic (alerts.tf). README "Monitoring" says what each one means and
+# what to do. Thresholds are variables (variables.tf, "Monitoring").
 ################################################################################
-
-locals {
-  alarm_actions = [aws_sns_topic.alerts.arn]
-}
-
-resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
-  for_each = local.monitored_functions
-
-  alarm_name          = "${local.monitoring_prefix}-${each.key}-errors"
-  alarm_description   = "${each.value.name} raised errors (async invocations are retried, then land in the failed-events queue). Read `make logs`."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value.name }
-  statistic           = "Sum"
-  period              = var.alarm_period_seconds
-  evaluation_periods  = var.alarm_evaluation_periods
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.lambda_errors_threshold
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-}
-
-resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
-  for_each = local.monitored_functions
-
-  alarm_name          = "${local.monitoring_prefix}-${each.key}-throttles"
-  alarm_description   = "${each.value.name} was throttled: the account's concurrency is exhausted; events wait and may age out into the failed-events queue."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = each.value.name }
-  statistic           = "Sum"
-  period              = var.alarm_period_seconds
-  evaluation_periods  = var.alarm_evaluation_periods
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.lambda_throttles_threshold
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-}
-
-resource "aws_cloudwatch_metric_alarm" "lambda_duration" {
-  for_each = local.monitored_functions
-
-  alarm_name          = "${local.monitoring_prefix}-${each.key}-duration-p95"
-  alarm_description   = "${each.value.name}: p95 duration above ${var.lambda_duration_timeout_share * 100}% of its ${each.value.timeout_ms} ms timeout; raise the timeout or memory before runs time out."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Duration"
-  dimensions          = { FunctionName = each.value.name }
-  extended_statistic  = "p95"
-  period              = var.alarm_period_seconds
-  evaluation_periods  = var.alarm_evaluation_periods
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = each.value.timeout_ms * var.lambda_duration_timeout_share
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-}
 
 # Lambda publishes no memory metric; its REPORT line carries "Max Memory Used: <n> MB" (token 18).
 resource "aws_cloudwatch_log_metric_filter" "lambda_max_memory_used" {
@@ -78,34 +21,71 @@ resource "aws_cloudwatch_log_metric_filter" "lambda_max_memory_used" {
   }
 }
 
-resource "aws_cloudwatch_metric_alarm" "lambda_memory" {
-  for_each = local.monitored_functions
+locals {
+  alarm_actions = [aws_sns_topic.alerts.arn]
 
-  alarm_name          = "${local.monitoring_prefix}-${each.key}-memory"
-  alarm_description   = "${each.value.name} used more than ${var.lambda_memory_used_share * 100}% of its ${each.value.memory_size_mb} MB; raise its memory before it runs out."
-  namespace           = local.lambda_report_namespace
-  metric_name         = aws_cloudwatch_log_metric_filter.lambda_max_memory_used[each.key].metric_transformation[0].name
-  statistic           = "Maximum"
-  period              = var.alarm_period_seconds
-  evaluation_periods  = var.alarm_evaluation_periods
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = each.value.memory_size_mb * var.lambda_memory_used_share
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
+  # Alarms that fire when one value goes above its threshold, by name: <monitoring_prefix>-<key>.
+  # Four per function, then the failed-events queue.
+  threshold_alarms = merge(local.function_alarms, {
+    "failed-events" = {
+      description = "S3 events failed every Lambda retry and wait in ${aws_sqs_queue.failed_events.name} with their error: read them, fix the cause, upload again."
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = aws_sqs_queue.failed_events.name }
+      statistic   = "Maximum"
+      threshold   = var.failed_events_visible_threshold
+    }
+  })
+
+  # Per function: three of AWS's own Lambda metrics (namespace AWS/Lambda, dimension FunctionName
+  # unless an alarm says otherwise), and the memory the metric filter above reads from its logs.
+  function_alarms = merge([for key, fn in local.monitored_functions : {
+    for suffix, alarm in {
+      errors = {
+        description = "${fn.name} raised errors (async invocations are retried, then land in the failed-events queue). Read `make logs`."
+        metric      = "Errors"
+        statistic   = "Sum"
+        threshold   = var.lambda_errors_threshold
+      }
+      throttles = {
+        description = "${fn.name} was throttled: the account's concurrency is exhausted; events wait and may age out into the failed-events queue."
+        metric      = "Throttles"
+        statistic   = "Sum"
+        threshold   = var.lambda_throttles_threshold
+      }
+      duration-p95 = {
+        description = "${fn.name}: p95 duration above ${var.lambda_duration_timeout_share * 100}% of its ${fn.timeout_ms} ms timeout; raise the timeout or memory before runs time out."
+        metric      = "Duration"
+        statistic   = "p95"
+        threshold   = fn.timeout_ms * var.lambda_duration_timeout_share
+      }
+      memory = {
+        description = "${fn.name} used more than ${var.lambda_memory_used_share * 100}% of its ${fn.memory_size_mb} MB; raise its memory before it runs out."
+        namespace   = local.lambda_report_namespace
+        metric      = aws_cloudwatch_log_metric_filter.lambda_max_memory_used[key].metric_transformation[0].name
+        dimensions  = null
+        statistic   = "Maximum"
+        threshold   = fn.memory_size_mb * var.lambda_memory_used_share
+      }
+    } : "${key}-${suffix}" => merge({ namespace = "AWS/Lambda", dimensions = { FunctionName = fn.name } }, alarm)
+  }]...)
 }
 
-resource "aws_cloudwatch_metric_alarm" "failed_events" {
-  alarm_name          = "${local.monitoring_prefix}-failed-events"
-  alarm_description   = "S3 events failed every Lambda retry and wait in ${aws_sqs_queue.failed_events.name} with their error: read them, fix the cause, upload again."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = aws_sqs_queue.failed_events.name }
-  statistic           = "Maximum"
+resource "aws_cloudwatch_metric_alarm" "above_threshold" {
+  for_each = local.threshold_alarms
+
+  alarm_name        = "${local.monitoring_prefix}-${each.key}"
+  alarm_description = each.value.description
+  namespace         = each.value.namespace
+  metric_name       = each.value.metric
+  dimensions        = each.value.dimensions
+  # CloudWatch takes percentiles (p95) as ExtendedStatistic, Sum/Maximum/... as Statistic.
+  statistic           = startswith(each.value.statistic, "p") ? null : each.value.statistic
+  extended_statistic  = startswith(each.value.statistic, "p") ? each.value.statistic : null
   period              = var.alarm_period_seconds
   evaluation_periods  = var.alarm_evaluation_periods
   comparison_operator = "GreaterThanThreshold"
-  threshold           = var.failed_events_visible_threshold
+  threshold           = each.value.threshold
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions

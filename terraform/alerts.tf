@@ -54,34 +54,40 @@ resource "aws_sns_topic" "alerts" {
 }
 
 # Least privilege: only this account's CloudWatch alarms of this stack and the Glue-failure rule may
-# publish; the account's own principals keep their IAM-granted access (subscribe, read attributes).
-data "aws_iam_policy_document" "alerts_topic" {
-  statement {
-    sid       = "CloudWatchAlarmsPublish"
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alerts.arn]
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
+# publish, each bound to its source; the account's own principals keep their IAM-granted access
+# (subscribe, read attributes).
+locals {
+  alert_publishers = {
+    CloudWatchAlarmsPublish = {
+      service    = "cloudwatch.amazonaws.com"
+      arn_test   = "ArnLike"
+      source_arn = "arn:${local.partition}:cloudwatch:${var.aws_region}:${local.account_id}:alarm:${local.monitoring_prefix}-*"
     }
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:cloudwatch:${var.aws_region}:${local.account_id}:alarm:${local.monitoring_prefix}-*"]
+    GlueFailureRulePublishes = {
+      service    = "events.amazonaws.com"
+      arn_test   = "ArnEquals"
+      source_arn = aws_cloudwatch_event_rule.glue_run_failed.arn
     }
   }
-  statement {
-    sid       = "GlueFailureRulePublishes"
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alerts.arn]
-    principals {
-      type        = "Service"
-      identifiers = ["events.amazonaws.com"]
-    }
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.glue_run_failed.arn]
+}
+
+data "aws_iam_policy_document" "alerts_topic" {
+  dynamic "statement" {
+    for_each = local.alert_publishers
+
+    content {
+      sid       = statement.key
+      actions   = ["sns:Publish"]
+      resources = [aws_sns_topic.alerts.arn]
+      principals {
+        type        = "Service"
+        identifiers = [statement.value.service]
+      }
+      condition {
+        test     = statement.value.arn_test
+        variable = "aws:SourceArn"
+        values   = [statement.value.source_arn]
+      }
     }
   }
 }
@@ -106,7 +112,7 @@ resource "aws_sns_topic_subscription" "alert_email" {
 
 # Glue puts a "Glue Job State Change" event on the default bus at each terminal state.
 resource "aws_cloudwatch_event_rule" "glue_run_failed" {
-  name        = "${local.monitoring_prefix}-glue-run-failed"
+  name        = local.glue_failure_rule_name
   description = "Training runs of ${aws_glue_job.model_training.name} that end FAILED, TIMEOUT or STOPPED."
   event_pattern = jsonencode({
     source        = ["aws.glue"]

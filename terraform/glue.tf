@@ -40,7 +40,7 @@ resource "aws_glue_job" "model_training" {
   command {
     name            = "pythonshell"
     python_version  = "3.9"
-    script_location = "s3://${aws_s3_object.glue_script.bucket}/${aws_s3_object.glue_script.key}"
+    script_location = "s3://${aws_s3_object.artifact["glue_script"].bucket}/${aws_s3_object.artifact["glue_script"].key}"
   }
 
   execution_property {
@@ -58,7 +58,7 @@ resource "aws_glue_job" "model_training" {
   non_overridable_arguments = {
     # Python shell's own key, without the leading "--" of the other job arguments.
     "library-set"      = "analytics"
-    "--extra-py-files" = "s3://${aws_s3_object.glue_package.bucket}/${aws_s3_object.glue_package.key}"
+    "--extra-py-files" = "s3://${aws_s3_object.artifact["glue_package"].bucket}/${aws_s3_object.artifact["glue_package"].key}"
 
     "--additional-python-modules"       = local.glue_report_modules
     "--python-modules-installer-option" = "--no-deps"

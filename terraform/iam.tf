@@ -9,38 +9,25 @@ locals {
   log_group_arn_prefix = "arn:${local.partition}:logs:${var.aws_region}:${local.account_id}:log-group:"
 }
 
-data "aws_iam_policy_document" "lambda_assume" {
+# Who may assume each kind of role: the Lambda service (both functions) and Glue (the job).
+data "aws_iam_policy_document" "assume_role" {
+  for_each = toset(["lambda", "glue"])
+
   statement {
     actions = ["sts:AssumeRole"]
 
     principals {
       type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "glue_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["glue.amazonaws.com"]
+      identifiers = ["${each.key}.amazonaws.com"]
     }
   }
 }
 
 ################################################################################
-# Feature-engineering Lambda: raw uploads in, features and error reports out
+# Lambda functions: one role each (keys of local.lambda_names), what each may do below
 ################################################################################
 
-resource "aws_iam_role" "feature_lambda" {
-  name               = "${local.feature_lambda_name}-role"
-  description        = "Runs ${local.feature_lambda_name}: reads raw uploads, writes features and error reports."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-}
-
+# Feature engineering: raw uploads in, features and error reports out.
 data "aws_iam_policy_document" "feature_lambda" {
   statement {
     sid = "ReadRawUploads"
@@ -61,37 +48,9 @@ data "aws_iam_policy_document" "feature_lambda" {
     actions   = ["s3:PutObject"]
     resources = ["${local.bucket_arn}/features/*", "${local.bucket_arn}/errors/*"]
   }
-
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.feature_lambda.arn}:*"]
-  }
-
-  # Lambda sends events that failed all retries with the function's role.
-  statement {
-    sid       = "SendFailedEvents"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.failed_events.arn]
-  }
 }
 
-resource "aws_iam_role_policy" "feature_lambda" {
-  name   = "least-privilege"
-  role   = aws_iam_role.feature_lambda.id
-  policy = data.aws_iam_policy_document.feature_lambda.json
-}
-
-################################################################################
-# Glue-trigger Lambda: starts (and inspects) runs of the one training job
-################################################################################
-
-resource "aws_iam_role" "trigger_lambda" {
-  name               = "${local.trigger_lambda_name}-role"
-  description        = "Runs ${local.trigger_lambda_name}: starts ${local.glue_job_name} for new feature files."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-}
-
+# Glue trigger: starts (and inspects) runs of the one training job.
 data "aws_iam_policy_document" "trigger_lambda" {
   statement {
     sid       = "StartTrainingJob"
@@ -114,11 +73,40 @@ data "aws_iam_policy_document" "trigger_lambda" {
     actions   = ["lambda:InvokeFunction"]
     resources = ["arn:${local.partition}:lambda:${var.aws_region}:${local.account_id}:function:${local.trigger_lambda_name}"]
   }
+}
+
+locals {
+  # Each function's role: what it is for (its description) and its own statements.
+  lambda_access = {
+    feature = {
+      purpose = "reads raw uploads, writes features and error reports."
+      policy  = data.aws_iam_policy_document.feature_lambda.json
+    }
+    trigger = {
+      purpose = "starts ${local.glue_job_name} for new feature files."
+      policy  = data.aws_iam_policy_document.trigger_lambda.json
+    }
+  }
+}
+
+resource "aws_iam_role" "lambda" {
+  for_each = local.lambda_names
+
+  name               = local.role_names[each.key]
+  description        = "Runs ${each.value}: ${local.lambda_access[each.key].purpose}"
+  assume_role_policy = data.aws_iam_policy_document.assume_role["lambda"].json
+}
+
+# A function's own statements, then what every function needs.
+data "aws_iam_policy_document" "lambda" {
+  for_each = local.lambda_names
+
+  source_policy_documents = [local.lambda_access[each.key].policy]
 
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.trigger_lambda.arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.lambda[each.key].arn}:*"]
   }
 
   # Lambda sends events that failed all retries with the function's role.
@@ -129,10 +117,12 @@ data "aws_iam_policy_document" "trigger_lambda" {
   }
 }
 
-resource "aws_iam_role_policy" "trigger_lambda" {
+resource "aws_iam_role_policy" "lambda" {
+  for_each = local.lambda_names
+
   name   = "least-privilege"
-  role   = aws_iam_role.trigger_lambda.id
-  policy = data.aws_iam_policy_document.trigger_lambda.json
+  role   = aws_iam_role.lambda[each.key].id
+  policy = data.aws_iam_policy_document.lambda[each.key].json
 }
 
 ################################################################################
@@ -140,9 +130,9 @@ resource "aws_iam_role_policy" "trigger_lambda" {
 ################################################################################
 
 resource "aws_iam_role" "glue" {
-  name               = "${local.glue_job_name}-role"
+  name               = local.role_names.glue
   description        = "Runs the Glue job ${local.glue_job_name}: reads features and its code, writes models."
-  assume_role_policy = data.aws_iam_policy_document.glue_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume_role["glue"].json
 }
 
 data "aws_iam_policy_document" "glue" {

@@ -8,95 +8,91 @@ resource "aws_lambda_layer_version" "data_science" {
   compatible_runtimes      = ["python3.12"]
   compatible_architectures = ["x86_64"]
 
-  s3_bucket         = aws_s3_object.layer.bucket
-  s3_key            = aws_s3_object.layer.key
-  s3_object_version = aws_s3_object.layer.version_id
+  s3_bucket         = aws_s3_object.artifact["layer"].bucket
+  s3_key            = aws_s3_object.artifact["layer"].key
+  s3_object_version = aws_s3_object.artifact["layer"].version_id
   # A new layer version only when the zip's bytes change (the build is reproducible).
   source_code_hash = filebase64sha256(local.artifacts.layer_zip)
 }
 
 ################################################################################
-# cripto-feature-engineering: raw CSV -> validated features (Parquet) or an error report
+# The two functions: one definition over a map of what differs between them, as
+# terraform-aws-modules/lambda builds every function. Their roles (iam.tf), log groups (logs.tf),
+# S3 permissions (notifications.tf) and alarms (alarms.tf) follow the same keys.
 ################################################################################
 
-resource "aws_lambda_function" "feature_engineering" {
+locals {
+  lambdas = {
+    # Raw CSV -> validated features (Parquet) or an error report.
+    feature = {
+      description = "Validates raw price uploads and writes feature Parquet files (or error reports)."
+      package     = local.artifacts.feature_lambda_zip
+      layers      = [aws_lambda_layer_version.data_science.arn]
+      memory_mb   = var.feature_lambda_memory_mb
+      timeout_s   = var.feature_lambda_timeout_seconds
+      # Unreserved (null): a reservation fails on accounts still at the default quota of 10.
+      reserved_concurrency = null
+      environment = {
+        LOG_LEVEL     = var.lambda_log_level
+        MAX_RAW_BYTES = tostring(var.feature_max_raw_bytes)
+        # Run metrics (rows, seconds) go here; see monitoring.tf.
+        METRICS_NAMESPACE = local.metrics_namespace
+      }
+    }
+
+    # New features.parquet -> StartJobRun of the training job.
+    trigger = {
+      description = "Starts the ${local.glue_job_name} Glue job for each new features file."
+      package     = local.artifacts.trigger_lambda_zip
+      layers      = []
+      memory_mb   = var.trigger_lambda_memory_mb
+      timeout_s   = var.trigger_lambda_timeout_seconds
+      # Each invocation may wait up to its timeout for a free Glue slot: reserved concurrency caps how
+      # many wait at once (further events queue inside Lambda's async queue, up to the maximum event age).
+      reserved_concurrency = var.trigger_reserved_concurrency
+      environment = {
+        GLUE_JOB_NAME = aws_glue_job.model_training.name
+        LOG_LEVEL     = var.lambda_log_level
+      }
+    }
+  }
+}
+
+resource "aws_lambda_function" "lambda" {
   # Accepted checkov findings (tests/static/test_security.py), with the reason:
-  #checkov:skip=CKV_AWS_115:Reserved concurrency fails on accounts at the default quota of 10; Glue's max_concurrent_runs bounds the work downstream.
+  #checkov:skip=CKV_AWS_115:Only the feature function is unreserved (the trigger reserves var.trigger_reserved_concurrency): a reservation fails on accounts still at the default concurrency quota of 10.
   #checkov:skip=CKV_AWS_116:Failed async events go to the on-failure destination (aws_lambda_function_event_invoke_config), which also records the error.
-  #checkov:skip=CKV_AWS_117:Talks only to S3, Glue and CloudWatch Logs over AWS endpoints; a VPC would need NAT or endpoints for no gain.
-  #checkov:skip=CKV_AWS_173:The environment holds no secrets (log level, size limit, job name); Lambda encrypts it at rest with an AWS key.
+  #checkov:skip=CKV_AWS_117:They call only AWS APIs over public AWS endpoints (feature: S3 and CloudWatch; trigger: S3, Glue and Lambda); a VPC would need NAT or endpoints for no gain.
+  #checkov:skip=CKV_AWS_173:The environments hold no secrets (log level, size limit, metrics namespace, job name); Lambda encrypts them at rest with an AWS key.
   #checkov:skip=CKV_AWS_272:Code signing needs AWS Signer profiles; artifacts are built reproducibly and their hashes pinned in the state.
   #checkov:skip=CKV_AWS_50:No X-Ray: structured logs carry the run id through the pipeline.
+  for_each = local.lambdas
 
-  function_name = local.feature_lambda_name
-  description   = "Validates raw price uploads and writes feature Parquet files (or error reports)."
-  role          = aws_iam_role.feature_lambda.arn
+  function_name = local.lambda_names[each.key]
+  description   = each.value.description
+  role          = aws_iam_role.lambda[each.key].arn
 
   runtime       = "python3.12"
   architectures = ["x86_64"]
   handler       = "handler.handler"
-  layers        = [aws_lambda_layer_version.data_science.arn]
-  memory_size   = var.feature_lambda_memory_mb
-  timeout       = var.feature_lambda_timeout_seconds
+  layers        = each.value.layers
+  memory_size   = each.value.memory_mb
+  timeout       = each.value.timeout_s
 
-  filename         = local.artifacts.feature_lambda_zip
-  source_code_hash = filebase64sha256(local.artifacts.feature_lambda_zip)
+  reserved_concurrent_executions = each.value.reserved_concurrency
+
+  filename         = each.value.package
+  source_code_hash = filebase64sha256(each.value.package)
 
   environment {
-    variables = {
-      LOG_LEVEL     = var.lambda_log_level
-      MAX_RAW_BYTES = tostring(var.feature_max_raw_bytes)
-      # Run metrics (rows, seconds) go here; see monitoring.tf.
-      METRICS_NAMESPACE = local.metrics_namespace
-    }
+    variables = each.value.environment
   }
 
   # The log group (with its retention) and the permissions must exist before the first invocation
   # can log or touch S3.
   depends_on = [
-    aws_cloudwatch_log_group.feature_lambda,
-    aws_iam_role_policy.feature_lambda,
-  ]
-}
-
-################################################################################
-# cripto-glue-trigger: new features.parquet -> StartJobRun of the training job
-################################################################################
-
-resource "aws_lambda_function" "glue_trigger" {
-  # Accepted checkov findings (tests/static/test_security.py), with the reason:
-  #checkov:skip=CKV_AWS_116:Failed async events go to the on-failure destination (aws_lambda_function_event_invoke_config), which also records the error.
-  #checkov:skip=CKV_AWS_117:Talks only to S3, Glue and CloudWatch Logs over AWS endpoints; a VPC would need NAT or endpoints for no gain.
-  #checkov:skip=CKV_AWS_173:The environment holds no secrets (log level, size limit, job name); Lambda encrypts it at rest with an AWS key.
-  #checkov:skip=CKV_AWS_272:Code signing needs AWS Signer profiles; artifacts are built reproducibly and their hashes pinned in the state.
-  #checkov:skip=CKV_AWS_50:No X-Ray: structured logs carry the run id through the pipeline.
-
-  function_name = local.trigger_lambda_name
-  description   = "Starts the ${local.glue_job_name} Glue job for each new features file."
-  role          = aws_iam_role.trigger_lambda.arn
-
-  runtime       = "python3.12"
-  architectures = ["x86_64"]
-  handler       = "handler.handler"
-  memory_size   = var.trigger_lambda_memory_mb
-  timeout       = var.trigger_lambda_timeout_seconds
-  # Each invocation may wait up to its timeout for a free Glue slot: reserved concurrency caps how many
-  # wait at once (further events queue inside Lambda's async queue, up to the maximum event age).
-  reserved_concurrent_executions = var.trigger_reserved_concurrency
-
-  filename         = local.artifacts.trigger_lambda_zip
-  source_code_hash = filebase64sha256(local.artifacts.trigger_lambda_zip)
-
-  environment {
-    variables = {
-      GLUE_JOB_NAME = aws_glue_job.model_training.name
-      LOG_LEVEL     = var.lambda_log_level
-    }
-  }
-
-  depends_on = [
-    aws_cloudwatch_log_group.trigger_lambda,
-    aws_iam_role_policy.trigger_lambda,
+    aws_cloudwatch_log_group.lambda,
+    aws_iam_role_policy.lambda,
   ]
 }
 
@@ -112,20 +108,10 @@ resource "aws_sqs_queue" "failed_events" {
   sqs_managed_sse_enabled   = true
 }
 
-resource "aws_lambda_function_event_invoke_config" "feature_engineering" {
-  function_name                = aws_lambda_function.feature_engineering.function_name
-  maximum_retry_attempts       = var.lambda_async_max_retries
-  maximum_event_age_in_seconds = var.lambda_async_max_event_age_seconds
+resource "aws_lambda_function_event_invoke_config" "lambda" {
+  for_each = aws_lambda_function.lambda
 
-  destination_config {
-    on_failure {
-      destination = aws_sqs_queue.failed_events.arn
-    }
-  }
-}
-
-resource "aws_lambda_function_event_invoke_config" "glue_trigger" {
-  function_name                = aws_lambda_function.glue_trigger.function_name
+  function_name                = each.value.function_name
   maximum_retry_attempts       = var.lambda_async_max_retries
   maximum_event_age_in_seconds = var.lambda_async_max_event_age_seconds
 

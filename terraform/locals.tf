@@ -1,14 +1,41 @@
 locals {
   # Resource names are part of the contract with scripts, tests and the CLI, which read them back
-  # from `terraform output` instead of hard-coding them. Every name is <project>-<component>-<environment>
-  # (e.g. cripto-ml-pipeline-feature-engineering-dev), so several environments of the stack live side by
-  # side in one account and region. Only the Glue Python shell log groups are fixed (AWS chooses them).
+  # from `terraform output` instead of hard-coding them. Every name carries project and environment:
+  # workloads are <project>-<component>-<environment> (e.g. cripto-ml-pipeline-feature-engineering-dev),
+  # monitoring names <project>-<environment>-<what> (monitoring_prefix below), so several environments
+  # of the stack live side by side in one account and region. AWS chooses the log group names:
+  # /aws/lambda/<function name>, and the two fixed Glue Python shell groups.
   name_suffix         = "-${var.environment}"
   feature_lambda_name = "${var.project}-feature-engineering${local.name_suffix}"
   trigger_lambda_name = "${var.project}-glue-trigger${local.name_suffix}"
   glue_job_name       = "${var.project}-model-training${local.name_suffix}"
   layer_name          = "${var.project}-data-science${local.name_suffix}"
   failed_events_queue = "${var.project}-failed-events${local.name_suffix}"
+
+  # The two functions, by the key every per-function resource and alarm uses (alarm names are
+  # <monitoring_prefix>-<key>-errors, ...).
+  lambda_names = {
+    feature = local.feature_lambda_name
+    trigger = local.trigger_lambda_name
+  }
+  lambda_log_group_names = { for key, name in local.lambda_names : key => "/aws/lambda/${name}" }
+
+  # One role per workload, named after it.
+  role_names = merge(
+    { for key, name in local.lambda_names : key => "${name}-role" },
+    { glue = "${local.glue_job_name}-role" },
+  )
+
+  # Monitoring: alarm names (and the Glue-failure rule) start with this prefix; the alerts topic's
+  # policy lets only those alarms publish.
+  monitoring_prefix      = "${var.project}-${var.environment}"
+  alerts_topic_name      = "${local.monitoring_prefix}-alerts"
+  dashboard_name         = "${local.monitoring_prefix}-pipeline"
+  glue_failure_rule_name = "${local.monitoring_prefix}-glue-run-failed"
+  # One namespace for every run metric (cripto_pipeline/run_metrics.py), `dataset` as the dimension.
+  metrics_namespace = "${var.project}/${var.environment}"
+  # Namespace of the values the metric filters read from the Lambda REPORT lines (alarms.tf).
+  lambda_report_namespace = "${var.project}/${var.environment}/lambda"
 
   # Globally unique on AWS: unless set, the bucket name carries the account id.
   bucket_name = coalesce(var.s3_bucket_name, "${var.project}${local.name_suffix}-${data.aws_caller_identity.current.account_id}")

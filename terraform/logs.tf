@@ -1,18 +1,11 @@
 # Lambda would create /aws/lambda/<name> on first use with infinite retention; creating the groups
 # here sets the retention and lets `terraform destroy` remove them. The functions depend on them.
-resource "aws_cloudwatch_log_group" "feature_lambda" {
+resource "aws_cloudwatch_log_group" "lambda" {
   #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest by default; a KMS key would need a key policy for the logs service.
   #checkov:skip=CKV_AWS_338:Retention is log_retention_days (14 by default): operational logs, not an audit record.
+  for_each = local.lambda_log_group_names
 
-  name              = "/aws/lambda/${local.feature_lambda_name}"
-  retention_in_days = var.log_retention_days
-}
-
-resource "aws_cloudwatch_log_group" "trigger_lambda" {
-  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest by default; a KMS key would need a key policy for the logs service.
-  #checkov:skip=CKV_AWS_338:Retention is log_retention_days (14 by default): operational logs, not an audit record.
-
-  name              = "/aws/lambda/${local.trigger_lambda_name}"
+  name              = each.value
   retention_in_days = var.log_retention_days
 }
 

@@ -10,32 +10,32 @@ output "bucket_arn" {
 
 output "feature_lambda_name" {
   description = "Name of the feature-engineering Lambda function (triggered by raw uploads)."
-  value       = aws_lambda_function.feature_engineering.function_name
+  value       = aws_lambda_function.lambda["feature"].function_name
 }
 
 output "feature_lambda_arn" {
   description = "ARN of the feature-engineering Lambda function."
-  value       = aws_lambda_function.feature_engineering.arn
+  value       = aws_lambda_function.lambda["feature"].arn
 }
 
 output "feature_lambda_log_group_name" {
   description = "CloudWatch log group of the feature-engineering function."
-  value       = aws_cloudwatch_log_group.feature_lambda.name
+  value       = aws_cloudwatch_log_group.lambda["feature"].name
 }
 
 output "trigger_lambda_name" {
   description = "Name of the Lambda function that starts the training job for new feature files."
-  value       = aws_lambda_function.glue_trigger.function_name
+  value       = aws_lambda_function.lambda["trigger"].function_name
 }
 
 output "trigger_lambda_arn" {
   description = "ARN of the Glue-trigger Lambda function."
-  value       = aws_lambda_function.glue_trigger.arn
+  value       = aws_lambda_function.lambda["trigger"].arn
 }
 
 output "trigger_lambda_log_group_name" {
   description = "CloudWatch log group of the Glue-trigger function."
-  value       = aws_cloudwatch_log_group.trigger_lambda.name
+  value       = aws_cloudwatch_log_group.lambda["trigger"].name
 }
 
 output "layer_version_arn" {

@@ -47,7 +47,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "data" {
 }
 
 # Versioning keeps every overwritten object (latest.json is rewritten on each run): expire old
-# versions so the bucket does not grow without bound. Creating this takes ~55 s even against an
+# versions so the bucket does not grow without bound. Creating this is slow even against an
 # emulator: the provider waits out S3's eventual consistency (terraform-provider-aws PR #41764).
 resource "aws_s3_bucket_lifecycle_configuration" "data" {
   bucket = aws_s3_bucket.data.id
@@ -103,28 +103,25 @@ resource "aws_s3_bucket_policy" "data" {
 # Deployment artifacts (built by scripts/build_artifacts.py)
 ################################################################################
 
-# The layer zip is larger than Lambda's 50 MB limit for direct uploads, so it goes through S3.
-resource "aws_s3_object" "layer" {
-  bucket      = aws_s3_bucket.data.id
-  key         = "${local.artifacts_prefix}layers/${local.layer_name}.zip"
-  source      = local.artifacts.layer_zip
-  source_hash = filemd5(local.artifacts.layer_zip)
+# What Terraform uploads, by the artifact it is. The layer zip is larger than Lambda's 50 MB limit
+# for direct uploads, so it goes through S3 too.
+locals {
+  artifact_objects = {
+    layer        = { key = "layers/${local.layer_name}.zip", source = local.artifacts.layer_zip, content_type = null }
+    glue_script  = { key = "glue/model_training.py", source = local.artifacts.glue_script, content_type = "text/x-python" }
+    glue_package = { key = "glue/${basename(local.artifacts.glue_package)}", source = local.artifacts.glue_package, content_type = "application/zip" }
+  }
+}
 
+resource "aws_s3_object" "artifact" {
+  for_each = local.artifact_objects
+
+  bucket       = aws_s3_bucket.data.id
+  key          = "${local.artifacts_prefix}${each.value.key}"
+  source       = each.value.source
+  source_hash  = filemd5(each.value.source)
+  content_type = each.value.content_type
+
+  # The layer version names the object's version id, which exists once versioning is on.
   depends_on = [aws_s3_bucket_versioning.data]
-}
-
-resource "aws_s3_object" "glue_script" {
-  bucket       = aws_s3_bucket.data.id
-  key          = "${local.artifacts_prefix}glue/model_training.py"
-  source       = local.artifacts.glue_script
-  source_hash  = filemd5(local.artifacts.glue_script)
-  content_type = "text/x-python"
-}
-
-resource "aws_s3_object" "glue_package" {
-  bucket       = aws_s3_bucket.data.id
-  key          = "${local.artifacts_prefix}glue/${basename(local.artifacts.glue_package)}"
-  source       = local.artifacts.glue_package
-  source_hash  = filemd5(local.artifacts.glue_package)
-  content_type = "application/zip"
 }

@@ -119,7 +119,7 @@ variable "lambda_log_level" {
 }
 
 variable "feature_lambda_memory_mb" {
-  description = "Memory of the feature-engineering function, in MB (128-10240). Peak use is about 12x the CSV size plus 140 MB (measured by `make bench`, group large: 1 M rows = 77 MiB -> 1.09 GiB; 125 MiB -> 1.53 GiB): keep it well above that for feature_max_raw_bytes."
+  description = "Memory of the feature-engineering function, in MB (128-10240). Peak use grows with the CSV size (`make bench`, group large, measures it; see bench/results.md): keep it well above the peak for feature_max_raw_bytes."
   type        = number
   default     = 3008
 
@@ -143,7 +143,7 @@ variable "feature_lambda_timeout_seconds" {
 variable "feature_max_raw_bytes" {
   description = "MAX_RAW_BYTES of the feature-engineering function: larger uploads are rejected with an error report, in bytes (1 to 1073741824 = 1 GiB). Raise feature_lambda_memory_mb with it."
   type        = number
-  default     = 134217728 # 128 MiB, the function's own default: >= 1 M rows of any usual OHLCV export; fits 3008 MB.
+  default     = 134217728 # 128 MiB, the function's own default: >= 1 M rows of any usual OHLCV export.
 
   validation {
     condition     = var.feature_max_raw_bytes >= 1 && var.feature_max_raw_bytes <= 1073741824 && floor(var.feature_max_raw_bytes) == var.feature_max_raw_bytes

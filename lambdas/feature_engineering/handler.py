@@ -24,7 +24,8 @@ s3 = boto3.client("s3")
 cloudwatch = boto3.client("cloudwatch")
 
 
-def handler(event, context):
+@logs.inject_lambda_context(logger)
+def handler(event: dict, context: events.LambdaContext) -> dict:
     return {"results": [process(ref) for ref in events.parse_s3_event(event)]}
 
 
@@ -64,6 +65,6 @@ def claim(bucket: str, obj: pipeline.ObjectToWrite) -> dict:
         s3.put_object(Bucket=bucket, **obj.put_arguments)
         return json.loads(obj.body)
     except ClientError as error:
-        if error.response["Error"]["Code"] not in pipeline.CONDITION_FAILED_CODES:
+        if error.response["Error"]["Code"] not in events.CONDITION_FAILED_CODES:
             raise
     return json.loads(s3.get_object(Bucket=bucket, Key=obj.key)["Body"].read())

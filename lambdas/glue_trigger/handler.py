@@ -3,10 +3,10 @@
 Starts GLUE_JOB_NAME with --bucket and --features_key, exactly once per features file: the start is
 claimed first with a conditional put of features/<dataset>/<run_id>/glue-start.json, which then
 records the job run id; a redelivered or concurrent event finds the claim and reports that run
-(cripto_pipeline.start_claims describes the claim's states and the recovery of a dead claimant). A busy job (MaxConcurrentRuns
-reached: ConcurrentRunsExceededException) or throttling gets exponential backoff until this
-invocation's deadline; then the function hands the record on to a fresh asynchronous invocation of
-itself and returns. After START_MAX_WAIT_SECONDS since the features file was written it raises
+(cripto_pipeline.start_claims describes the claim's states and the recovery of a dead claimant).
+A busy job (MaxConcurrentRuns reached: ConcurrentRunsExceededException) or throttling gets exponential
+backoff until this invocation's deadline; then the function hands the record on to a fresh
+asynchronous invocation of itself and returns. After START_MAX_WAIT_SECONDS since the features file was written it raises
 instead, so Lambda's async retries and then the failed-events queue take the record: it ends in a
 Glue run or in that queue, never dropped. Env: GLUE_JOB_NAME, LOG_LEVEL, START_* (cripto_pipeline.config).
 """
@@ -35,7 +35,8 @@ CLAIM_POLL_SECONDS = 1.0
 BUSY = frozenset({"ConcurrentRunsExceededException", "ThrottlingException"})
 
 
-def handler(event, context):
+@logs.inject_lambda_context(logger)
+def handler(event: dict, context: events.LambdaContext) -> dict:
     remaining = context.get_remaining_time_in_millis() / 1000.0 - config.START_DEADLINE_MARGIN_SECONDS
     deadline = time.monotonic() + remaining
     refs = events.parse_s3_event(event)

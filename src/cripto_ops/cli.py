@@ -66,30 +66,54 @@ def main(ctx: click.Context, env: str, debug: bool) -> None:
 
 @main.command()
 @click.option("--dataset", help="Only this dataset (default: every dataset).")
+@click.option("--run", "run_id", metavar="RUN_ID", help="One run in detail (with --dataset): every field, cost per "
+              "component.")
 @click.option("--limit", default=10, type=click.IntRange(1, 1000), help="Newest runs per dataset.")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
+@click.option("--wide", is_flag=True, help="Every column (raw object, rows, Glue run, each stage, cost, artifacts) "
+              "in one table as wide as it needs.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              help="json: runs and alarms for scripts (schema: cripto_ops.status_view).")
 @click.pass_context
-def status(ctx: click.Context, dataset: Optional[str], limit: int, output_format: str) -> None:
-    """Recent runs per dataset: raw object, rows, Glue run and state, stage durations, model vs the
-    best baseline, estimated AWS cost, and where the artifacts (or the error) are; then the state of
-    every alarm of the stack (ALARM first; `cripto alarms --format json` for the alarms as JSON)."""
-    from cripto_ops import costs, render
+def status(ctx: click.Context, dataset: Optional[str], run_id: Optional[str], limit: int, wide: bool,
+           output_format: str) -> None:
+    """Recent runs per dataset, newest first: state, model vs the best baseline (classification, then
+    net of fees vs buy-and-hold) and total time upload -> model; then the state of every alarm of the
+    stack (ALARM first). Fits 80 columns; --wide, --run and --format json show the rest."""
+    from cripto_ops import render, status_view, usage
     from cripto_ops.alarms import alarm_states
     from cripto_ops.runs import RunCatalog
 
+    if run_id and not dataset:
+        raise click.UsageError("--run needs --dataset (run ids are per dataset).")
     stack = _stack(ctx)
     catalog = RunCatalog(_client(ctx, "s3"), _client(ctx, "glue"), stack)
     datasets = [dataset] if dataset else catalog.datasets()
-    runs = [run for name in datasets for run in catalog.runs(name, limit)]
-    settings = costs.stack_settings(_client(ctx, "lambda"), stack)
-    run_costs = {run.run_id: costs.run_cost(run, settings) for run in runs}
+    runs = [run for name in datasets for run in catalog.runs(name, limit, run_id)]
+    if run_id and not runs:
+        raise OpsError(f"No run {run_id} of dataset '{dataset}' in s3://{stack.bucket_name} (see `cripto status`).")
+    settings = usage.stack_settings(_client(ctx, "lambda"), stack)
+    breakdowns = {run.run_id: usage.run_cost(run, settings) for run in runs}
+    run_costs = {name: (cost or {}).get("total") for name, cost in breakdowns.items()}
+    alarms = alarm_states(_client(ctx, "cloudwatch"), stack) if not run_id else []
     if output_format == "json":
-        click.echo(json.dumps([dict(run.as_dict(), cost_usd=run_costs[run.run_id]) for run in runs], indent=2))
+        click.echo(json.dumps(status_view.as_json(runs, breakdowns, alarms), indent=2, default=str))
         return
-    alarms = alarm_states(_client(ctx, "cloudwatch"), stack)
     console = _console()
-    if runs:
-        console.print(render.status_table(runs, run_costs))
+    if run_id:
+        console.print(status_view.detail_table(runs[0], breakdowns[run_id]))
+        return
+    if runs and wide:
+        from rich.measure import Measurement
+
+        table = status_view.wide_table(runs, run_costs)
+        # As wide as the table needs, also in a pipe (where rich would assume 80 columns): a terminal
+        # narrower than that wraps the lines instead of cutting every cell to "…".
+        needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+        console.width = max(console.width, needed)
+        console.print(table)
+    elif runs:
+        for line in status_view.compact_lines(runs, console.width):
+            console.print(line, soft_wrap=True)
     else:
         console.print(f"No runs yet in s3://{stack.bucket_name}: upload raw.csv or raw/<dataset>.csv "
                       "(or `cripto run FILE`).")
@@ -125,12 +149,12 @@ def alarms(ctx: click.Context, output_format: str) -> None:
 @click.pass_context
 def logs(ctx: click.Context, component: Optional[str], follow: bool, since: str) -> None:
     """CloudWatch logs of the feature Lambda, the trigger Lambda and/or the training job."""
-    from cripto_ops import logs as pipeline_logs
+    from cripto_ops import log_tail
 
-    groups = pipeline_logs.log_groups(_stack(ctx), component)
+    groups = log_tail.log_groups(_stack(ctx), component)
     console = _console()
     try:
-        for line in pipeline_logs.read(_client(ctx, "logs"), groups, pipeline_logs.parse_since(since), follow):
+        for line in log_tail.read(_client(ctx, "logs"), groups, log_tail.parse_since(since), follow):
             console.print(f"[dim]{line.time:%Y-%m-%dT%H:%M:%S}Z {line.group} {line.stream[:20]}[/] {line.message}",
                           markup=True, soft_wrap=True)
     except KeyboardInterrupt:
@@ -169,7 +193,9 @@ def run(ctx: click.Context, file: Path, dataset: Optional[str]) -> None:
     for key, size in result.artifacts.items():
         out.print(f"  s3://{stack.bucket_name}/{key}  ({size:,} bytes)")
     comparison = result.metrics.get("comparison", {})
-    if "beats_all_baselines" in comparison:
+    if comparison.get("verdict"):
+        out.print(f"The selected model ({result.metrics.get('best_model')}): {comparison['verdict']}", soft_wrap=True)
+    elif "beats_all_baselines" in comparison:
         verdict = "beats" if comparison["beats_all_baselines"] else "does NOT beat"
         out.print(f"The selected model ({result.metrics.get('best_model')}) {verdict} every baseline "
                   "(best baseline accuracy and balanced accuracy, buy-and-hold return; walk-forward means).")
@@ -187,7 +213,7 @@ def dashboard(ctx: click.Context, since: str, output_dir: Path) -> None:
 
     from cripto_ops import dashboard as dash
     from cripto_ops import dashboard_page
-    from cripto_ops.logs import parse_since
+    from cripto_ops.log_tail import parse_since
 
     now = datetime.now(timezone.utc)
     window = now - datetime.fromtimestamp(parse_since(since, now) / 1000, timezone.utc)
@@ -211,7 +237,7 @@ def dashboard(ctx: click.Context, since: str, output_dir: Path) -> None:
 @click.pass_context
 def report(ctx: click.Context, dataset: str, output_dir: Path) -> None:
     """Download the latest run's HTML report of DATASET and print its path."""
-    from cripto_ops.reports import fetch_latest_report
+    from cripto_ops.report_download import fetch_latest_report
 
     path = fetch_latest_report(_client(ctx, "s3"), _stack(ctx), dataset, output_dir)
     click.echo(str(path.resolve()))

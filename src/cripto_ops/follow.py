@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from cripto_ops.exceptions import StageFailed, StageTimeout
-from cripto_ops.logs import GLUE_ERROR_GROUP, GLUE_OUTPUT_GROUP
+from cripto_ops.log_tail import GLUE_ERROR_GROUP, GLUE_OUTPUT_GROUP
 from cripto_ops.stack import StackOutputs
 from cripto_pipeline import layout
 

@@ -6,11 +6,8 @@ from typing import Any, Dict, List, Optional
 from rich.table import Table
 
 from cripto_ops.follow import RunResult
-from cripto_ops.runs import RunStatus
 
 STAGES = ("upload", "features", "trigger", "training", "model")  # "report" is shown apart: it follows the model
-_STATE_STYLE = {"SUCCEEDED": "green", "REJECTED": "red", "FAILED": "red", "TIMEOUT": "red", "ERROR": "red",
-                "STOPPED": "yellow", "TRAINING": "cyan", "FEATURES": "cyan"}
 
 
 def pct(value: Optional[float]) -> str:
@@ -44,38 +41,6 @@ def metrics_table(metrics: Dict[str, Any]) -> Table:
     if "buy_and_hold" in summary:
         table.add_row("buy_and_hold", "", "", pct(summary["buy_and_hold"].get("return")))
     return table
-
-
-def status_table(runs: List[RunStatus], costs: Dict[str, Optional[float]]) -> Table:
-    table = Table("dataset", "run", "state", "raw (version)", "rows", "glue run", "features s",
-                  "trigger s", "training s", "total s", "model acc. vs best baseline", "cost $", "artifacts / error")
-    for run in runs:
-        style = _STATE_STYLE.get(run.state, "")
-        state = f"[{style}]{run.state}[/]" if style else run.state
-        if run.is_latest:
-            state += " [bold](latest)[/]"
-        raw = f"{run.raw_key or ''} ({(run.raw_version_id or '-')[:8]})"
-        comparison = ""
-        if run.model_accuracy is not None:
-            verdict = "beats" if run.beats_all_baselines else "does not beat"
-            comparison = f"{run.best_model}: {pct(run.model_accuracy)} vs {pct(run.best_baseline_accuracy)} ({verdict})"
-        where = run.error if run.error else (run.artifacts_prefix if run.state == "SUCCEEDED" else "")
-        if run.duplicate_of:
-            where = f"same content as run {run.duplicate_of}"
-        if run.state == "SUCCEEDED" and not run.report_key:
-            where += " [yellow](no report: see `cripto logs training`)[/]"
-        cost = costs.get(run.run_id)
-        table.add_row(
-            run.dataset, run.run_id, state, raw, "" if run.feature_rows is None else f"{run.feature_rows:,}",
-            (run.glue_run_id or "")[:14], _dur(run, "features"), _dur(run, "trigger"), _dur(run, "training"),
-            _dur(run, "total"), comparison, "" if cost is None else f"{cost:.5f}", where or "",
-        )
-    return table
-
-
-def _dur(run: RunStatus, stage: str) -> str:
-    value = run.durations_s.get(stage)
-    return "" if value is None else f"{value:.2f}"
 
 
 _ALARM_STYLE = {"ALARM": "bold red", "OK": "green", "INSUFFICIENT_DATA": "dim"}

@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Dict, Iterable, List, Optional
 
+from cripto_ops import stages
 from cripto_ops.stack import StackOutputs
-from cripto_pipeline import layout
+from cripto_pipeline import costs, layout
 
 
 @dataclass
@@ -27,9 +28,10 @@ class RunStatus:
     error: Optional[str] = None
     durations_s: Dict[str, float] = field(default_factory=dict)
     best_model: Optional[str] = None
-    model_accuracy: Optional[float] = None
-    best_baseline_accuracy: Optional[float] = None
-    beats_all_baselines: Optional[bool] = None
+    #: metrics.json's ``comparison`` as the job wrote it (model_accuracy_mean, best_baseline_accuracy_mean,
+    #: beats_all_baselines, and since the net-of-fees verdict strategy_net_return, verdict, ...); None
+    #: until the model is written.
+    comparison: Optional[Dict[str, Any]] = None
     artifacts_prefix: Optional[str] = None
     is_latest: bool = False
     glue_execution_s: Optional[float] = None
@@ -37,21 +39,17 @@ class RunStatus:
     #: models/<dataset>/<run_id>/report.html when the job wrote it (a report failure leaves a good run without).
     report_key: Optional[str] = None
     duplicate_of: Optional[str] = None  # the run that covers this upload's identical content
+    #: Key -> size in bytes of every object under the run's features/ and models/ prefixes (the cost's S3 inputs).
+    objects: Dict[str, int] = field(default_factory=dict)
+    #: Upload event time -> features.parquet written: bounds the feature Lambda's billed duration.
+    feature_lambda_s: Optional[float] = None
 
     def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
 
 
-def _seconds(later: Optional[datetime], earlier: Optional[datetime]) -> Optional[float]:
-    if later is None or earlier is None:
-        return None
-    return max(0.0, (later - earlier).total_seconds())
-
-
 def _parse_time(value: Optional[str]) -> Optional[datetime]:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return layout.parse_event_time(value) if value else None
 
 
 class RunCatalog:
@@ -71,7 +69,8 @@ class RunCatalog:
                         found.add(name)
         return sorted(found)
 
-    def runs(self, dataset: str, limit: int = 10) -> List[RunStatus]:
+    def runs(self, dataset: str, limit: int = 10, run_id: Optional[str] = None) -> List[RunStatus]:
+        """The newest ``limit`` runs of ``dataset``, newest first (only ``run_id``, when given)."""
         objects = {item["Key"]: item for prefix in (f"{layout.FEATURES_PREFIX}{dataset}/",
                                                      f"{layout.ERRORS_PREFIX}{dataset}/",
                                                      f"{layout.MODELS_PREFIX}{dataset}/")
@@ -83,8 +82,8 @@ class RunCatalog:
                 run_ids.add(part)
         latest = self._json(layout.latest_key(dataset)) or {}
         glue_runs = self._glue_runs_by_features_key()
-        selected = sorted(run_ids, reverse=True)[:limit]
-        return [self._run(dataset, run_id, objects, glue_runs, latest) for run_id in selected]
+        selected = sorted(run_ids & {run_id} if run_id else run_ids, reverse=True)[:limit]
+        return [self._run(dataset, selected_id, objects, glue_runs, latest) for selected_id in selected]
 
     def _run(self, dataset: str, run_id: str, objects: Dict[str, Dict[str, Any]],
              glue_runs: Dict[str, Dict[str, Any]], latest: Dict[str, Any]) -> RunStatus:
@@ -108,19 +107,20 @@ class RunCatalog:
         status.raw_key, status.raw_version_id = raw.get("key"), raw.get("version_id")
         status.feature_rows = (manifest.get("rows") or {}).get("features")
         uploaded = _parse_time(raw.get("event_time"))
+        status.objects = {key: item.get("Size", 0) for key, item in objects.items()
+                          if key.startswith((keys.features_prefix, keys.models_prefix))}
         features_at = objects.get(keys.features, {}).get("LastModified")
-        if features_at is not None:
-            status.durations_s["features"] = _seconds(features_at, uploaded)
+        status.feature_lambda_s = costs.feature_lambda_seconds(uploaded, features_at)
         run = glue_runs.get(keys.features)
+        checkpoints: Dict[str, Optional[datetime]] = {"features": features_at}
         if run:
             status.glue_run_id, status.glue_state = run["Id"], run["JobRunState"]
             status.state = "TRAINING" if run["JobRunState"] in ("STARTING", "RUNNING", "STOPPING", "WAITING") \
                 else run["JobRunState"]
-            status.durations_s["trigger"] = _seconds(run.get("StartedOn"), features_at)
             status.glue_execution_s = run.get("ExecutionTime")
             status.glue_max_capacity = run.get("MaxCapacity")
-            if run.get("CompletedOn"):
-                status.durations_s["training"] = _seconds(run["CompletedOn"], run.get("StartedOn"))
+            checkpoints["glue_started"] = run.get("StartedOn")
+            checkpoints["glue_running"] = stages.glue_running_since(run.get("CompletedOn"), run.get("ExecutionTime"))
             if run.get("ErrorMessage"):
                 status.error = run["ErrorMessage"]
         if keys.status in objects:  # written by the job itself when it failed: the precise error
@@ -130,15 +130,14 @@ class RunCatalog:
                 status.state = recorded.get("state", "FAILED")
         if keys.report in objects:
             status.report_key = keys.report
+            checkpoints["report"] = objects[keys.report]["LastModified"]
+        model_written = [objects[key]["LastModified"] for key in (keys.model, keys.metrics, keys.feature_list,
+                                                                  keys.lineage) if key in objects]
         if keys.metrics in objects:
             metrics = self._json(keys.metrics) or {}
-            comparison = metrics.get("comparison", {})
-            status.best_model = metrics.get("best_model")
-            status.model_accuracy = comparison.get("model_accuracy_mean")
-            status.best_baseline_accuracy = comparison.get("best_baseline_accuracy_mean")
-            status.beats_all_baselines = comparison.get("beats_all_baselines")
-            status.durations_s["total"] = _seconds(objects[keys.metrics]["LastModified"], uploaded)
-        status.durations_s = {k: round(v, 2) for k, v in status.durations_s.items() if v is not None}
+            status.best_model, status.comparison = metrics.get("best_model"), metrics.get("comparison", {})
+            checkpoints["model"] = max(model_written)
+        status.durations_s = stages.stage_seconds(uploaded, **checkpoints)
         return status
 
     # -- AWS helpers -----------------------------------------------------------------------------

@@ -41,13 +41,13 @@ CLOSE_FALLBACKS = ("last", "price", "last_price", "adj_close", "adjclose", "adju
 BASE_VOLUME = frozenset({"volumefrom", "volume_from", "base_volume", "volume_base", "base_asset_volume"})
 QUOTE_VOLUME = frozenset({"volumeto", "volume_to", "quote_volume", "volume_quote", "quote_asset_volume",
                           "volume_currency"})
-PLAIN_VOLUME = frozenset({"volume", "vol", "v"})
 QUOTE_CURRENCIES = frozenset(
     {"usd", "usdt", "usdc", "busd", "tusd", "dai", "eur", "gbp", "jpy", "krw", "try", "aud", "currency"}
 )
 #: Suffixes that may follow a price/time name: units, currencies, 'utc'.
 _SUFFIX = re.compile(r"^(usd|usdt|usdc|eur|gbp|jpy|btc|eth|utc|gmt|price|px|value|\d+)$")
 PRICE_COLUMNS = ("open", "high", "low", "close")
+NUMERIC_COLUMNS = PRICE_COLUMNS + ("volume",)
 
 #: Header-less exports, recognised by field count and then by content (see ``headerless_layout``).
 #: ``date`` + ``time`` = separate date and clock columns.

@@ -5,8 +5,9 @@ Environment variables (names are the constants below):
 
 - ``LOG_LEVEL``            both Lambdas: logging level name (default ``INFO``).
 - ``MAX_RAW_BYTES``        feature Lambda: largest accepted upload in bytes (default 128 MiB, at
-                           least 1 M rows of any usual OHLCV export; peak memory ~12x the file);
-                           bigger objects are rejected without being read whole.
+                           least 1 M rows of any usual OHLCV export; peak memory per file size is
+                           measured by ``make bench``, group ``large``); bigger objects are rejected
+                           without being read whole.
 - ``GLUE_JOB_NAME``        trigger Lambda: the training job to start (required).
 - ``START_MAX_ATTEMPTS``   trigger Lambda: most StartJobRun attempts in one invocation while Glue
                            says the job is busy or throttles (default 1000: in practice the
@@ -41,7 +42,7 @@ ENV_START_MAX_ATTEMPTS = "START_MAX_ATTEMPTS"
 ENV_START_BACKOFF_SECONDS = "START_BACKOFF_SECONDS"
 
 DEFAULT_LOG_LEVEL = "INFO"
-DEFAULT_MAX_RAW_BYTES = 128 * 1024 * 1024  # 1 M rows: 77 MB canonical, ~111 MB CryptoDataDownload layout
+DEFAULT_MAX_RAW_BYTES = 128 * 1024 * 1024  # 1 M rows fit even in the widest usual layout (CryptoDataDownload)
 ENV_START_MAX_BACKOFF_SECONDS = "START_MAX_BACKOFF_SECONDS"
 ENV_START_MAX_WAIT_SECONDS = "START_MAX_WAIT_SECONDS"
 DEFAULT_START_MAX_WAIT_SECONDS = 6 * 3600.0

@@ -5,12 +5,23 @@ Spark, S3 Standard), as listed on aws.amazon.com/lambda/pricing, /glue/pricing a
 ignored (they are per account, not per run). Update :data:`PRICES` when AWS changes them or for
 another region; everything else derives from it.
 
-Pure functions (no AWS calls): the Glue job uses them for its report, the CLI for ``status``.
+Pure functions (no AWS calls). :func:`run_usage` is the one place a run's usage is built from what
+can be observed of it, so the Glue job's report and ``cripto status`` price a run the same way:
+
+- the feature Lambda is billed at most from the upload's event time to ``features.parquet`` written
+  (:func:`feature_lambda_seconds`); the trigger Lambda :data:`TRIGGER_BILLED_SECONDS`;
+- Glue: DPUs x seconds (the job measures them until it draws the report; status reads Glue's
+  ``ExecutionTime`` once the run has ended);
+- S3: requests and stored bytes from the objects under the run's ``features/`` and ``models/``
+  prefixes (:func:`s3_requests`, :func:`stored_bytes`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Sequence, Tuple
+from datetime import datetime
+from typing import Dict, Iterable, Mapping, Optional, Sequence, Tuple
+
+from . import layout
 
 PRICES: Dict[str, float] = {
     "lambda_gb_second": 0.0000166667,  # USD per GB-second, x86_64
@@ -27,10 +38,11 @@ PRICES: Dict[str, float] = {
 #: 4 vCPU and 16 GB). A run is billed for workers x DPU per worker for its duration.
 SPARK_WORKER_DPU: Dict[str, float] = {"G.025X": 0.25, "G.1X": 1.0, "G.2X": 2.0, "G.4X": 4.0, "G.8X": 8.0}
 
-#: Objects one successful run writes and reads (see layout.py): upload, manifest, features, model,
-#: feature list, metrics, lineage, report, latest.json / raw, manifest, features, latest.json.
-S3_PUTS_PER_RUN = 9
-S3_GETS_PER_RUN = 4
+#: Billed seconds of one trigger invocation: it only calls StartJobRun, but Lambda never bills zero.
+TRIGGER_BILLED_SECONDS = 0.1
+#: Keys under a run's prefixes that are left out of its stored bytes and counted as a PUT apart: the
+#: report is drawn from the listing, so its own size cannot be known yet.
+_WRITTEN_AFTER_LISTING = (layout.REPORT_NAME,)
 
 
 @dataclass(frozen=True)
@@ -41,8 +53,8 @@ class RunUsage:
     lambda_invocations: Sequence[Tuple[float, float]]
     glue_dpu: float
     glue_seconds: float
-    s3_puts: int = S3_PUTS_PER_RUN
-    s3_gets: int = S3_GETS_PER_RUN
+    s3_puts: int = 0
+    s3_gets: int = 0
     #: Bytes the run adds to the bucket, charged for one month.
     stored_bytes: int = 0
     #: (DPUs, seconds) per Glue Spark job run (the large-data path; see spark_dpu).
@@ -54,6 +66,60 @@ def spark_dpu(worker_type: str, number_of_workers: int) -> float:
     if worker_type not in SPARK_WORKER_DPU:
         raise ValueError(f"Unknown Glue worker type {worker_type!r}: expected one of {sorted(SPARK_WORKER_DPU)}.")
     return SPARK_WORKER_DPU[worker_type] * number_of_workers
+
+
+def feature_lambda_seconds(uploaded: Optional[datetime], features_written: Optional[datetime]) -> Optional[float]:
+    """Upload event -> ``features.parquet`` written: bounds the feature Lambda's billed duration from above.
+
+    ``features_written`` counts in whole seconds: GetObject/HeadObject give LastModified to the second,
+    ListObjectsV2 sometimes to the millisecond, and the job and ``status`` read it differently.
+    """
+    if uploaded is None or features_written is None:
+        return None
+    written = features_written.replace(microsecond=0)
+    return max(0.0, (written - uploaded).total_seconds())
+
+
+def _listed_before_report(key: str) -> bool:
+    return key.rsplit("/", 1)[-1] not in _WRITTEN_AFTER_LISTING
+
+
+def s3_requests(run_objects: Iterable[str]) -> Tuple[int, int]:
+    """(PUT-class, GET-class) requests of one run, from the keys under its features/ and models/ prefixes.
+
+    PUTs: each of those objects; the raw upload and the content claim (outside the run's prefixes);
+    once the model is there, latest.json, the report and the job's two listings of the run's prefixes.
+    GETs: the feature Lambda reads the raw file; the job reads the manifest, the features and latest.json.
+    """
+    keys = [key for key in run_objects if _listed_before_report(key)]
+    names = {key.rsplit("/", 1)[-1] for key in keys}
+    puts, gets = len(keys) + 2, 1
+    if layout.MODEL_NAME in names:
+        puts += 4
+        gets += 3
+    return puts, gets
+
+
+def stored_bytes(run_objects: Mapping[str, int]) -> int:
+    """Bytes the run adds to the bucket (the raw upload is the user's; the report is left out, see above)."""
+    return sum(size for key, size in run_objects.items() if _listed_before_report(key))
+
+
+def run_usage(glue_dpu: Optional[float], glue_seconds: Optional[float], run_objects: Mapping[str, int],
+              feature_lambda: Optional[Tuple[float, float]] = None,
+              trigger_lambda_memory_mb: Optional[float] = None) -> RunUsage:
+    """The usage of one run from what the job and ``status`` both observe (see the module docstring).
+
+    ``feature_lambda``: (memory MB, :func:`feature_lambda_seconds`); ``trigger_lambda_memory_mb``: None when
+    the trigger has not started a Glue run for it.
+    """
+    invocations = [feature_lambda] if feature_lambda else []
+    if trigger_lambda_memory_mb:
+        invocations.append((trigger_lambda_memory_mb, TRIGGER_BILLED_SECONDS))
+    puts, gets = s3_requests(run_objects)
+    return RunUsage(lambda_invocations=invocations, glue_dpu=glue_dpu or 0.0,
+                    glue_seconds=float(glue_seconds or 0.0),
+                    s3_puts=puts, s3_gets=gets, stored_bytes=stored_bytes(run_objects))
 
 
 def run_cost(usage: RunUsage, prices: Dict[str, float] = PRICES) -> Dict[str, float]:

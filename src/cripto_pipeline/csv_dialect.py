@@ -157,7 +157,3 @@ def strip_footer(body: str, fields: int, notes: List[str], limit: int = 5) -> st
     notes.append(f"Skipped {len(dropped)} line(s) after the data (footer): {dropped[-1][:80]!r}.")
     return body[:end] + "\n"
 
-
-def delimiter_name(delimiter: str) -> str:
-    return _NAMES.get(delimiter, repr(delimiter))
-

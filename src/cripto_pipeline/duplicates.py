@@ -14,12 +14,10 @@ import numpy as np
 import pandas as pd
 
 from . import exceptions as exc
+from .columns import NUMERIC_COLUMNS, PRICE_COLUMNS
 
 DUPLICATE_PRICE_TOLERANCE = 1e-4
 DUPLICATE_VOLUME_TOLERANCE = 0.01
-PRICE_COLUMNS = ("open", "high", "low", "close")
-NUMERIC_COLUMNS = PRICE_COLUMNS + ("volume",)
-_SAMPLES = 5
 
 
 def drop_rounding_duplicates(frame: pd.DataFrame, notes: List[str]) -> pd.DataFrame:
@@ -38,7 +36,7 @@ def drop_rounding_duplicates(frame: pd.DataFrame, notes: List[str]) -> pd.DataFr
     )
     if conflict.any():
         keys = frame.loc[conflict[conflict].index, ["symbol", "timestamp"]].drop_duplicates()
-        clash = frame.merge(keys, on=["symbol", "timestamp"]).head(2 * _SAMPLES)
+        clash = frame.merge(keys, on=["symbol", "timestamp"]).head(2 * exc.REPORT_SAMPLES)
         raise exc.DuplicateTimestampError(
             f"{int(duplicated.sum())} row(s) share a timestamp with another row of the same symbol, and "
             f"{len(keys)} of these bars have different values (beyond rounding: "
@@ -54,7 +52,7 @@ def drop_rounding_duplicates(frame: pd.DataFrame, notes: List[str]) -> pd.DataFr
             fix="Keep one row per symbol and timestamp (remove the conflicting copies) and upload again.",
         )
     extra = frame.duplicated(["symbol", "timestamp"], keep="first")
-    lines = frame.loc[extra, "_line"].head(_SAMPLES).tolist()
+    lines = frame.loc[extra, "_line"].head(exc.REPORT_SAMPLES).tolist()
     notes.append(f"Dropped {int(extra.sum())} duplicate bar(s) equal to an earlier row up to rounding, "
                  f"e.g. line(s) {', '.join(map(str, lines))}; kept the first of each.")
     return frame.loc[~extra].reset_index(drop=True)

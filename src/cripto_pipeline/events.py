@@ -7,16 +7,27 @@ See https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Dict, List, Mapping, Optional
+from datetime import datetime
+from typing import Any, Dict, List, Mapping, Optional, Protocol
 from urllib.parse import unquote_plus
 
 from .exceptions import InvalidEventError
+from .layout import parse_event_time
 
 #: S3 conditional-request failures: the object changed since the event (GetObject If-Match) or the
 #: object already exists / changed (PutObject If-None-Match / If-Match), i.e. another delivery of the
 #: event did the work or holds the claim.
 CONDITION_FAILED_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
+
+
+class LambdaContext(Protocol):
+    """The parts of the Lambda runtime's context object the handlers read."""
+
+    function_name: str
+    invoked_function_arn: str
+    aws_request_id: str
+
+    def get_remaining_time_in_millis(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -26,11 +37,9 @@ class S3ObjectRef:
     bucket: str
     key: str
     event_time: str
-    event_name: str = "ObjectCreated:Put"
     version_id: Optional[str] = None
     etag: Optional[str] = None
     size: Optional[int] = None
-    sequencer: Optional[str] = None
 
     def get_selector(self) -> Dict[str, str]:
         """GetObject arguments that read exactly the object this event is about.
@@ -60,11 +69,9 @@ def parse_s3_event(event: Mapping[str, Any]) -> List[S3ObjectRef]:
                     bucket=s3["bucket"]["name"],
                     key=unquote_plus(obj["key"]),
                     event_time=record["eventTime"],
-                    event_name=record.get("eventName", "ObjectCreated:Put"),
                     version_id=obj.get("versionId") or None,
                     etag=(obj.get("eTag") or "").strip('"') or None,
                     size=obj.get("size"),
-                    sequencer=obj.get("sequencer"),
                 )
             )
         except (KeyError, TypeError) as exc:
@@ -74,7 +81,4 @@ def parse_s3_event(event: Mapping[str, Any]) -> List[S3ObjectRef]:
 
 def event_datetime(ref: S3ObjectRef) -> datetime:
     """The record's ``eventTime`` as an aware UTC datetime (when S3 created the object)."""
-    from .layout import _parse_event_time  # one parser for event times (Python 3.9-safe)
-
-    when = _parse_event_time(ref.event_time)
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return parse_event_time(ref.event_time)

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
+#: How many example rows or cells a report's ``where`` lists.
+REPORT_SAMPLES = 5
+
 
 class PipelineError(Exception):
     """Base class of every error raised by cripto_pipeline."""
@@ -61,12 +64,6 @@ class HeaderOnlyError(InputRejectedError):
     """The file has a header but no data rows."""
 
     fix = "The export contains no rows: check the date range of the export and upload again."
-
-
-class WrongDelimiterError(InputRejectedError):
-    """The header is separated by something other than commas (';', tab, '|')."""
-
-    fix = "Save the file as comma-separated values (delimiter ',', decimal point '.')."
 
 
 class MalformedCsvError(InputRejectedError):

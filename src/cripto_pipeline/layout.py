@@ -43,7 +43,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Optional, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 from .exceptions import InvalidDatasetNameError, InvalidEventError, InvalidKeyError
 
@@ -71,7 +71,15 @@ INVALID_KEY_DATASET = "_invalid-key"
 
 _DATASET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
-_FEATURES_KEY_RE = re.compile(r"^features/(?P<dataset>[^/]+)/(?P<run_id>[^/]+)/features\.parquet$")
+_RUN_TIME_FORMAT = "%Y%m%dT%H%M%SZ"
+#: ``<top>/<dataset>/<run_id>/<file>`` or ``errors/<dataset>/<run_id>.json``: the run a key belongs to.
+_RUN_KEY_RE = re.compile(
+    rf"^(?:{FEATURES_PREFIX}|{MODELS_PREFIX})[^/]+/(?P<run_id>[^/]+)/[^/]+$"
+    rf"|^{ERRORS_PREFIX}[^/]+/(?P<error_run_id>[^/]+)\.json$"
+)
+_FEATURES_KEY_RE = re.compile(
+    rf"^{FEATURES_PREFIX}(?P<dataset>[^/]+)/(?P<run_id>[^/]+)/{re.escape(FEATURES_NAME)}$"
+)
 
 
 def validate_dataset(name: str) -> str:
@@ -106,6 +114,11 @@ def dataset_from_raw_key(key: str) -> str:
     return validate_dataset(key[len(RAW_PREFIX) : -len(RAW_SUFFIX)])
 
 
+def raw_key(dataset: Optional[str] = None) -> str:
+    """Where to upload ``dataset``: ``raw/<dataset>.csv``, or ``raw.csv`` (dataset ``default``) for None."""
+    return DEFAULT_RAW_KEY if dataset is None else f"{RAW_PREFIX}{validate_dataset(dataset)}{RAW_SUFFIX}"
+
+
 def make_run_id(
     event_time: Union[str, datetime], key: str, version_id: Optional[str], etag: Optional[str]
 ) -> str:
@@ -114,12 +127,49 @@ def make_run_id(
     ``event_time`` is the S3 event's ``eventTime`` (ISO 8601, e.g. ``2026-11-27T04:00:00.123Z``).
     The object identity is its version id when the bucket is versioned, else its ETag.
     """
-    when = _parse_event_time(event_time) if isinstance(event_time, str) else event_time
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+    when = parse_event_time(event_time) if isinstance(event_time, str) else _as_utc(event_time)
+    return f"{run_id_floor(when)}-{object_digest(key, version_id, etag)}"
+
+
+def object_digest(key: str, version_id: Optional[str], etag: Optional[str]) -> str:
+    """The 8 hex digits that end a run id: sha256 of ``key NUL versionId-or-etag``."""
     identity = version_id or (etag or "").strip('"')
-    digest = hashlib.sha256(f"{key}\0{identity}".encode("utf-8")).hexdigest()[:8]
-    return f"{when.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}-{digest}"
+    return hashlib.sha256(f"{key}\0{identity}".encode("utf-8")).hexdigest()[:8]
+
+
+def run_id_floor(when: datetime) -> str:
+    """The time part of run ids made at ``when``: every run id of a later upload sorts after it."""
+    return f"{_as_utc(when):{_RUN_TIME_FORMAT}}"
+
+
+def parse_run_id(run_id: str) -> Tuple[datetime, str]:
+    """``(event time to the second, object digest)`` of a run id made by make_run_id."""
+    when, digest = validate_run_id(run_id).split("-")
+    return datetime.strptime(when, _RUN_TIME_FORMAT).replace(tzinfo=timezone.utc), digest
+
+
+def parse_event_time(value: str) -> datetime:
+    """An S3 ``eventTime`` (or any ISO 8601 time) as an aware UTC datetime; naive means UTC.
+
+    The one parser of event times: run ids, the trigger's wait budget and ``status`` durations use it.
+    Raises InvalidEventError for text that is not ISO 8601.
+    """
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        # fromisoformat in Python 3.9 accepts only 3 or 6 fractional digits: normalise to 6.
+        match = re.match(r"^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(.*)$", text)
+        if match:
+            head, frac, tail = match.groups()
+            text = f"{head}.{(frac or '0')[:6].ljust(6, '0')}{tail}"
+        return _as_utc(datetime.fromisoformat(text))
+    except ValueError as exc:
+        raise InvalidEventError(f"Event time {value!r} is not ISO 8601.") from exc
+
+
+def _as_utc(when: datetime) -> datetime:
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
 def validate_run_id(run_id: str) -> str:
@@ -129,6 +179,19 @@ def validate_run_id(run_id: str) -> str:
     return run_id
 
 
+class _RunKey:
+    """``<top><dataset>/<run_id>/<name>`` of a RunKeys: ``features/<d>/<run>/manifest.json`` and the like
+    (an empty name gives the run's prefix under ``top``)."""
+
+    def __init__(self, top: str, name: str = "") -> None:
+        self.top, self.name = top, name
+
+    def __get__(self, keys: Optional["RunKeys"], owner: type) -> Any:
+        if keys is None:  # looked up on the class itself (help(), introspection)
+            return self
+        return f"{self.top}{keys.dataset}/{keys.run_id}/{self.name}"
+
+
 @dataclass(frozen=True)
 class RunKeys:
     """Every key of one run of one dataset."""
@@ -136,53 +199,18 @@ class RunKeys:
     dataset: str
     run_id: str
 
-    @property
-    def features_prefix(self) -> str:
-        return f"{FEATURES_PREFIX}{self.dataset}/{self.run_id}/"
-
-    @property
-    def manifest(self) -> str:
-        return self.features_prefix + MANIFEST_NAME
-
-    @property
-    def features(self) -> str:
-        return self.features_prefix + FEATURES_NAME
-
-    @property
-    def duplicate(self) -> str:
-        return self.features_prefix + DUPLICATE_NAME
-
-    @property
-    def start_claim(self) -> str:
-        return self.features_prefix + START_CLAIM_NAME
-
-    @property
-    def models_prefix(self) -> str:
-        return f"{MODELS_PREFIX}{self.dataset}/{self.run_id}/"
-
-    @property
-    def model(self) -> str:
-        return self.models_prefix + MODEL_NAME
-
-    @property
-    def metrics(self) -> str:
-        return self.models_prefix + METRICS_NAME
-
-    @property
-    def feature_list(self) -> str:
-        return self.models_prefix + FEATURE_LIST_NAME
-
-    @property
-    def lineage(self) -> str:
-        return self.models_prefix + LINEAGE_NAME
-
-    @property
-    def report(self) -> str:
-        return self.models_prefix + REPORT_NAME
-
-    @property
-    def status(self) -> str:
-        return self.models_prefix + STATUS_NAME
+    features_prefix = _RunKey(FEATURES_PREFIX)
+    manifest = _RunKey(FEATURES_PREFIX, MANIFEST_NAME)
+    features = _RunKey(FEATURES_PREFIX, FEATURES_NAME)
+    duplicate = _RunKey(FEATURES_PREFIX, DUPLICATE_NAME)
+    start_claim = _RunKey(FEATURES_PREFIX, START_CLAIM_NAME)
+    models_prefix = _RunKey(MODELS_PREFIX)
+    model = _RunKey(MODELS_PREFIX, MODEL_NAME)
+    metrics = _RunKey(MODELS_PREFIX, METRICS_NAME)
+    feature_list = _RunKey(MODELS_PREFIX, FEATURE_LIST_NAME)
+    lineage = _RunKey(MODELS_PREFIX, LINEAGE_NAME)
+    report = _RunKey(MODELS_PREFIX, REPORT_NAME)
+    status = _RunKey(MODELS_PREFIX, STATUS_NAME)
 
     @property
     def latest(self) -> str:
@@ -225,24 +253,25 @@ def parse_features_key(key: str) -> RunKeys:
     return run_keys(match["dataset"], match["run_id"])
 
 
+def dataset_prefixes(dataset: str) -> Dict[str, str]:
+    """Every prefix holding keys of ``dataset``:
+    ``{"features": "features/<d>/", "errors": "errors/<d>/", "models": "models/<d>/"}``."""
+    validate_dataset(dataset)
+    tops = (FEATURES_PREFIX, ERRORS_PREFIX, MODELS_PREFIX)
+    return {top.rstrip("/"): f"{top}{dataset}/" for top in tops}
+
+
+def run_id_in_key(key: str) -> Optional[str]:
+    """The run a key belongs to (``features|models/<d>/<run>/<file>``, ``errors/<d>/<run>.json``), or None
+    for keys of no run (``latest.json``, content claims under ``_content/``, foreign keys)."""
+    match = _RUN_KEY_RE.match(key)
+    run_id = match and (match["run_id"] or match["error_run_id"])
+    return run_id if run_id and _RUN_ID_RE.match(run_id) else None
+
+
 def is_newer_run(candidate_run_id: str, current_run_id: Optional[str]) -> bool:
     """True if ``candidate`` should replace ``current`` in latest.json (run ids sort by upload time).
 
     Equal ids count as newer so that re-running a job for the same run rewrites the pointer.
     """
     return current_run_id is None or validate_run_id(candidate_run_id) >= current_run_id
-
-
-def _parse_event_time(value: str) -> datetime:
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    try:
-        # fromisoformat in Python 3.9 accepts only 3 or 6 fractional digits: normalise to 6.
-        match = re.match(r"^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(.*)$", text)
-        if match:
-            head, frac, tail = match.groups()
-            text = f"{head}.{(frac or '0')[:6].ljust(6, '0')}{tail}"
-        return datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidEventError(f"Event time {value!r} is not ISO 8601.") from exc

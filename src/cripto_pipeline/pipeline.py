@@ -59,10 +59,6 @@ class ObjectToWrite:
         return {"Key": self.key, "Body": self.body, "ContentType": self.content_type, **extra}
 
 
-#: S3 conditional-request failures (defined in events, re-exported here for the handlers).
-CONDITION_FAILED_CODES = events.CONDITION_FAILED_CODES
-
-
 @dataclass
 class Outcome:
     """Result of one step: objects to write (in order) and a small JSON-able summary."""
@@ -314,7 +310,7 @@ def condition_failed(ref: S3ObjectRef, operation: str, code: str) -> Optional[Ou
     ("duplicate"); a failed If-Match on GetObject means the key was overwritten after the event, and
     the newer object's own event will be processed ("superseded"). Neither needs a retry.
     """
-    if code not in CONDITION_FAILED_CODES:
+    if code not in events.CONDITION_FAILED_CODES:
         return None
     status = "duplicate" if operation == "PutObject" else "superseded"
     return Outcome(status, summary={"status": status, "key": ref.key, "run_id": run_id_for(ref)})
@@ -428,13 +424,6 @@ def model_to_bytes(model: Any) -> bytes:
     buffer = io.BytesIO()
     joblib.dump(model, buffer)
     return buffer.getvalue()
-
-
-def model_from_bytes(data: bytes) -> Any:
-    """Inverse of model_to_bytes (only load models you trust: joblib runs pickle)."""
-    import joblib
-
-    return joblib.load(io.BytesIO(data))
 
 
 def latest_pointer(outcome: Outcome, current: Optional[Dict[str, Any]]) -> Optional[ObjectToWrite]:

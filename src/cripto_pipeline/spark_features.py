@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import PurePosixPath
 from typing import Dict, Iterable
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
@@ -166,7 +167,7 @@ def main(argv=None) -> None:
     session = local_session()
     try:
         for path in args.inputs:
-            stem = path.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            stem = PurePosixPath(path).stem
             features = compute_features(session.read.parquet(path))
             features.coalesce(1).write.mode("overwrite").parquet(f"{args.output}/{stem}")
     finally:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import pandas as pd
 
@@ -47,7 +47,6 @@ TIMESTAMP_FORMATS = (
 )
 EARLIEST = pd.Timestamp("1990-01-01", tz="UTC")
 LATEST = pd.Timestamp("2100-01-01", tz="UTC")
-_SAMPLES = 5
 
 #: Plausible unix times (1990-2100) per unit; the ranges do not overlap, so each number's unit is
 #: read from its magnitude alone and a file mixing seconds and milliseconds is resolved row by row.
@@ -58,6 +57,17 @@ UNIX_UNITS = {
 #: Day/month/year written with '/', '.' or '-' (e.g. 05/11/2019): the order of day and month is
 #: only known when some row has a value above 12 in one of the two places.
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T].*)?$")
+
+
+def parse_timestamp_columns(
+    dates: pd.Series, time_of_day: Optional[pd.Series], notes: List[str]
+) -> Tuple[pd.Series, str]:
+    """The timestamp column, joined with a separate time-of-day column when the file has one, in UTC;
+    return (values, description of the format used). Cells that cannot be read, or that name a time
+    outside [EARLIEST, LATEST), are NaT (the caller reports them). See :func:`parse_timestamps`."""
+    text = dates if time_of_day is None else dates.astype(str) + " " + time_of_day.astype(str)
+    parsed, fmt = parse_timestamps(text, notes)
+    return parsed.where((parsed >= EARLIEST) & (parsed < LATEST)), fmt
 
 
 def parse_timestamps(text: pd.Series, notes: List[str]) -> Tuple[pd.Series, str]:
@@ -163,7 +173,7 @@ def _parse_other_dates(text: pd.Series) -> pd.Series:
                 month_first = not day_first
                 text.attrs["spacing_order"] = order
         if day_first == month_first:
-            where = dmy[dmy].index[:_SAMPLES]
+            where = dmy[dmy].index[:exc.REPORT_SAMPLES]
             raise exc.AmbiguousTimestampError(
                 "The day/month order of dates such as "
                 f"{text[where[0]]!r} cannot be told: "

@@ -399,7 +399,7 @@ def train(
             f"{len(labelled)} labelled rows; walk-forward evaluation needs {MIN_TRAINING_ROWS}."
         )
     make_models = candidates or model_candidates
-    # HistGradientBoosting uses OpenMP; on small Glue/Lambda hosts one thread is 3-4x faster.
+    # HistGradientBoosting uses OpenMP; on small Glue/Lambda hosts one thread beats oversubscribed threads.
     with threadpool_limits(limits=1):
         evaluation = evaluate(labelled, columns, settings, make_models)
         best = select_best(evaluation["summary"], evaluation["models"])

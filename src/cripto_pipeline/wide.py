@@ -15,11 +15,10 @@ from typing import Dict, List, Optional, Tuple
 
 import pandas as pd
 
-from .columns import COLUMN_TABLE, PRICE_COLUMNS, canonical_of, normalise_name
+from .columns import COLUMN_TABLE, NUMERIC_COLUMNS, PRICE_COLUMNS, canonical_of, normalise_name
 
 _SYMBOL_FIRST = re.compile(r"^\s*(?P<symbol>[A-Za-z0-9./-]+)\s*[:|]\s*(?P<field>[A-Za-z_ ()]+?)\s*$")
 _FIELD_FIRST = re.compile(r"^\s*(?P<field>[A-Za-z]+)_(?P<symbol>[A-Z0-9][A-Za-z0-9./-]*)\s*$")
-FIELDS = PRICE_COLUMNS + ("volume",)
 
 
 def wide_columns(cells: List[str]) -> Optional[Dict[int, Tuple[str, str]]]:
@@ -32,7 +31,7 @@ def wide_columns(cells: List[str]) -> Optional[Dict[int, Tuple[str, str]]]:
         match = _SYMBOL_FIRST.match(cell) or _FIELD_FIRST.match(cell)
         if match:
             field = canonical_of(normalise_name(match.group("field")))
-            if field in FIELDS:
+            if field in NUMERIC_COLUMNS:
                 found[index] = (match.group("symbol"), field)
     symbols = {symbol for symbol, _ in found.values()}
     complete = [s for s in symbols if {f for sym, f in found.values() if sym == s} >= set(PRICE_COLUMNS)]
@@ -61,7 +60,8 @@ def melt(cells: List[str], body: str, columns: Dict[int, Tuple[str, str]], notes
         started = (~empty).cumsum() > 0
         skipped[symbol] = int((~started).sum())
         for row in raw.loc[started].itertuples(index=False):
-            writer.writerow([row[time_index], symbol] + [row[fields[f]] if f in fields else "" for f in FIELDS])
+            values = [row[fields[f]] if f in fields else "" for f in NUMERIC_COLUMNS]
+            writer.writerow([row[time_index], symbol] + values)
     notes.append(f"Melted a wide file ({len(symbols)} symbols: {', '.join(symbols)}) into one row per symbol and "
                  f"timestamp.")
     late = {s: n for s, n in skipped.items() if n}

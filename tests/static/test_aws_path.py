@@ -194,9 +194,9 @@ def test_local_and_aws_state_live_apart(tmp_path, terraform_copy):
     assert local["type"] == aws["type"] == "local"
     assert local["config"]["path"] == str(home / "local" / "terraform.tfstate")
     # The AWS state survives `make clean` of the emulation's home, in the (git-ignored) repo tree,
-    # where scripts/aws_preflight.py looks for it.
+    # where scripts/preflight_checks.py looks for it.
     assert aws["config"]["path"] == str(terraform_copy / "state" / "aws" / "terraform.tfstate")
-    preflight = (ROOT / "scripts" / "aws_preflight.py").read_text()
+    preflight = (ROOT / "scripts" / "preflight_checks.py").read_text()
     assert 'LOCAL_STATE = TF_DIR / "state" / "aws" / "terraform.tfstate"' in preflight
 
 

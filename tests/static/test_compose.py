@@ -13,6 +13,7 @@ from localaws.launcher import DEFAULT_SERVICES, Settings, service_specs
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS_BIN = ROOT / ".venvs" / "checks" / "bin"
+GLUE_DOCKERFILE = "emulator/glue.Dockerfile"
 
 # Compose interpolates ${VAR:-default} before validating; do the same with every default.
 _PARSE = r"""
@@ -90,8 +91,14 @@ def test_glue_service_gets_the_same_settings_as_in_host_mode(compose, host_mode)
     assert compose["services"]["glue"]["depends_on"]["localstack"]["condition"] == "service_healthy"
 
 
+def test_both_images_are_built_from_the_emulator(compose):
+    """The Glue-compatible service is part of the emulator: its Dockerfile lives beside LocalStack's."""
+    assert compose["services"]["glue"]["build"]["dockerfile"] == GLUE_DOCKERFILE
+    assert compose["services"]["localstack"]["build"]["dockerfile"] == "emulator/localstack.Dockerfile"
+
+
 def test_glue_image_runs_python_shell_3_9_with_the_host_mode_libraries():
-    dockerfile = (ROOT / "glue" / "Dockerfile").read_text()
+    dockerfile = (ROOT / GLUE_DOCKERFILE).read_text()
     assert re.search(r"^FROM python:3\.9\.\d+-slim", dockerfile, re.M)
     assert "emulator/requirements/glue-pythonshell-3.9.txt" in dockerfile
     bootstrap = (ROOT / "scripts" / "bootstrap.sh").read_text()
@@ -100,7 +107,7 @@ def test_glue_image_runs_python_shell_3_9_with_the_host_mode_libraries():
 
 
 def test_glue_image_runs_glue_5_spark_with_the_host_mode_runtime():
-    dockerfile = (ROOT / "glue" / "Dockerfile").read_text()
+    dockerfile = (ROOT / GLUE_DOCKERFILE).read_text()
     assert "emulator/requirements/glue-spark-5.0.txt" in dockerfile
     assert "openjdk-17-jre-headless" in dockerfile and "python3.11" in dockerfile
     # The same S3A jars, from the same sdist, checked against the same pinned checksums as bootstrap.
@@ -114,7 +121,7 @@ def test_glue_image_runs_glue_5_spark_with_the_host_mode_runtime():
     assert "spark-5.0=$(VENVS)/glue-spark-5.0/bin/python" in (ROOT / "Makefile").read_text()
 
 
-@pytest.mark.parametrize("dockerfile", ["glue/Dockerfile", "emulator/localstack.Dockerfile"])
+@pytest.mark.parametrize("dockerfile", [GLUE_DOCKERFILE, "emulator/localstack.Dockerfile"])
 def test_dockerfile_lints_clean(dockerfile):
     result = subprocess.run([str(CHECKS_BIN / "hadolint"), str(ROOT / dockerfile)],
                             capture_output=True, text=True)

@@ -103,6 +103,12 @@ class FakeS3:
         self.objects[(Bucket, Key)]["ContentType"] = ContentType
         return {"ETag": f'"{etag}"'}
 
+    def list_objects_v2(self, Bucket: str, Prefix: str = ""):
+        self.calls.append(("list_objects_v2", Prefix))
+        found = sorted((key, stored) for (bucket, key), stored in self.objects.items()
+                       if bucket == Bucket and key.startswith(Prefix))
+        return {"Contents": [{"Key": key, "Size": len(stored["Body"])} for key, stored in found], "KeyCount": len(found)}
+
     def body(self, bucket: str, key: str) -> bytes:
         return self.objects[(bucket, key)]["Body"]
 

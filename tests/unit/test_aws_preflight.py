@@ -14,10 +14,9 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("aws_preflight", ROOT / "scripts" / "aws_preflight.py")
-preflight = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = preflight  # dataclasses look their module up there
-_spec.loader.exec_module(preflight)
+sys.path.insert(0, str(ROOT / "scripts"))  # where scripts/aws_preflight.py finds its checks
+preflight = importlib.import_module("preflight_checks")
+aws_checks = importlib.import_module("preflight_aws_checks")
 
 SETTINGS = preflight.Settings(region="eu-west-1", bucket="my-cripto-data")
 
@@ -54,28 +53,28 @@ def _head_bucket(s3, status: int, region: str = "eu-west-1"):
 def test_a_free_bucket_name_passes():
     s3 = _client("s3")
     with _head_bucket(s3, 404):
-        assert "is free" in preflight.check_bucket(s3, SETTINGS, preflight.managed_names(None), "state")
+        assert "is free" in aws_checks.check_bucket(s3, SETTINGS, preflight.managed_names(None), "state")
 
 
 def test_a_bucket_of_another_account_stops_the_deploy():
     s3 = _client("s3")
     with _head_bucket(s3, 403), pytest.raises(preflight.BucketUnavailable, match="taken by another AWS account"):
-        preflight.check_bucket(s3, SETTINGS, preflight.managed_names(None), "state")
+        aws_checks.check_bucket(s3, SETTINGS, preflight.managed_names(None), "state")
 
 
 def test_our_bucket_passes_only_when_our_state_manages_it():
     s3 = _client("s3")
     with _head_bucket(s3, 200):
-        verdict = preflight.check_bucket(s3, SETTINGS, preflight.managed_names(_state()), "state")
+        verdict = aws_checks.check_bucket(s3, SETTINGS, preflight.managed_names(_state()), "state")
     assert "managed by this state" in verdict
     with _head_bucket(s3, 200), pytest.raises(preflight.BucketUnavailable, match="does not manage it"):
-        preflight.check_bucket(s3, SETTINGS, preflight.managed_names(_state(bucket="other")), "state")
+        aws_checks.check_bucket(s3, SETTINGS, preflight.managed_names(_state(bucket="other")), "state")
 
 
 def test_our_bucket_in_another_region_stops_the_deploy():
     s3 = _client("s3")
     with _head_bucket(s3, 200, region="us-west-2"), pytest.raises(preflight.BucketUnavailable, match="us-west-2"):
-        preflight.check_bucket(s3, SETTINGS, preflight.managed_names(_state()), "state")
+        aws_checks.check_bucket(s3, SETTINGS, preflight.managed_names(_state()), "state")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -104,10 +103,10 @@ def test_missing_and_dummy_credentials_are_told_apart(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     with pytest.raises(preflight.CredentialsMissing, match="No AWS credentials found"):
-        preflight.caller_identity(boto3.session.Session(), "eu-west-1")
+        aws_checks.caller_identity(boto3.session.Session(), "eu-west-1")
     dummy = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test")
     with pytest.raises(preflight.CredentialsInvalid, match="dummy"):
-        preflight.caller_identity(dummy, "eu-west-1")
+        aws_checks.caller_identity(dummy, "eu-west-1")
 
 
 class _StubbedSession:
@@ -136,19 +135,19 @@ def test_identity_bad_credentials_and_a_region_that_is_not_enabled():
     session = _StubbedSession()
     with Stubber(session.sts) as stub:
         stub.add_response("get_caller_identity", IDENTITY)
-        assert preflight.caller_identity(session, "eu-west-1") == preflight.Identity(IDENTITY["Account"], IDENTITY["Arn"])
+        assert aws_checks.caller_identity(session, "eu-west-1") == aws_checks.Identity(IDENTITY["Account"], IDENTITY["Arn"])
 
         # Rejected in the region and in us-east-1: the credentials are bad.
         stub.add_client_error("get_caller_identity", *INVALID_TOKEN, http_status_code=403)
         stub.add_client_error("get_caller_identity", *INVALID_TOKEN, http_status_code=403)
         with pytest.raises(preflight.CredentialsInvalid, match="InvalidClientTokenId"):
-            preflight.caller_identity(session, "eu-west-1")
+            aws_checks.caller_identity(session, "eu-west-1")
 
         # Rejected in the region only: the region is not enabled for the account.
         stub.add_client_error("get_caller_identity", *INVALID_TOKEN, http_status_code=403)
         stub.add_response("get_caller_identity", IDENTITY)
         with pytest.raises(preflight.RegionInvalid, match="ap-east-1 is not enabled"):
-            preflight.caller_identity(session, "ap-east-1")
+            aws_checks.caller_identity(session, "ap-east-1")
         stub.assert_no_pending_responses()
     assert session.regions == ["eu-west-1", "eu-west-1", "us-east-1", "ap-east-1", "us-east-1"]
 
@@ -246,14 +245,14 @@ def test_existing_glue_log_groups_outside_the_state_stop_the_deploy():
     logs = _client("logs")
     groups = ["/aws-glue/python-jobs/output", "/aws-glue/python-jobs/error"]
     with _log_groups(logs, groups), pytest.raises(preflight.ResourceConflict, match="manage_glue_log_groups = false"):
-        preflight.check_glue_log_groups(logs, SETTINGS, preflight.managed_names(None), "state")
+        aws_checks.check_glue_log_groups(logs, SETTINGS, preflight.managed_names(None), "state")
     with _log_groups(logs, groups):
         managed = preflight.managed_names(_state(log_groups=groups))
-        assert "managed" in preflight.check_glue_log_groups(logs, SETTINGS, managed, "state")
+        assert "managed" in aws_checks.check_glue_log_groups(logs, SETTINGS, managed, "state")
     with _log_groups(logs, []):
-        assert "created" in preflight.check_glue_log_groups(logs, SETTINGS, preflight.managed_names(None), "state")
+        assert "created" in aws_checks.check_glue_log_groups(logs, SETTINGS, preflight.managed_names(None), "state")
     unmanaged = preflight.Settings("eu-west-1", "b", manage_glue_log_groups=False)
-    assert preflight.check_glue_log_groups(logs, unmanaged, preflight.managed_names(None), "state") is None
+    assert aws_checks.check_glue_log_groups(logs, unmanaged, preflight.managed_names(None), "state") is None
 
 
 def _versions(s3, before_artifacts, after_artifacts):
@@ -270,9 +269,9 @@ def test_destroy_refuses_a_bucket_with_pipeline_data_unless_forced():
     managed = preflight.managed_names(_state())
     with _versions(s3, ["artifacts/glue/model_training.py"], ["models/default/latest.json"]), \
             pytest.raises(preflight.BucketNotEmpty, match="models/default/latest.json"):
-        preflight.check_destroyable(s3, SETTINGS, managed)
+        aws_checks.check_destroyable(s3, SETTINGS, managed)
     with _versions(s3, ["artifacts/layers/data_science.zip"], []):
-        assert "only Terraform's artifacts" in preflight.check_destroyable(s3, SETTINGS, managed)
+        assert "only Terraform's artifacts" in aws_checks.check_destroyable(s3, SETTINGS, managed)
     forced = preflight.Settings("eu-west-1", SETTINGS.bucket, bucket_force_destroy=True)
-    assert "will be deleted" in preflight.check_destroyable(s3, forced, managed)
-    assert "nothing" in preflight.check_destroyable(s3, SETTINGS, preflight.managed_names(None))
+    assert "will be deleted" in aws_checks.check_destroyable(s3, forced, managed)
+    assert "nothing" in aws_checks.check_destroyable(s3, SETTINGS, preflight.managed_names(None))

@@ -52,7 +52,12 @@ def test_run_writes_artifacts_then_latest(job, fake_s3, seeded):
     assert metrics["best_model"] == summary["best_model"] and len(metrics["folds"]) == 5
 
 
-def test_first_run_works_when_s3_answers_403_for_the_missing_pointer(job, fake_s3, seeded, caplog):
+def json_lines(text: str) -> list:
+    """The job's stdout as log objects: every line must be one JSON object (no loose traceback lines)."""
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_first_run_works_when_s3_answers_403_for_the_missing_pointer(job, fake_s3, seeded, capsys):
     """On AWS, without s3:ListBucket on the key, a missing latest.json answers 403, not 404."""
     get_object = fake_s3.get_object
 
@@ -62,11 +67,11 @@ def test_first_run_works_when_s3_answers_403_for_the_missing_pointer(job, fake_s
         return get_object(Bucket=Bucket, Key=Key, **kwargs)
 
     fake_s3.get_object = like_aws_without_list_bucket
-    with caplog.at_level("INFO", logger="cripto-model-training"):
-        summary = job.run(fake_s3, BUCKET, seeded.features)
+    summary = job.run(fake_s3, BUCKET, seeded.features)
     assert summary["latest_updated"] is True
     assert fake_s3.json(BUCKET, seeded.latest)["run_id"] == seeded.run_id
-    assert "access denied reading the pointer" in caplog.text
+    (denied,) = [line for line in json_lines(capsys.readouterr().out) if "access denied" in line["message"]]
+    assert denied["key"] == seeded.latest and denied["service"] == "model-training" and denied["level"] == "INFO"
 
 
 def test_other_errors_reading_the_pointer_fail_the_run(job, fake_s3, seeded):
@@ -160,17 +165,19 @@ def test_failed_run_writes_status_json_and_nothing_else(job, fake_s3, seeded, gl
     assert seeded.report not in written and seeded.status in written
 
 
-def test_failure_recording_never_hides_the_original_error(job, fake_s3, seeded, glue_env, caplog):
+def test_failure_recording_never_hides_the_original_error(job, fake_s3, seeded, glue_env, capsys):
     del fake_s3.objects[(BUCKET, seeded.manifest)]
     fake_s3.fail_put = lambda key: "SlowDown" if key.endswith("status.json") else None
-    with caplog.at_level("ERROR", logger="cripto-model-training"):
-        with pytest.raises(ClientError, match="NoSuchKey"):
-            job.main(glue_argv(seeded.features))
+    with pytest.raises(ClientError, match="NoSuchKey"):
+        job.main(glue_argv(seeded.features))
     assert seeded.status not in fake_s3.keys()
-    (record,) = [r for r in caplog.records if r.name == "cripto-model-training" and r.levelname == "ERROR"]
-    logged = json.loads(record.getMessage())
-    assert logged["message"] == "could not record the failure"
-    assert logged["error"].startswith("ClientError(") and "SlowDown" in logged["error"]
+    failed, unrecorded = [line for line in json_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
+    # The traceback of the failure is a field of its line, not loose lines after it.
+    assert failed["message"] == "training failed" and failed["exception_name"] == "ClientError"
+    assert "Traceback" in failed["exception"] and "NoSuchKey" in failed["exception"]
+    assert failed["job_run_id"] == "jr_7" and failed["features_key"] == seeded.features
+    assert unrecorded["message"] == "could not record the failure"
+    assert unrecorded["error"].startswith("ClientError(") and "SlowDown" in unrecorded["error"]
 
 
 def test_successful_run_writes_no_status_json(job, fake_s3, seeded, glue_env):

@@ -66,6 +66,7 @@ def test_upload_produces_manifest_then_parquet(fe, fake_s3, daily_bytes, context
     log = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert log["level"] == "INFO" and log["message"] == "features_written" and log["run_id"] == run_id
     assert log["service"] == "feature-engineering"
+    assert log["function_request_id"] == context.aws_request_id and isinstance(log["cold_start"], bool)
 
 
 def test_duplicated_event_does_not_recreate_the_parquet(fe, fake_s3, daily_bytes, context):

@@ -8,36 +8,19 @@ import re
 from pathlib import Path
 from typing import Any, Dict
 
-import hcl2
+from support.hcl import load as _load
+from support.hcl import resource as _resource
+from support.hcl import unquote as _unquote
 
 REPO = Path(__file__).resolve().parents[2]
-TERRAFORM_DIR = REPO / "terraform"
 
 
-def _strip(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if not k.startswith("__")}
-    if isinstance(value, list):
-        return [_strip(item) for item in value]
-    return value
-
-
-def _load(name: str) -> Dict[str, Any]:
-    with open(TERRAFORM_DIR / name) as handle:
-        return _strip(hcl2.load(handle))
-
-
-def _resource(file: str, kind: str, name: str) -> Dict[str, Any]:
-    for block in _load(file)["resource"]:
-        for found_kind, named in block.items():
-            for found_name, body in named.items():
-                if (found_kind.strip('"'), found_name.strip('"')) == (kind, name):
-                    return body
-    raise AssertionError(f"{kind}.{name} not found in {file}")
-
-
-def _unquote(text: Any) -> str:
-    return str(text).strip('"')
+def _locals(name: str) -> Dict[str, Any]:
+    """Every local value set in one file (its ``locals`` blocks merged)."""
+    merged: Dict[str, Any] = {}
+    for block in _load(name).get("locals", []):
+        merged.update(block)
+    return merged
 
 
 def test_destroy_never_deletes_the_shared_glue_log_groups():
@@ -54,8 +37,11 @@ def test_code_loading_job_arguments_cannot_be_overridden_per_run():
 
 
 def test_trigger_concurrency_is_reserved_from_a_variable_with_a_safe_default():
-    trigger = _resource("lambda.tf", "aws_lambda_function", "glue_trigger")
-    assert _unquote(trigger["reserved_concurrent_executions"]) == "${var.trigger_reserved_concurrency}"
+    functions = _resource("lambda.tf", "aws_lambda_function", "lambda")
+    assert _unquote(functions["for_each"]) == "${local.lambdas}"
+    assert _unquote(functions["reserved_concurrent_executions"]) == "${each.value.reserved_concurrency}"
+    trigger = _locals("lambda.tf")["lambdas"]["trigger"]
+    assert _unquote(trigger["reserved_concurrency"]) == "${var.trigger_reserved_concurrency}"
     (variable,) = [body for block in _load("variables.tf")["variable"] for name, body in block.items()
                    if _unquote(name) == "trigger_reserved_concurrency"]
     assert 1 <= variable["default"] <= 100  # far below the account's 1,000, above Glue's few slots
@@ -68,6 +54,9 @@ def test_every_resource_name_derives_from_project_and_environment():
         value = _unquote(locals_block[name])
         assert value.startswith("${var.project}-") and value.endswith("${local.name_suffix}"), (name, value)
     assert _unquote(locals_block["name_suffix"]) == "-${var.environment}"
+    assert {key: _unquote(value) for key, value in locals_block["lambda_names"].items()} == {
+        "feature": "${local.feature_lambda_name}", "trigger": "${local.trigger_lambda_name}"}
+    assert _unquote(locals_block["monitoring_prefix"]) == "${var.project}-${var.environment}"
     assert "${var.project}" in locals_block["bucket_name"] and "account_id" in locals_block["bucket_name"]
     queue = _resource("lambda.tf", "aws_sqs_queue", "failed_events")
     assert _unquote(queue["name"]) == "${local.failed_events_queue}"

@@ -99,3 +99,45 @@ def test_keys_round_trip():
 def test_parse_features_key_refuses_foreign_keys(key):
     with pytest.raises(InvalidKeyError):
         layout.parse_features_key(key)
+
+
+def test_one_parser_for_event_times():
+    from datetime import datetime, timezone
+
+    expected = datetime(2026, 11, 27, 4, 0, 0, 123000, tzinfo=timezone.utc)
+    assert layout.parse_event_time("2026-11-27T04:00:00.123Z") == expected
+    assert layout.parse_event_time("2026-11-27T05:00:00.123+01:00") == expected  # always UTC
+    assert layout.parse_event_time("2026-11-27T04:00:00.123") == expected  # naive means UTC
+    with pytest.raises(InvalidEventError):
+        layout.parse_event_time("27/11/2026")
+
+
+def test_run_ids_parse_back_into_time_and_digest():
+    from datetime import datetime, timezone
+
+    run_id = layout.make_run_id("2026-11-27T04:00:00.900Z", "raw/btc.csv", "v1", None)
+    when, digest = layout.parse_run_id(run_id)
+    assert when == datetime(2026, 11, 27, 4, 0, 0, tzinfo=timezone.utc)  # to the second
+    assert digest == layout.object_digest("raw/btc.csv", "v1", None) and run_id.endswith(digest)
+    assert layout.run_id_floor(when) < run_id < layout.run_id_floor(when.replace(second=1))
+    with pytest.raises(InvalidKeyError):
+        layout.parse_run_id("latest")
+
+
+def test_the_run_a_key_belongs_to():
+    run_id = layout.make_run_id("2026-11-27T04:00:00Z", "raw/btc.csv", "v1", None)
+    keys = layout.run_keys("btc", run_id)
+    for key in (keys.manifest, keys.features, keys.start_claim, keys.model, keys.report, keys.error):
+        assert layout.run_id_in_key(key) == run_id, key
+    claim = layout.content_claim_key("btc", "0" * 64)
+    for key in (keys.latest, claim, layout.raw_key("btc"), "features/btc/not-a-run/features.parquet"):
+        assert layout.run_id_in_key(key) is None, key
+    assert set(layout.dataset_prefixes("btc").values()) == {"features/btc/", "errors/btc/", "models/btc/"}
+    assert all(key.startswith(tuple(layout.dataset_prefixes("btc").values())) for key in (keys.model, keys.error))
+
+
+def test_raw_keys_are_built_where_they_are_parsed():
+    assert layout.raw_key() == "raw.csv" and layout.dataset_from_raw_key(layout.raw_key()) == "default"
+    assert layout.dataset_from_raw_key(layout.raw_key("BTC_usd-1h")) == "BTC_usd-1h"
+    with pytest.raises(InvalidDatasetNameError):
+        layout.raw_key("my data")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from localaws.glue import prepare as prepare_module
-from localaws.glue.runner import ModuleCache
+from localaws.glue.module_cache import ModuleCache
 
 REPO = Path(__file__).resolve().parents[2]
 

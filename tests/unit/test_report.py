@@ -87,14 +87,15 @@ def test_cost_inputs_bound_the_feature_lambda_by_upload_to_features_written():
         glue_dpu=0.0625, feature_lambda_memory_mb=2048, trigger_lambda_memory_mb=128
     )
     manifest = {"raw": {"event_time": "2026-11-27T04:00:00.000Z"}}
+    # LastModified counts in whole seconds (GetObject gives no more): 2.5 s after the upload bills 2 s.
     inputs = resources.cost_inputs(
-        30.0, manifest, pd.Timestamp("2026-11-27T04:00:02.5Z").to_pydatetime(), 1000
+        30.0, manifest, pd.Timestamp("2026-11-27T04:00:02.5Z").to_pydatetime(), {"features/d/r/x": 1000}
     )
-    assert inputs.feature_lambda == (2048, pytest.approx(2.5))
+    assert inputs.feature_lambda == (2048, pytest.approx(2.0))
     run_usage = inputs.usage()
-    assert run_usage.lambda_invocations == [(2048, pytest.approx(2.5)), (128, usage.TRIGGER_SECONDS_ESTIMATE)]
+    assert run_usage.lambda_invocations == [(2048, pytest.approx(2.0)), (128, usage.TRIGGER_SECONDS_ESTIMATE)]
     assert (run_usage.glue_dpu, run_usage.glue_seconds, run_usage.stored_bytes) == (0.0625, 30.0, 1000)
-    unknown = usage.JobResources().cost_inputs(30.0, manifest, None, 0)
+    unknown = usage.JobResources().cost_inputs(30.0, manifest, None, {})
     assert unknown.feature_lambda is None and unknown.usage().glue_dpu == 0.0
 
 
@@ -123,7 +124,7 @@ def page(trained):
         glue_seconds=42.0,
         feature_lambda=(2048, 1.5),
         trigger_lambda_memory_mb=128,
-        stored_bytes=10_000,
+        run_objects={"models/d/r/model.joblib": 10_000},
     )
     return report.build_report(outcome, manifest, parquet, inputs)
 
@@ -161,7 +162,8 @@ def test_report_states_fees_costs_lineage_and_verdict_from_the_numbers(page, tra
         assert name in text
     assert "glue_job_run_id" in text and "jr_1" in text and "features_sha256" in text
     assert "0.0625 DPU × 42.0 s" in text and "2048 MB × 1.50 s" in text
-    total = costs.run_cost(report.CostInputs(0.0625, 42.0, (2048, 1.5), 128, 10_000).usage())["total"]
+    run_objects = {"models/d/r/model.joblib": 10_000}
+    total = costs.run_cost(report.CostInputs(0.0625, 42.0, (2048, 1.5), 128, run_objects).usage())["total"]
     assert f'<td class="l">total</td><td class="">{total:.6f}</td>' in text
     assert "<script>" not in text and "&lt;script&gt;" in text
 
@@ -288,7 +290,7 @@ def job():
 
 
 def test_a_report_failure_is_recorded_and_the_model_still_published(
-    job, fake_s3, trained, monkeypatch, caplog
+    job, fake_s3, trained, monkeypatch, capsys
 ):
     outcome, manifest, parquet = trained
     features_key = (
@@ -309,4 +311,6 @@ def test_a_report_failure_is_recorded_and_the_model_still_published(
     assert summary["latest_updated"] is True
     assert fake_s3.json(BUCKET, keys.latest)["run_id"] == keys.run_id
     assert (BUCKET, keys.report) not in fake_s3.objects
-    assert any("report failed" in record.getMessage() for record in caplog.records)
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (failed,) = [line for line in logged if line["message"] == "report failed"]
+    assert failed["level"] == "ERROR" and "no matplotlib here" in failed["exception"]  # traceback inside the line

@@ -107,6 +107,38 @@ def test_json_logs(capsys):
     assert not logger.propagate  # the Lambda runtime's root handler would print every line again
 
 
+def test_fields_never_overwrite_the_reserved_keys(capsys):
+    logger = logs.get_logger("unit-test-reserved", "INFO")
+    logger.info("real message", extra={"fields": {"message": "forged", "level": "DEBUG", "service": "x",
+                                                  "run_id": "r1"}})
+    (line,) = (json.loads(text) for text in capsys.readouterr().out.splitlines())
+    assert (line["message"], line["level"], line["service"]) == ("real message", "INFO", "unit-test-reserved")
+    # Kept, under a name that cannot collide: nothing a caller logs is lost.
+    assert (line["field_message"], line["field_level"], line["field_service"]) == ("forged", "DEBUG", "x")
+    assert line["run_id"] == "r1"
+
+
+def test_lambda_lines_carry_the_request_id_and_cold_start(capsys):
+    from .conftest import LambdaContext
+
+    logger = logs.get_logger("unit-test-lambda", "INFO")
+    logs._cold_start = True  # a fresh process (other tests may have invoked handlers already)
+
+    @logs.inject_lambda_context(logger)
+    def handler(event, context):
+        logger.info("inside", extra={"fields": {"cold_start": "forged"}})
+        return event
+
+    assert handler({"n": 1}, LambdaContext(aws_request_id="req-1")) == {"n": 1}
+    handler({}, LambdaContext(aws_request_id="req-2"))
+    logger.info("outside any invocation")
+    first, second, outside = (json.loads(text) for text in capsys.readouterr().out.splitlines())
+    assert (first["function_request_id"], first["cold_start"]) == ("req-1", True)
+    assert (second["function_request_id"], second["cold_start"]) == ("req-2", False)
+    assert first["function_name"] == LambdaContext().function_name and first["field_cold_start"] == "forged"
+    assert "function_request_id" not in outside and "cold_start" not in outside
+
+
 def test_error_code_of_client_errors_and_others():
     from botocore.exceptions import ClientError
 

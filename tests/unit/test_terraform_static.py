@@ -11,8 +11,10 @@ import subprocess
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
-import hcl2
 import pytest
+from support.hcl import load as _load
+from support.hcl import resources as _resources
+from support.hcl import unquote as _unquote
 from support.tools import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,24 +40,6 @@ def _env(**extra: str) -> Dict[str, str]:
 
 def _run(args: List[str], **extra_env: str) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, env=_env(**extra_env), timeout=300)
-
-
-def _load(path: Path) -> Dict[str, Any]:
-    with open(path) as handle:
-        return _strip_metadata(hcl2.load(handle))
-
-
-def _strip_metadata(value: Any) -> Any:
-    """Drop python-hcl2's own keys (``__is_block__``, ``__comments__``, ...), keep the HCL."""
-    if isinstance(value, dict):
-        return {k: _strip_metadata(v) for k, v in value.items() if not k.startswith("__")}
-    if isinstance(value, list):
-        return [_strip_metadata(item) for item in value]
-    return value
-
-
-def _unquote(name: str) -> str:
-    return name.strip('"')
 
 
 def _blocks(kind: str) -> Iterator[Tuple[str, Dict[str, Any]]]:
@@ -172,6 +156,23 @@ def test_tfvars_only_set_declared_variables(env_name):
     declared = {name for name, _ in _blocks("variable")}
     assigned = set(_load(TERRAFORM_DIR / "env" / f"{env_name}.tfvars"))
     assert assigned <= declared, f"undeclared variables in env/{env_name}.tfvars: {sorted(assigned - declared)}"
+
+
+def test_moved_blocks_lead_from_retired_addresses_to_declared_ones():
+    """A stack deployed before a resource became a for_each instance is updated in place: every `from`
+    is an address no longer declared, every `to` an instance of a declared resource."""
+    declared = {f"{kind}.{name}" for path in TF_FILES for kind, name, _ in _resources(path)}
+    moves = [(_address(block["from"]), _address(block["to"]))
+             for path in TF_FILES for block in _load(path).get("moved", [])]
+    assert moves, "no moved blocks found in terraform/*.tf"
+    for source, target in moves:
+        assert source.split("[")[0] not in declared, f"{source} is still declared: nothing moves"
+        assert target.split("[")[0] in declared, f"{target}: no such resource"
+
+
+def _address(expression: str) -> str:
+    """python-hcl2 reads a bare address as an interpolation: "${aws_x.y[\"k\"]}" -> aws_x.y["k"]."""
+    return _unquote(expression).removeprefix("${").removesuffix("}")
 
 
 def test_iam_policies_name_no_wildcard_actions():

@@ -325,7 +325,7 @@ def test_clean_files_take_the_fast_path_with_the_same_result(monkeypatch):
     def must_not_be_called(*args, **kwargs):
         raise AssertionError("a clean file went through the slow reader")
 
-    monkeypatch.setattr(validation, "_read_body", must_not_be_called)
+    monkeypatch.setattr(validation, "read_body", must_not_be_called)  # the name validation calls
     fast = load(to_bytes(source))
     pd.testing.assert_frame_equal(fast.frame, careful.frame)
     assert fast.details == careful.details

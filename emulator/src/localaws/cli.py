@@ -62,9 +62,10 @@ def _settings(ctx: click.Context):
                    "[env: LOCALAWS_GLUE_SERVICE_PYTHON]")
 @click.option("--lambda-runtime", envvar="LOCALAWS_LAMBDA_RUNTIMES", multiple=True,
               help="RUNTIME=INTERPRETER for Lambda functions, e.g. python3.12=/venv/bin/python "
-                   "(repeatable or comma-separated). [env: LOCALAWS_LAMBDA_RUNTIMES]")
+                   "(repeatable or comma-separated; python3.x only). [env: LOCALAWS_LAMBDA_RUNTIMES]")
 @click.option("--glue-runtime", envvar="LOCALAWS_GLUE_RUNTIMES", multiple=True,
-              help="PYTHON_VERSION=INTERPRETER for Glue pythonshell jobs, e.g. 3.9=/venv/bin/python. "
+              help="RUNTIME=INTERPRETER for Glue jobs: 3.9=/venv/bin/python (pythonshell PythonVersion), "
+                   "spark-5.0=/venv/bin/python (glueetl GlueVersion 5.0); other runtimes are refused. "
                    "[env: LOCALAWS_GLUE_RUNTIMES]")
 @click.option("--services", envvar="LOCALAWS_SERVICES", default="",
               help="Comma-separated LocalStack services to offer, e.g. s3,lambda,sqs; empty offers every "
@@ -158,7 +159,11 @@ def ps(ctx: click.Context, output_format: str) -> None:
         except LauncherError as error:
             _fail(ctx, error)
         return
-    statuses = launcher.status(_settings(ctx))
+    try:
+        statuses = launcher.status(_settings(ctx))
+    except LauncherError as error:
+        _fail(ctx, error)
+        return
     if output_format == "json":
         click.echo(json.dumps([entry.as_dict() for entry in statuses], indent=2))
     else:

@@ -3,3 +3,7 @@
 
 class LauncherError(Exception):
     """A service could not be started, stopped or reached; the message says what to do next."""
+
+
+class SettingRefused(LauncherError):
+    """A launcher setting names something its service would ignore (a runtime it does not run)."""

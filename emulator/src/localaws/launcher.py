@@ -25,6 +25,9 @@ from typing import Callable, Dict, List, Optional
 import psutil
 
 from localaws.exceptions import LauncherError
+from localaws.glue import config as glue_config
+from localaws.glue_gateway import gateway_environment
+from localaws.lambda_executor.config import executor_environment
 
 #: Services LocalStack offers: empty means all of them, as in a real account. A comma-separated list
 #: (LOCALAWS_SERVICES) narrows it; ``glue`` is added to a narrowed list whenever the Glue service runs.
@@ -96,11 +99,6 @@ class ServiceStatus:
         }
 
 
-def _runtime_env_name(prefix: str, runtime: str) -> str:
-    """``python3.12`` -> ``<prefix>PYTHON3_12``."""
-    return prefix + runtime.upper().replace(".", "_").replace("-", "_")
-
-
 def _localstack_healthy(body: bytes) -> bool:
     try:
         services = json.loads(body).get("services", {})
@@ -130,6 +128,32 @@ def _clean_env(extra: Dict[str, str], tmpdir: Path) -> Dict[str, str]:
 
 
 def service_specs(settings: Settings) -> List[ServiceSpec]:
+    """The services ``up`` starts: LocalStack, and the Glue service unless ``glue_python`` is None.
+
+    Raises :class:`~localaws.exceptions.SettingRefused` for runtimes a service would ignore.
+    """
+    specs = [
+        _spec(settings, "localstack", settings.localstack_port, settings.localstack_python,
+              "localstack.runtime.main", _localstack_env(settings), "/_localstack/health", _localstack_healthy)
+    ]
+    if settings.glue_python is not None:
+        specs.append(
+            _spec(settings, "glue", settings.glue_port, settings.glue_python,
+                  "localaws.glue", _glue_env(settings), "/health", _glue_healthy)
+        )
+    return specs
+
+
+def _spec(settings: Settings, name: str, port: int, python: Path, module: str, env: Dict[str, str],
+          health_path: str, is_healthy: Callable[[bytes], bool]) -> ServiceSpec:
+    """``python -m module`` as service ``name`` on ``port``, in a clean environment plus ``env``."""
+    url = f"http://{settings.bind_host}:{port}"
+    return ServiceSpec(name=name, port=port, url=url, command=[str(python), "-m", module],
+                       env=_clean_env(env, settings.home / "tmp" / name), health_url=url + health_path,
+                       is_healthy=is_healthy)
+
+
+def _localstack_env(settings: Settings) -> Dict[str, str]:
     home = settings.home
     localstack_env = {
         "GATEWAY_LISTEN": f"{settings.bind_host}:{settings.localstack_port}",
@@ -153,55 +177,30 @@ def service_specs(settings: Settings) -> List[ServiceSpec]:
         "LAMBDA_RETRY_BASE_DELAY": str(settings.lambda_retry_base_delay_s),
         "LOCALAWS_HOME": str(home),
     }
-    for runtime, python in settings.lambda_runtimes.items():
-        localstack_env[_runtime_env_name("LOCALAWS_LAMBDA_RUNTIME_", runtime)] = str(python)
     services = [name.strip() for name in settings.services.split(",") if name.strip()]
+    function_env: Dict[str, str] = {}
     if settings.glue_python is not None:
         # One endpoint: LocalStack's port serves Glue too, through the `glue:localaws` provider plugin
         # (localaws.glue_gateway), which forwards each Glue request to the Glue service unchanged.
-        localstack_env["LOCALAWS_GLUE_URL"] = settings.glue_url
-        localstack_env["PROVIDER_OVERRIDE_GLUE"] = "localaws"
+        localstack_env.update(gateway_environment(settings.glue_url))
         if services and "glue" not in services:
             services.append("glue")
+        # Functions' Glue calls go straight to the Glue service (one hop less).
+        function_env["AWS_ENDPOINT_URL_GLUE"] = settings.glue_url
     if services:
         localstack_env["SERVICES"] = ",".join(services)
-    if settings.glue_python is not None:
-        # Functions' Glue calls go straight to the Glue service (one hop less). The executor adds
-        # every LOCALAWS_LAMBDA_ENV_<NAME> to each function's environment as <NAME>.
-        localstack_env["LOCALAWS_LAMBDA_ENV_AWS_ENDPOINT_URL_GLUE"] = settings.glue_url
+    localstack_env.update(executor_environment(settings.lambda_runtimes, function_env))
+    return localstack_env
 
-    specs = [
-        ServiceSpec(
-            name="localstack",
-            port=settings.localstack_port,
-            url=settings.localstack_url,
-            command=[str(settings.localstack_python), "-m", "localstack.runtime.main"],
-            env=_clean_env(localstack_env, home / "tmp" / "localstack"),
-            health_url=f"{settings.localstack_url}/_localstack/health",
-            is_healthy=_localstack_healthy,
-        )
-    ]
-    if settings.glue_python is not None:
-        glue_env = {
-            "LOCALAWS_GLUE_HOST": settings.bind_host,
-            "LOCALAWS_GLUE_PORT": str(settings.glue_port),
-            "LOCALAWS_GLUE_STATE_DIR": str(home / "glue"),
-            "LOCALAWS_GLUE_AWS_ENDPOINT": settings.localstack_url,
-        }
-        for version, python in settings.glue_runtimes.items():
-            glue_env[_runtime_env_name("LOCALAWS_GLUE_PYTHON", version)] = str(python)
-        specs.append(
-            ServiceSpec(
-                name="glue",
-                port=settings.glue_port,
-                url=settings.glue_url,
-                command=[str(settings.glue_python), "-m", "localaws.glue"],
-                env=_clean_env(glue_env, home / "tmp" / "glue"),
-                health_url=f"{settings.glue_url}/health",
-                is_healthy=_glue_healthy,
-            )
-        )
-    return specs
+
+def _glue_env(settings: Settings) -> Dict[str, str]:
+    return glue_config.service_environment(
+        host=settings.bind_host,
+        port=settings.glue_port,
+        state_dir=settings.home / "glue",
+        aws_endpoint=settings.localstack_url,
+        runtimes=settings.glue_runtimes,
+    )
 
 
 # --- pid files -------------------------------------------------------------------------------------

@@ -6,16 +6,15 @@ The prices and the computation are :mod:`cripto_pipeline.costs`'; this module on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 import pandas as pd
 
 from .. import costs
 
-#: Billed seconds assumed for the trigger Lambda (short, never free): the same bound as the CLI's.
-TRIGGER_SECONDS_ESTIMATE = 0.1
+TRIGGER_SECONDS_ESTIMATE = costs.TRIGGER_BILLED_SECONDS
 
 
 @dataclass(frozen=True)
@@ -27,18 +26,16 @@ class CostInputs:
     #: (memory MB, seconds) of the feature Lambda: seconds bounded by upload -> features written.
     feature_lambda: Optional[Tuple[float, float]] = None
     trigger_lambda_memory_mb: Optional[float] = None
-    stored_bytes: int = 0
+    #: Key -> bytes of the objects under the run's features/ and models/ prefixes.
+    run_objects: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def stored_bytes(self) -> int:
+        return costs.stored_bytes(self.run_objects)
 
     def usage(self) -> costs.RunUsage:
-        invocations = [self.feature_lambda] if self.feature_lambda else []
-        if self.trigger_lambda_memory_mb:
-            invocations.append((self.trigger_lambda_memory_mb, TRIGGER_SECONDS_ESTIMATE))
-        return costs.RunUsage(
-            lambda_invocations=invocations,
-            glue_dpu=self.glue_dpu or 0.0,
-            glue_seconds=self.glue_seconds,
-            stored_bytes=self.stored_bytes,
-        )
+        return costs.run_usage(self.glue_dpu, self.glue_seconds, self.run_objects, self.feature_lambda,
+                               self.trigger_lambda_memory_mb)
 
 
 @dataclass(frozen=True)
@@ -54,18 +51,18 @@ class JobResources:
         glue_seconds: float,
         manifest: Dict[str, Any],
         features_written_at: Optional[datetime],
-        stored_bytes: int,
+        run_objects: Mapping[str, int],
     ) -> CostInputs:
         """CostInputs with the feature Lambda's duration bounded by upload event -> features object written."""
-        feature_lambda = None
         event_time = (manifest.get("raw") or {}).get("event_time")
-        if self.feature_lambda_memory_mb and event_time and features_written_at is not None:
-            seconds = (pd.Timestamp(features_written_at) - pd.Timestamp(event_time)).total_seconds()
-            feature_lambda = (self.feature_lambda_memory_mb, max(0.0, seconds))
+        uploaded = pd.Timestamp(event_time).to_pydatetime() if event_time else None
+        seconds = costs.feature_lambda_seconds(uploaded, features_written_at)
         return CostInputs(
             glue_dpu=self.glue_dpu,
             glue_seconds=glue_seconds,
-            feature_lambda=feature_lambda,
+            feature_lambda=(self.feature_lambda_memory_mb, seconds)
+            if self.feature_lambda_memory_mb and seconds is not None
+            else None,
             trigger_lambda_memory_mb=self.trigger_lambda_memory_mb,
-            stored_bytes=stored_bytes,
+            run_objects=run_objects,
         )

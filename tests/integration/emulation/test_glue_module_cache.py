@@ -1,4 +1,4 @@
-"""The Glue service's cache of ``--additional-python-modules`` (``localaws.glue.runner.ModuleCache``).
+"""The Glue service's cache of ``--additional-python-modules`` (``localaws.glue.module_cache.ModuleCache``).
 
 Black-box through boto3 against a service process of our own (state dir under pytest's tmp dir): a
 job reports where its modules were imported from, so the tests see whether a run installed them or

@@ -43,15 +43,14 @@ def cripto(endpoint_url: str, glue_endpoint_url: str) -> Callable[..., subproces
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_S3_USE_PATH_STYLE": "true",
-        "COLUMNS": "250",
         "STACK_ENV": "local",
     }
     env.pop("AWS_PROFILE", None)
 
-    def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    def run(*args: str, cwd: Path = REPO, columns: int = 250) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "cripto_ops.cli", *args],
-            env=env,
+            env={**env, "COLUMNS": str(columns)},
             cwd=cwd,
             capture_output=True,
             text=True,
@@ -64,7 +63,9 @@ def cripto(endpoint_url: str, glue_endpoint_url: str) -> Callable[..., subproces
 def status_of(cripto, dataset: str) -> List[Dict[str, Any]]:
     result = cripto("status", "--dataset", dataset, "--format", "json")
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    document = json.loads(result.stdout)
+    assert document["schema_version"] == 1
+    return document["runs"]
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,7 @@ def test_run_follows_the_file_through_every_stage_to_the_model(good_run):
     assert f"run {run['run_id']}" in output and f"of dataset '{GOOD}'" in output  # the table title may wrap
     for artifact in ("model.joblib", "metrics.json", "lineage.json", "report.html"):
         assert f"models/{GOOD}/{run['run_id']}/{artifact}" in output
-    assert re.search(r"The selected model \(\w+\) (beats|does NOT beat) every baseline", output)
+    assert re.search(r"The selected model \(\w+\)(: classification| (beats|does NOT beat) every baseline)", output)
 
 
 def test_status_shows_the_good_run_with_durations_model_and_cost(cripto, good_run):
@@ -93,12 +94,46 @@ def test_status_shows_the_good_run_with_durations_model_and_cost(cripto, good_ru
     assert run["feature_rows"] > 1000
     assert set(run["durations_s"]) >= {"features", "trigger", "training", "total"}
     assert run["report_key"] == f"models/{GOOD}/{run['run_id']}/report.html"
-    assert 0.3 < run["model_accuracy"] < 0.7 and 0.3 < run["best_baseline_accuracy"] < 0.7
+    comparison = run["comparison"]
+    assert 0.3 < comparison["model_accuracy_mean"] < 0.7 and 0.3 < comparison["best_baseline_accuracy_mean"] < 0.7
     # Glue Python shell bills at least a minute of 1/16 DPU: 0.0625 * 60 / 3600 * 0.44 USD.
     assert run["cost_usd"] >= 0.0625 * 60 / 3600 * 0.44
     table = cripto("status", "--dataset", GOOD)
     assert table.returncode == 0, table.stderr
     assert run["run_id"] in table.stdout and "SUCCEEDED" in table.stdout and "(latest)" in table.stdout
+
+
+def test_status_stages_add_up_and_the_views_fit_80_columns(cripto, good_run):
+    run = good_run["status"]
+    stages = [run["durations_s"][name] for name in ("features", "trigger", "waiting", "training")
+              if name in run["durations_s"]]
+    assert sum(stages) == pytest.approx(run["durations_s"]["total"], abs=0.011)
+    assert run["durations_s"]["training"] <= run["durations_s"]["total"]
+    compact = cripto("status", "--dataset", GOOD, columns=80)  # a pipe: no terminal width to ask
+    assert compact.returncode == 0, compact.stderr
+    lines = compact.stdout.splitlines()
+    assert max(map(len, lines)) <= 80 and "…" not in compact.stdout
+    assert any(line.startswith(GOOD) and run["run_id"] in line and f"{run['durations_s']['total']:.2f}" in line
+               for line in lines), compact.stdout
+    assert f"{run['best_model']}: " in compact.stdout and "net of" in compact.stdout
+    wide = cripto("status", "--dataset", GOOD, "--wide", columns=80)
+    assert wide.returncode == 0 and "…" not in wide.stdout and run["glue_run_id"] in wide.stdout
+    detail = cripto("status", "--dataset", GOOD, "--run", run["run_id"], columns=80)
+    assert detail.returncode == 0 and "total s (upload -> model)" in detail.stdout and "cost $ total" in detail.stdout
+    assert max(map(len, detail.stdout.splitlines())) <= 80 and "…" not in detail.stdout
+
+
+def test_status_and_report_give_the_same_cost(cripto, good_run, tmp_path):
+    run = good_run["status"]
+    # Both bill Glue's 1-minute minimum on the daily sample: the job's own measure (until it draws the
+    # report) and Glue's ExecutionTime (read by status) are then priced alike.
+    assert run["glue_execution_s"] < 60
+    result = cripto("report", GOOD, "--output-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    cost_section = Path(result.stdout.strip()).read_text().split("Estimated AWS cost of this run", 1)[1]
+    in_report = dict(re.findall(r'<tr><td class="l">([a-z0-9 ]+)</td><td class="">([0-9.]+)</td></tr>', cost_section))
+    in_status = {name.replace("_", " "): f"{usd:.6f}" for name, usd in run["cost_usd_by_component"].items()}
+    assert in_report == in_status
 
 
 def test_status_shows_a_rejected_upload_and_a_failed_training_run(
@@ -134,7 +169,7 @@ def test_status_shows_a_rejected_upload_and_a_failed_training_run(
     entry = wait_for("the forged run's Glue job to finish", failed, 300, interval=2.0)
     assert entry["state"] == "FAILED" and entry["glue_state"] == "FAILED", entry
     assert "TrainingDataError" in entry["error"] and "belongs to another run" in entry["error"]
-    assert entry["model_accuracy"] is None and not entry["is_latest"]
+    assert entry["comparison"] is None and not entry["is_latest"]
     table = cripto("status", "--dataset", FAILED)
     assert table.returncode == 0 and "FAILED" in table.stdout and run_id in table.stdout
 

@@ -260,7 +260,7 @@ def _failed_events(sqs, stack, wait_seconds: int = 0) -> List[Dict[str, Any]]:
 
 def _s3_event(bucket: str, key: str, version_id: str, etag: str, run_id: str, size: int) -> Dict[str, Any]:
     """The S3 notification of this object version, as S3 sends it (event time = the run id's second)."""
-    when = datetime.strptime(run_id.split("-")[0], "%Y%m%dT%H%M%SZ")
+    when, _ = layout.parse_run_id(run_id)
     return {"Records": [{
         "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
         "eventTime": when.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "eventName": "ObjectCreated:Put",
@@ -284,8 +284,8 @@ def test_duplicate_deliveries_and_identical_content_start_exactly_one_run(aws_cl
     put = s3.put_object(Bucket=bucket, Key=key, Body=body)
     features_key = wait_for("the features file", lambda: next(
         (k for k in keys(s3, bucket, f"features/{dataset}/") if k.endswith("features.parquet")), None), 120)
-    run_id = features_key.split("/")[2]
-    assert run_id.endswith(layout.make_run_id(datetime.now(timezone.utc), key, put["VersionId"], None)[-8:])
+    run_id = layout.parse_features_key(features_key).run_id
+    assert layout.parse_run_id(run_id)[1] == layout.object_digest(key, put["VersionId"], None)
 
     # The same object version delivered again, twice (S3 delivers at least once): same run, nothing new.
     event = _s3_event(bucket, key, put["VersionId"], put["ETag"], run_id, len(body))
@@ -342,9 +342,9 @@ def test_the_same_features_event_five_times_at_once_starts_exactly_one_glue_run(
     origin = layout.parse_features_key(source)
     # Run ids order by their second first: a copy made within the original's second could sort before
     # it, and then (rightly) never become latest.json. Start the copy's run in a later second.
-    origin_second = origin.run_id.split("-")[0]  # <%Y%m%dT%H%M%SZ>-<8 hex>
-    wait_for("a second later than the original run's", lambda: datetime.now(timezone.utc).strftime(
-        "%Y%m%dT%H%M%SZ") > origin_second or None, 5, interval=0.1)
+    origin_second, _ = layout.parse_run_id(origin.run_id)
+    wait_for("a second later than the original run's", lambda: layout.run_id_floor(datetime.now(timezone.utc))
+             > layout.run_id_floor(origin_second) or None, 5, interval=0.1)
     now = datetime.now(timezone.utc)
     target = layout.run_keys(dataset, layout.make_run_id(now, source, None, uuid.uuid4().hex))
     manifest = {**get_json(s3, bucket, origin.manifest), "run_id": target.run_id}
@@ -466,7 +466,7 @@ def test_a_failing_training_run_is_recorded_and_latest_keeps_the_last_good_model
     dataset = unique("glue-fail")
     good = _good_model(s3, bucket, dataset)
     # A newer run whose features file is corrupt: the trigger starts the job, the job's script fails.
-    keys_ = layout.run_keys(dataset, f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}")
+    keys_ = layout.run_keys(dataset, layout.make_run_id(datetime.now(timezone.utc), dataset, None, uuid.uuid4().hex))
     manifest = get_json(s3, bucket, layout.run_keys(dataset, good["run_id"]).manifest)
     manifest = json.dumps({**manifest, "run_id": keys_.run_id}).encode()
     s3.put_object(Bucket=bucket, Key=keys_.manifest, Body=manifest)

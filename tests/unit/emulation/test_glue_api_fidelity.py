@@ -13,7 +13,8 @@ import pytest
 from botocore.model import Shape
 from localaws.glue.events import DETAIL_TYPE, SOURCE, job_state_change_detail, put_events_entry
 from localaws.glue.exceptions import ConcurrentRunsExceededException, InvalidInputException
-from localaws.glue.models import GlueBackend, JobRunState
+from localaws.glue.backend import GlueBackend
+from localaws.glue.models import JobRunState
 from localaws.glue.responses import GlueResponses, _service_model
 
 REGION = "eu-west-1"

@@ -16,9 +16,11 @@ from localaws.glue.exceptions import (
     InvalidStateTransition,
     UnknownOperationException,
 )
-from localaws.glue.models import RESTART_MESSAGE, TRANSITIONS, GlueBackend, JobRunState
+from localaws.glue.backend import RESTART_MESSAGE, STATE_FILE_VERSION, GlueBackend
+from localaws.glue.models import TRANSITIONS, JobRunState
 from localaws.glue.responses import GlueResponses, paginate
-from localaws.glue.runner import _error_message, glue_argv
+from localaws.glue.job_env import glue_argv
+from localaws.glue.supervision import error_message
 
 COMMAND = {"Name": "pythonshell", "PythonVersion": "3.9", "ScriptLocation": "s3://b/job.py"}
 ROLE = "arn:aws:iam::000000000000:role/r"
@@ -179,7 +181,7 @@ def test_state_survives_a_restart_and_in_flight_runs_fail(tmp_path, recorder):
     failed = second.get_job_run("other", lost.id)
     assert failed.state is JobRunState.FAILED and failed.error_message == RESTART_MESSAGE
     assert second.orphaned_pids() == [(lost.id, 4242)]
-    assert json.loads((tmp_path / "state.json").read_text())["version"] == models.STATE_FILE_VERSION
+    assert json.loads((tmp_path / "state.json").read_text())["version"] == STATE_FILE_VERSION
 
 
 # ----- responses and argv --------------------------------------------------------------------------
@@ -226,6 +228,6 @@ def test_error_message_is_the_traceback_exception_line():
     tail = collections.deque(
         ["Traceback (most recent call last):", '  File "x.py", line 1', "KeyError: 'col'", ""]
     )
-    assert _error_message(tail, 1) == "KeyError: 'col'"
-    assert _error_message(collections.deque(["plain stderr"]), 3) == "Command failed with exit code 3."
-    assert _error_message(collections.deque(), -9) == "Job process was killed by signal 9."
+    assert error_message(tail, 1) == "KeyError: 'col'"
+    assert error_message(collections.deque(["plain stderr"]), 3) == "Command failed with exit code 3."
+    assert error_message(collections.deque(), -9) == "Job process was killed by signal 9."

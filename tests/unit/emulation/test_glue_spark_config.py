@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from localaws.glue import spark
+from localaws.glue.config import Settings
 from localaws.glue.exceptions import InterpreterNotConfigured, RuntimeSetupFailed, UnsupportedJobCommand
 
 
@@ -54,7 +55,7 @@ def test_glue_version_and_interpreter_checks(tmp_path: Path):
     with pytest.raises(UnsupportedJobCommand, match="5.0"):
         spark.check_glue_version("4.0")
     with pytest.raises(InterpreterNotConfigured, match="LOCALAWS_GLUE_PYTHONSPARK_5_0"):
-        spark.spark_interpreter(None)
+        Settings.from_env({}).interpreter("spark-5.0")
     with pytest.raises(RuntimeSetupFailed, match="bootstrap"):
         spark.s3a_jars(str(tmp_path / "bin" / "python"))
 
@@ -67,3 +68,14 @@ def test_closed_awsglue_modules_fail_on_import_with_the_reason(tmp_path: Path):
             [sys.executable, "-c", f"import {module}"], cwd=tmp_path, capture_output=True, text=True, check=False
         )
         assert result.returncode == 1 and "ImportError" in result.stderr and "plain PySpark" in result.stderr
+
+
+def test_both_runtimes_refuse_a_missing_or_unusable_interpreter_the_same_way(tmp_path: Path):
+    not_executable = tmp_path / "python"
+    not_executable.write_text("")
+    for key, variable in (("3.9", "LOCALAWS_GLUE_PYTHON3_9"), ("spark-5.0", "LOCALAWS_GLUE_PYTHONSPARK_5_0")):
+        with pytest.raises(InterpreterNotConfigured, match=f"include {key}=.*env {variable}"):
+            Settings.from_env({}).interpreter(key)
+        with pytest.raises(InterpreterNotConfigured, match=f"{variable}={not_executable} is not an executable"):
+            Settings.from_env({variable: str(not_executable)}).interpreter(key)
+    assert Settings.from_env({"LOCALAWS_GLUE_PYTHON3_9": sys.executable}).interpreter("3.9") == sys.executable

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from localaws.glue.config import Settings
-from localaws.glue.models import GlueBackend
+from localaws.glue.backend import GlueBackend
 
 COMMAND = {"Name": "pythonshell", "PythonVersion": "3.9", "ScriptLocation": "s3://b/job.py"}
 ROLE = "arn:aws:iam::000000000000:role/r"

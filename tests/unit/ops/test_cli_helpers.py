@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from cripto_ops.exceptions import OpsError
-from cripto_ops.logs import log_groups, parse_since
+from cripto_ops.log_tail import log_groups, parse_since
 from cripto_ops.render import metrics_table
 from cripto_ops.stack import StackOutputs
 

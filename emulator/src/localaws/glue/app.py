@@ -16,10 +16,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .backend import GlueBackend
 from .config import DEFAULT_REGION, Settings
 from .exceptions import GlueError, InternalServiceException
 from .events import JobStateEvents
-from .models import GlueBackend
 from .responses import GlueResponses
 from .runner import JobRunner
 

@@ -25,6 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from localaws.exceptions import SettingRefused
+
+from .exceptions import InterpreterNotConfigured
+
 ENV_HOST = "LOCALAWS_GLUE_HOST"
 ENV_PORT = "LOCALAWS_GLUE_PORT"
 ENV_STATE_DIR = "LOCALAWS_GLUE_STATE_DIR"
@@ -39,8 +43,25 @@ DEFAULT_PORT = 4567
 DEFAULT_AWS_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_REGION = "us-east-1"
 
+
+@dataclass(frozen=True)
+class Runtime:
+    """A job runtime this service runs: the env var naming its interpreter and where that comes from."""
+
+    env_var: str
+    environment: str  # the environment `scripts/bootstrap.sh` creates for it (ONLY=<environment>)
+    jobs: str  # which jobs it runs, for messages
+
+
+SPARK_RUNTIME_KEY = "spark-5.0"
+#: The runtimes this service runs, by their key in ``LOCALAWS_GLUE_RUNTIMES`` (``KEY=INTERPRETER``):
+#: a pythonshell ``PythonVersion``, or ``spark-<GlueVersion>`` for glueetl jobs.
+RUNTIMES = {
+    "3.9": Runtime(ENV_PYTHON3_9, "glue-pythonshell-3.9", "Python 3.9 pythonshell jobs"),
+    SPARK_RUNTIME_KEY: Runtime(ENV_SPARK_PYTHON, "glue-spark-5.0", "Glue 5.0 Spark jobs"),
+}
 # Env var naming the interpreter, per pythonshell PythonVersion this service can run.
-PYTHON_INTERPRETER_ENV = {"3.9": ENV_PYTHON3_9}
+PYTHON_INTERPRETER_ENV = {key: runtime.env_var for key, runtime in RUNTIMES.items() if key != SPARK_RUNTIME_KEY}
 
 
 @dataclass(frozen=True)
@@ -68,3 +89,47 @@ class Settings:
         }
         values.update(overrides)
         return cls(**values)
+
+    def interpreter(self, runtime_key: str) -> str:
+        """The executable interpreter of a runtime of :data:`RUNTIMES`; raises the reason a run fails."""
+        runtime = RUNTIMES[runtime_key]
+        configured = {**self.python_interpreters, SPARK_RUNTIME_KEY: self.spark_python}.get(runtime_key)
+        if not configured:
+            raise InterpreterNotConfigured(
+                f"No interpreter configured for {runtime.jobs}: set LOCALAWS_GLUE_RUNTIMES to include "
+                f"{runtime_key}=<.venvs/{runtime.environment}/bin/python> (env {runtime.env_var}; create the "
+                f"environment with `ONLY={runtime.environment} scripts/bootstrap.sh`) and restart the Glue "
+                f"service."
+            )
+        if not os.access(configured, os.X_OK):
+            raise InterpreterNotConfigured(
+                f"{runtime.env_var}={configured} is not an executable file. Fix the path "
+                f"(`ONLY={runtime.environment} scripts/bootstrap.sh` creates it) and restart the service."
+            )
+        return configured
+
+
+def service_environment(
+    host: str, port: int, state_dir: Path, aws_endpoint: str, runtimes: Mapping[str, Path]
+) -> dict[str, str]:
+    """The variables that start this service with these settings (what the launcher passes it).
+
+    ``runtimes`` maps keys of :data:`RUNTIMES` to interpreters; any other key is refused with
+    :class:`~localaws.exceptions.SettingRefused`, as the service would ignore it.
+    """
+    unknown = sorted(key for key in runtimes if key not in RUNTIMES)
+    if unknown:
+        accepted = "; ".join(f"{key} ({runtime.jobs})" for key, runtime in RUNTIMES.items())
+        raise SettingRefused(
+            f"LOCALAWS_GLUE_RUNTIMES names runtime(s) {', '.join(map(repr, unknown))} that the Glue service "
+            f"does not run. Accepted keys: {accepted}. Fix or remove those KEY=INTERPRETER entries "
+            f"(LOCALAWS_GLUE_RUNTIMES or --glue-runtime)."
+        )
+    env = {
+        ENV_HOST: host,
+        ENV_PORT: str(port),
+        ENV_STATE_DIR: str(state_dir),
+        ENV_AWS_ENDPOINT: aws_endpoint,
+    }
+    env.update({RUNTIMES[key].env_var: str(python) for key, python in runtimes.items()})
+    return env

@@ -3,7 +3,7 @@
 ``python -m localaws.glue.prepare --python PY --modules "a==1,b==2" [--installer-option "--no-deps"]``
 
 Fills exactly the entry a run with these arguments would create and reuse (same pip command, same
-key, same read-only files; see :class:`localaws.glue.runner.ModuleCache`), so the first run of a job
+key, same read-only files; see :class:`localaws.glue.module_cache.ModuleCache`), so the first run of a job
 is as fast as any later one. Does nothing when the entry exists. The cache lives in the service's
 state directory (``LOCALAWS_GLUE_STATE_DIR``, else ``<LOCALAWS_HOME>/glue``); ``--python`` must be
 the same path the service is given for the runtime (``LOCALAWS_GLUE_PYTHON3_9``), as it is part of
@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 from .config import Settings
-from .runner import MODULE_CACHE_DIR, ModuleCache, pip_env, pip_install_argv
+from .module_cache import MODULE_CACHE_DIR, ModuleCache, pip_env, pip_install_argv
 
 
 def prepare(python: str, specs: list[str], options: list[str], cache: ModuleCache) -> tuple[str, bool]:

@@ -15,8 +15,8 @@ from botocore.loaders import create_loader
 from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.validate import ParamValidator
 
+from .backend import GlueBackend
 from .exceptions import EntityNotFoundException, InvalidInputException, UnknownOperationException
-from .models import GlueBackend
 
 TARGET_PREFIX = "AWSGlue."
 DEFAULT_PAGE_SIZE = 100

@@ -29,11 +29,10 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from .exceptions import InterpreterNotConfigured, RuntimeSetupFailed, UnsupportedJobCommand
+from .exceptions import RuntimeSetupFailed, UnsupportedJobCommand
 from .models import GLUE_ETL, SPARK_LOG_GROUP
 
 SPARK_GLUE_VERSIONS = ("5.0",)
-SPARK_RUNTIME_KEY = "spark-5.0"  # key in LOCALAWS_GLUE_RUNTIMES -> env LOCALAWS_GLUE_PYTHONSPARK_5_0
 OUTPUT_LOG_GROUP = f"{SPARK_LOG_GROUP}/output"  # driver stdout, stream = JobRunId
 ERROR_LOG_GROUP = f"{SPARK_LOG_GROUP}/error"  # driver stderr (Spark's log4j and tracebacks)
 S3A_JARS = ("hadoop-aws-3.3.1.jar", "aws-java-sdk-bundle-1.11.901.jar")
@@ -157,22 +156,6 @@ def check_glue_version(glue_version: str | None) -> None:
             f"{', '.join(SPARK_GLUE_VERSIONS)} (Spark 3.5.4, Python 3.11) runs locally. Set GlueVersion "
             f"to \"5.0\"."
         )
-
-
-def spark_interpreter(configured: str | None) -> str:
-    if not configured:
-        raise InterpreterNotConfigured(
-            f"No interpreter configured for Glue 5.0 Spark jobs: set LOCALAWS_GLUE_RUNTIMES to include "
-            f"{SPARK_RUNTIME_KEY}=<.venvs/glue-spark-5.0/bin/python> (env LOCALAWS_GLUE_PYTHONSPARK_5_0; "
-            f"create the environment with `ONLY=glue-spark-5.0 scripts/bootstrap.sh`) and restart the "
-            f"Glue service."
-        )
-    if not os.access(configured, os.X_OK):
-        raise InterpreterNotConfigured(
-            f"LOCALAWS_GLUE_PYTHONSPARK_5_0={configured} is not an executable file. Fix the path "
-            f"(`ONLY=glue-spark-5.0 scripts/bootstrap.sh` creates it) and restart the service."
-        )
-    return configured
 
 
 def s3a_jars(python: str) -> list[str]:

@@ -17,14 +17,14 @@ import os
 
 from localstack.services.plugins import aws_provider
 
-GLUE_URL_VARIABLE = "LOCALAWS_GLUE_URL"
+from localaws.glue_gateway import GLUE_URL_VARIABLE, PROVIDER_NAME
 
 
 def _configured() -> bool:
     return bool(os.environ.get(GLUE_URL_VARIABLE))
 
 
-@aws_provider(api="glue", name="localaws", should_load=_configured)
+@aws_provider(api="glue", name=PROVIDER_NAME, should_load=_configured)
 def glue():
     from localaws.glue_gateway.forwarding import create_glue_service
 

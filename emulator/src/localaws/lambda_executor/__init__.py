@@ -41,6 +41,9 @@ non-Python runtimes and container-image functions (both fail to become Active, w
 Processes a handler detaches into a new session (``setsid``) escape the kill.
 
 Modules: ``plugin`` (plux entry point, loads ``executor`` lazily), ``executor`` (the
-``RuntimeExecutor``), ``worker`` (stdlib-only runtime, runs in the function's interpreter),
-``runtimes`` (interpreter per runtime), ``layers`` (``/opt`` equivalent), ``exceptions``.
+``RuntimeExecutor``), ``environment`` (a worker's environment and ``sys.path``), ``invocation_errors``
+(timeouts and runtime exits the executor reports), ``worker`` (stdlib-only runtime, runs in the
+function's interpreter), ``config`` (the variables it reads, and how the launcher writes them),
+``runtimes`` (interpreter per runtime), ``admission`` (refuses functions without a local runtime),
+``layers`` (``/opt`` equivalent), ``exceptions``.
 """

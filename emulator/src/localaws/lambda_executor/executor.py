@@ -47,7 +47,8 @@ from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEnd
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
 from localstack.services.lambda_.invocation.runtime_executor import RuntimeExecutor
 
-from localaws.lambda_executor import worker
+from localaws.lambda_executor import invocation_errors, worker
+from localaws.lambda_executor.environment import WORKER_PATH, build_environment, layer_sys_path
 from localaws.lambda_executor.exceptions import (
     EnvironmentStartError,
     InvokeDeliveryError,
@@ -58,67 +59,12 @@ from localaws.lambda_executor.runtimes import configured_runtimes, python_versio
 
 LOG = logging.getLogger(__name__)
 
-EXTRA_ENV_PREFIX = "LOCALAWS_LAMBDA_ENV_"
-
 ENVIRONMENTS_DIR_NAME = "localaws-lambda-envs"
-WORKER_PATH = Path(worker.__file__).resolve()
 # Slack for the HTTP round trips around a handler before an invocation counts as timed out.
 TIMEOUT_GRACE_SECONDS = 0.1
 # The worker answers /invoke from a thread before running the handler: a slow answer means it hangs.
 INVOKE_DELIVERY_TIMEOUT_SECONDS = 10
 OUTPUT_TAIL_BYTES = 64 * 1024
-
-
-def build_environment(
-    lambda_env: dict[str, object],
-    interpreter: Path,
-    code_dir: Path,
-    opt_dir: Path | None,
-    env_dir: Path,
-) -> dict[str, str]:
-    """The worker's complete environment (nothing is inherited from LocalStack's process).
-
-    Precedence, lowest first: a minimal base standing in for what the Lambda image defines, then
-    the emulation-wide ``LOCALAWS_LAMBDA_ENV_<NAME>`` variables, then what LocalStack computed (which already ends with the function's own variables, so a function
-    may override ``PATH`` or ``LD_LIBRARY_PATH`` as on AWS), then the paths of this environment,
-    which are reserved on AWS too.
-    """
-    opt = str(opt_dir) if opt_dir else ""
-    base = {
-        # The runtime's bin first, like /var/lang/bin on AWS: `python` in a subprocess is the runtime's.
-        "PATH": os.pathsep.join(
-            p
-            for p in [str(interpreter.parent), "/usr/local/bin", "/usr/bin", "/bin", opt and f"{opt}/bin"]
-            if p
-        ),
-        # AWS sets en_US.UTF-8; hosts may lack that locale, C.UTF-8 gives the same encoding everywhere.
-        "LANG": "C.UTF-8",
-        "LD_LIBRARY_PATH": os.pathsep.join(
-            p for p in [str(code_dir), f"{code_dir}/lib", opt and f"{opt}/lib"] if p
-        ),
-        # Keep the host's ~/.aws (profiles, endpoints) and other dotfiles out of the function.
-        "HOME": str(env_dir / "home"),
-    }
-    forced = {
-        "LAMBDA_TASK_ROOT": str(code_dir),
-        "LAMBDA_RUNTIME_DIR": str(WORKER_PATH.parent),
-        # The environment's private /tmp: tempfile and most libraries honour TMPDIR.
-        "TMPDIR": str(env_dir / "tmp"),
-        worker.EXECUTOR_MARKER_VAR: worker.EXECUTOR_NAME,
-    }
-    emulation = {
-        key[len(EXTRA_ENV_PREFIX):]: value
-        for key, value in os.environ.items()
-        if key.startswith(EXTRA_ENV_PREFIX) and len(key) > len(EXTRA_ENV_PREFIX)
-    }
-    return {**base, **emulation, **{k: str(v) for k, v in lambda_env.items() if v is not None}, **forced}
-
-
-def layer_sys_path(opt_dir: Path | None, version: str) -> list[str]:
-    """Where AWS's Python runtime looks inside /opt, in its order."""
-    if not opt_dir:
-        return []
-    return [str(opt_dir / "python" / "lib" / f"python{version}" / "site-packages"), str(opt_dir / "python")]
 
 
 class LocalProcessRuntimeExecutor(RuntimeExecutor):
@@ -237,7 +183,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         pending = self.executor_endpoint.invocation_future
         request_id = self._current_request_id
         if pending is not None and not pending.done() and request_id:
-            error = worker.exit_error(request_id, returncode)
+            error = invocation_errors.exit_error(request_id, returncode)
             logs = (
                 self._read_output(truncate=True)
                 + f"{error['errorMessage']}\n{error['errorType']}\n"
@@ -315,10 +261,10 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         process = self._process
         peak_mb = worker.peak_memory_mb(process.pid) if process else 0
         self._kill()  # the next invocation starts a fresh worker (see invoke)
-        error = worker.timeout_error(request_id, timeout)
+        error = invocation_errors.timeout_error(request_id, timeout)
         logs = (
             self._read_output(truncate=True)
-            + worker.timeout_log_line(request_id, timeout)
+            + invocation_errors.timeout_log_line(request_id, timeout)
             + self._end_lines(request_id, duration_ms=timeout * 1000, status="timeout", peak_mb=peak_mb)
         )
         LOG.debug(

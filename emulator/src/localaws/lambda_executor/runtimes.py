@@ -10,9 +10,9 @@ else: functions see exactly its site-packages.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
+from localaws.lambda_executor.config import PYTHON_RUNTIME, RUNTIME_ENV_PREFIX, interpreter_env_var
 from localaws.lambda_executor.exceptions import (
     LocalExecutorError,
     InterpreterNotFoundError,
@@ -20,20 +20,10 @@ from localaws.lambda_executor.exceptions import (
     UnsupportedFunctionError,
 )
 
-ENV_PREFIX = "LOCALAWS_LAMBDA_RUNTIME_"
-
-# The worker is a Python program; other runtime families need their own worker.
-_PYTHON_RUNTIME = re.compile(r"^python(?P<version>3\.\d+)$")
-
-
-def interpreter_env_var(runtime: str) -> str:
-    """``python3.12`` -> ``LOCALAWS_LAMBDA_RUNTIME_PYTHON3_12``."""
-    return ENV_PREFIX + runtime.upper().replace(".", "_").replace("-", "_")
-
 
 def python_version(runtime: str | None) -> str:
     """``python3.12`` -> ``3.12``; raises for runtimes the worker cannot serve."""
-    match = _PYTHON_RUNTIME.match(runtime or "")
+    match = PYTHON_RUNTIME.match(runtime or "")
     if not match:
         raise UnsupportedFunctionError(
             f"Runtime {runtime!r} is not supported by the local-process Lambda executor, which runs "
@@ -68,14 +58,14 @@ def resolve_interpreter(runtime: str, environ: dict[str, str] | None = None) -> 
 def configured_runtimes(environ: dict[str, str] | None = None) -> dict[str, str]:
     """Map of every ``LOCALAWS_LAMBDA_RUNTIME_*`` variable that is set to its value."""
     environ = os.environ if environ is None else environ
-    return {k: v for k, v in environ.items() if k.startswith(ENV_PREFIX) and v.strip()}
+    return {k: v for k, v in environ.items() if k.startswith(RUNTIME_ENV_PREFIX) and v.strip()}
 
 
 def available_runtimes(environ: dict[str, str] | None = None) -> list[str]:
     """The runtimes whose interpreter is configured and exists, e.g. ``['python3.12']``."""
     names = []
     for variable in configured_runtimes(environ):
-        runtime = variable[len(ENV_PREFIX):].lower().replace("_", ".", 1)
+        runtime = variable[len(RUNTIME_ENV_PREFIX):].lower().replace("_", ".", 1)
         try:
             resolve_interpreter(runtime, environ)
         except LocalExecutorError:

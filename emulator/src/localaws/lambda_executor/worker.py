@@ -3,7 +3,7 @@
 Standard library only and Python 3.9-compatible: the interpreter is the one configured for the
 function's runtime, whose environment holds boto3/botocore and nothing from LocalStack or our tools.
 The executor starts it as ``python -s -u worker.py ...`` with a clean environment (the one
-LocalStack computes for the function, see ``executor.build_environment``).
+LocalStack computes for the function, see ``environment.build_environment``).
 
 It speaks LocalStack's executor-endpoint protocol, as LocalStack's Go init does in Docker:
 
@@ -88,31 +88,6 @@ def end_lines(
     if status:
         report += f"Status: {status}\t"
     return f"END RequestId: {request_id}\n{report}\n"
-
-
-def timeout_error(request_id: str, timeout_seconds: float) -> dict[str, str]:
-    """The error AWS (and LocalStack's Docker init) returns when a function times out."""
-    return {
-        "errorType": "Sandbox.Timedout",
-        "errorMessage": f"RequestId: {request_id} Error: Task timed out after {timeout_seconds:.2f} seconds",
-    }
-
-
-def timeout_log_line(request_id: str, timeout_seconds: float) -> str:
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() * 1000) % 1000:03d}Z"
-    return f"{stamp} {request_id} Task timed out after {timeout_seconds:.2f} seconds\n"
-
-
-def exit_error(request_id: str, returncode: int) -> dict[str, str]:
-    """The error AWS returns when the runtime process exits during an invocation."""
-    if returncode < 0:
-        reason = f"signal: {signal.Signals(-returncode).name[3:].lower()}"
-    else:
-        reason = f"exit status {returncode}"
-    return {
-        "errorType": "Runtime.ExitError",
-        "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {reason}",
-    }
 
 
 def make_error(

@@ -1,0 +1,71 @@
+"""Stage and total times of one run, defined once, from the timestamps the run leaves behind.
+
+Checkpoints, in pipeline order (every one but ``uploaded`` may be unknown):
+
+==================  ================================================================  ==============
+checkpoint          timestamp                                                         ends the stage
+==================  ================================================================  ==============
+``uploaded``        S3 event time of the raw upload (``manifest.json`` ``raw.event_time``)
+``features``        ``features.parquet`` LastModified                                 ``features``
+``glue_started``    the Glue run's ``StartedOn`` (the trigger's StartJobRun)          ``trigger``
+``glue_running``    ``CompletedOn - ExecutionTime``: the run left Glue's queue         ``waiting``
+``model``           the last of ``model.joblib``/``metrics.json``/``features.json``/  ``training``
+                    ``lineage.json`` LastModified
+``report``          ``report.html`` LastModified                                      ``report``
+==================  ================================================================  ==============
+
+A stage lasts from the previous known checkpoint to its own, so the stages up to the model add up to
+``total`` (upload -> model) exactly; ``report`` follows the model and is shown apart. A checkpoint
+earlier than the one before it (S3 and Glue keep separate clocks; some endpoints give LastModified in
+whole seconds) counts as that earlier checkpoint: no stage is negative and the sum still holds.
+Times are kept in whole centiseconds so the rounded stages add up to the rounded total too.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Dict, Optional
+
+#: (checkpoint, the stage it ends), in pipeline order; "model" ends the total.
+STAGES = (("features", "features"), ("glue_started", "trigger"), ("glue_running", "waiting"), ("model", "training"))
+REPORT_STAGE = "report"
+TOTAL = "total"
+
+
+def glue_running_since(completed_on: Optional[datetime], execution_seconds: Optional[float]) -> Optional[datetime]:
+    """When a finished Glue run began executing (Glue reports only its end and its execution time)."""
+    if completed_on is None or execution_seconds is None:
+        return None
+    return completed_on - timedelta(seconds=execution_seconds)
+
+
+def stage_seconds(uploaded: Optional[datetime], **checkpoints: Optional[datetime]) -> Dict[str, float]:
+    """Seconds per stage (``features``, ``trigger``, ``waiting``, ``training``), ``total`` and ``report``.
+
+    ``checkpoints``: the keyword names of the table above (``features=``, ``glue_started=``,
+    ``glue_running=``, ``model=``, ``report=``). Only stages whose end is known are returned;
+    ``total`` only once the model is written. Nothing is known without ``uploaded``.
+    """
+    unknown = set(checkpoints) - {name for name, _ in STAGES} - {REPORT_STAGE}
+    if unknown:
+        raise TypeError(f"unknown checkpoints {sorted(unknown)}")
+    if uploaded is None:
+        return {}
+    durations: Dict[str, float] = {}
+    previous = 0  # centiseconds since the upload
+    for checkpoint, stage in STAGES:
+        at = checkpoints.get(checkpoint)
+        if at is None:
+            continue
+        offset = max(previous, _centiseconds(at - uploaded))
+        durations[stage] = (offset - previous) / 100
+        previous = offset
+    if checkpoints.get("model") is not None:
+        durations[TOTAL] = previous / 100
+        report = checkpoints.get(REPORT_STAGE)
+        if report is not None:
+            durations[REPORT_STAGE] = max(0, _centiseconds(report - uploaded) - previous) / 100
+    return durations
+
+
+def _centiseconds(delta: timedelta) -> int:
+    return round(delta.total_seconds() * 100)

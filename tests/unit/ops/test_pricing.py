@@ -1,0 +1,114 @@
+"""Cost arithmetic: AWS's billing rules, not just multiplication."""
+import pytest
+
+from cripto_pipeline.costs import PRICES, RunUsage, run_cost
+
+
+def test_glue_python_shell_bills_at_least_one_minute():
+    short = run_cost(RunUsage(lambda_invocations=[], glue_dpu=0.0625, glue_seconds=5))
+    minute = run_cost(RunUsage(lambda_invocations=[], glue_dpu=0.0625, glue_seconds=60))
+    assert short["glue"] == pytest.approx(minute["glue"])
+    assert minute["glue"] == pytest.approx(0.0625 * 60 / 3600 * PRICES["glue_dpu_hour"])
+
+
+def test_glue_bills_per_second_past_the_minimum():
+    cost = run_cost(RunUsage(lambda_invocations=[], glue_dpu=1.0, glue_seconds=90))
+    assert cost["glue"] == pytest.approx(90 / 3600 * 0.44)
+
+
+def test_lambda_compute_is_memory_times_duration():
+    cost = run_cost(RunUsage(lambda_invocations=[(1024, 2.0), (512, 1.0)], glue_dpu=0, glue_seconds=0))
+    assert cost["lambda_compute"] == pytest.approx((2.0 + 0.5) * PRICES["lambda_gb_second"])
+    assert cost["lambda_requests"] == pytest.approx(2 * PRICES["lambda_request"])
+    assert cost["glue"] == 0
+
+
+def test_total_is_the_sum_of_components():
+    cost = run_cost(RunUsage(lambda_invocations=[(1024, 1.0)], glue_dpu=0.0625, glue_seconds=30, stored_bytes=10**6))
+    assert cost["total"] == pytest.approx(sum(v for k, v in cost.items() if k != "total"))
+    assert 0 < cost["total"] < 0.01  # a daily-sample run costs a fraction of a cent
+
+
+def test_spark_runs_bill_dpu_seconds_with_a_one_minute_minimum():
+    """Glue Spark (issue 12): workers x DPU per worker, per second, at least 60 s per run."""
+    from cripto_pipeline.costs import spark_dpu
+
+    assert spark_dpu("G.1X", 10) == 10.0 and spark_dpu("G.2X", 3) == 6.0
+    short = run_cost(RunUsage(lambda_invocations=[], glue_dpu=0, glue_seconds=0, spark_runs=[(10.0, 20.0)]))
+    assert short["glue_spark"] == pytest.approx(10.0 * 60 / 3600 * PRICES["glue_dpu_hour"])
+    two = run_cost(RunUsage(lambda_invocations=[], glue_dpu=0, glue_seconds=0,
+                            spark_runs=[(2.0, 600.0), (10.0, 90.0)]))  # fmt: skip
+    assert two["glue_spark"] == pytest.approx((2.0 * 600 + 10.0 * 90) / 3600 * PRICES["glue_dpu_hour"])
+    assert two["total"] == pytest.approx(sum(v for k, v in two.items() if k != "total"))
+    with pytest.raises(ValueError, match="G.1X"):
+        spark_dpu("Standard", 2)
+
+
+# --- one usage for the report and `status` ----------------------------------------------------------
+
+RUN = "20261127T040000Z-0a895ad0"
+#: What a successful run leaves under its prefixes (key -> bytes), as `status` lists it after the run.
+RUN_OBJECTS = {
+    f"features/d/{RUN}/manifest.json": 900, f"features/d/{RUN}/features.parquet": 250_000,
+    f"features/d/{RUN}/glue-start.json": 120, f"models/d/{RUN}/model.joblib": 2_094,
+    f"models/d/{RUN}/metrics.json": 16_155, f"models/d/{RUN}/features.json": 412,
+    f"models/d/{RUN}/lineage.json": 1_686, f"models/d/{RUN}/report.html": 248_144,
+}
+
+
+def test_s3_requests_and_bytes_come_from_the_run_objects():
+    from cripto_pipeline.costs import s3_requests, stored_bytes
+
+    # 7 objects before the report + raw upload + content claim + latest.json + report + 2 listings; raw,
+    # manifest, features, latest.json read.
+    assert s3_requests(RUN_OBJECTS) == (7 + 2 + 4, 4)
+    assert stored_bytes(RUN_OBJECTS) == 900 + 250_000 + 120 + 2_094 + 16_155 + 412 + 1_686
+    # A run whose training failed: its features and the job's status.json, no model.
+    failed = {f"features/d/{RUN}/manifest.json": 900, f"features/d/{RUN}/features.parquet": 10,
+              f"features/d/{RUN}/glue-start.json": 120, f"models/d/{RUN}/status.json": 300}
+    assert s3_requests(failed) == (4 + 2, 1)
+
+
+def test_the_feature_lambda_is_billed_from_upload_to_the_whole_second_of_features_written():
+    from datetime import datetime, timezone
+
+    from cripto_pipeline.costs import feature_lambda_seconds
+
+    uploaded = datetime(2026, 11, 27, 4, 0, 0, 250_000, tzinfo=timezone.utc)
+    assert feature_lambda_seconds(uploaded, datetime(2026, 11, 27, 4, 0, 3, 900_000, tzinfo=timezone.utc)) == 2.75
+    assert feature_lambda_seconds(uploaded, None) is None
+    assert feature_lambda_seconds(uploaded, datetime(2026, 11, 27, 4, 0, 0, 200_000, tzinfo=timezone.utc)) == 0.0
+
+
+def test_status_and_the_report_price_the_same_run_the_same():
+    """The same observations of one run give the same dollars through `cripto status` and report.html."""
+    from datetime import datetime, timezone
+
+    from cripto_ops.runs import RunStatus
+    from cripto_ops.usage import StackSettings
+    from cripto_ops.usage import run_cost as status_cost
+    from cripto_pipeline import report
+
+    event_time = "2026-11-27T04:00:00.250Z"
+    listed_at = datetime(2026, 11, 27, 4, 0, 1, 731_000, tzinfo=timezone.utc)  # ListObjectsV2: milliseconds
+    header_at = datetime(2026, 11, 27, 4, 0, 1, tzinfo=timezone.utc)  # GetObject's Last-Modified: seconds
+    glue_seconds = 75.0
+    job_listing = {key: size for key, size in RUN_OBJECTS.items() if not key.endswith("report.html")}
+
+    resources = report.JobResources(glue_dpu=0.0625, feature_lambda_memory_mb=3008, trigger_lambda_memory_mb=128)
+    inputs = resources.cost_inputs(glue_seconds, {"raw": {"event_time": event_time}}, header_at, job_listing)
+    in_report = run_cost(inputs.usage())
+
+    from cripto_pipeline.costs import feature_lambda_seconds
+
+    run = RunStatus(dataset="d", run_id=RUN, state="SUCCEEDED", glue_run_id="jr_1", glue_max_capacity=0.0625,
+                    glue_execution_s=glue_seconds, objects=RUN_OBJECTS,
+                    feature_lambda_s=feature_lambda_seconds(datetime(2026, 11, 27, 4, 0, 0, 250_000,
+                                                                     tzinfo=timezone.utc), listed_at))
+    in_status = status_cost(run, StackSettings(feature_memory_mb=3008, trigger_memory_mb=128))
+    assert in_status == in_report
+    # Independently: 75 s of 1/16 DPU, 0.75 s of 3008 MB + 0.1 s of 128 MB, 13 PUTs + 4 GETs, 271,367 bytes.
+    expected = (0.0625 * 75 / 3600 * 0.44 + (3008 / 1024 * 0.75 + 128 / 1024 * 0.1) * PRICES["lambda_gb_second"]
+                + 2 * PRICES["lambda_request"] + 13 * PRICES["s3_put_request"] + 4 * PRICES["s3_get_request"]
+                + 271_367 / 1e9 * PRICES["s3_gb_month"])
+    assert in_status["total"] == pytest.approx(expected)
