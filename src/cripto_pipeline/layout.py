@@ -41,9 +41,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import PurePosixPath
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import PurePosixPath
 from typing import Any, Dict, Optional, Tuple, Union
 
 from .exceptions import InvalidDatasetNameError, InvalidEventError, InvalidKeyError
