@@ -81,7 +81,7 @@ def feature_lambda_seconds(uploaded: Optional[datetime], features_written: Optio
 
 
 def _listed_before_report(key: str) -> bool:
-    return key.rsplit("/", 1)[-1] not in _WRITTEN_AFTER_LISTING
+    return layout.object_name(key) not in _WRITTEN_AFTER_LISTING
 
 
 def s3_requests(run_objects: Iterable[str]) -> Tuple[int, int]:
@@ -92,7 +92,7 @@ def s3_requests(run_objects: Iterable[str]) -> Tuple[int, int]:
     GETs: the feature Lambda reads the raw file; the job reads the manifest, the features and latest.json.
     """
     keys = [key for key in run_objects if _listed_before_report(key)]
-    names = {key.rsplit("/", 1)[-1] for key in keys}
+    names = {layout.object_name(key) for key in keys}
     puts, gets = len(keys) + 2, 1
     if layout.MODEL_NAME in names:
         puts += 4

@@ -43,6 +43,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import PurePosixPath
 from typing import Any, Dict, Optional, Tuple, Union
 
 from .exceptions import InvalidDatasetNameError, InvalidEventError, InvalidKeyError
@@ -267,6 +268,11 @@ def run_id_in_key(key: str) -> Optional[str]:
     match = _RUN_KEY_RE.match(key)
     run_id = match and (match["run_id"] or match["error_run_id"])
     return run_id if run_id and _RUN_ID_RE.match(run_id) else None
+
+
+def object_name(key: str) -> str:
+    """The file name a key ends with (``models/<d>/<run>/metrics.json`` -> ``metrics.json``)."""
+    return PurePosixPath(key).name
 
 
 def is_newer_run(candidate_run_id: str, current_run_id: Optional[str]) -> bool:
