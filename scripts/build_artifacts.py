@@ -7,6 +7,7 @@ Outputs (paths relative to ``--out``)::
 
     lambda/feature_engineering.zip   lambdas/feature_engineering/*.py + src/cripto_pipeline/
     lambda/glue_trigger.zip          lambdas/glue_trigger/*.py + src/cripto_pipeline/
+    lambda/glue_run_metrics.zip      lambdas/glue_run_metrics/*.py + src/cripto_pipeline/
     layers/data_science.zip          python/<requirements/lambda-layer.txt, manylinux2014_x86_64, cp312>
     glue/model_training.py           copy of glue/model_training.py
     glue/cripto_ml_pipeline-<version>-py3-none-any.whl
@@ -53,7 +54,7 @@ GLUE_SCRIPT = ROOT / "glue" / "model_training.py"
 PYPROJECT = ROOT / "pyproject.toml"
 LAYER_REQUIREMENTS = ROOT / "requirements" / "lambda-layer.txt"
 
-LAMBDA_FUNCTIONS = ("feature_engineering", "glue_trigger")
+LAMBDA_FUNCTIONS = ("feature_engineering", "glue_trigger", "glue_run_metrics")
 #: The function that uses the layer: its code and the layer share Lambda's unzipped size limit.
 LAYER_FUNCTION = "feature_engineering"
 

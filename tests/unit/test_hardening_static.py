@@ -49,13 +49,14 @@ def test_trigger_concurrency_is_reserved_from_a_variable_with_a_safe_default():
 
 def test_every_resource_name_derives_from_project_and_environment():
     (locals_block,) = _load("locals.tf")["locals"]
-    for name in ("feature_lambda_name", "trigger_lambda_name", "glue_job_name", "layer_name",
-                 "failed_events_queue"):
+    for name in ("feature_lambda_name", "trigger_lambda_name", "glue_runs_lambda_name", "glue_job_name",
+                 "layer_name", "failed_events_queue"):
         value = _unquote(locals_block[name])
         assert value.startswith("${var.project}-") and value.endswith("${local.name_suffix}"), (name, value)
     assert _unquote(locals_block["name_suffix"]) == "-${var.environment}"
     assert {key: _unquote(value) for key, value in locals_block["lambda_names"].items()} == {
-        "feature": "${local.feature_lambda_name}", "trigger": "${local.trigger_lambda_name}"}
+        "feature": "${local.feature_lambda_name}", "trigger": "${local.trigger_lambda_name}",
+        "glue_runs": "${local.glue_runs_lambda_name}"}
     assert _unquote(locals_block["monitoring_prefix"]) == "${var.project}-${var.environment}"
     assert "${var.project}" in locals_block["bucket_name"] and "account_id" in locals_block["bucket_name"]
     queue = _resource("lambda.tf", "aws_sqs_queue", "failed_events")
