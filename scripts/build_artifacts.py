@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the deployment artifacts Terraform uploads, reproducibly, into ``build/``.
 
-    .venvs/tools/bin/python scripts/build_artifacts.py [--out build] [--only lambda,layer,glue]
+    .venvs/tools/bin/python scripts/build_artifacts.py [--out build] [--only lambda,layer,glue,glue-modules]
 
 Outputs (paths relative to ``--out``)::
 
@@ -9,6 +9,8 @@ Outputs (paths relative to ``--out``)::
     lambda/glue_trigger.zip          lambdas/glue_trigger/*.py + src/cripto_pipeline/
     lambda/glue_run_metrics.zip      lambdas/glue_run_metrics/*.py + src/cripto_pipeline/
     layers/data_science.zip          python/<requirements/lambda-layer.txt, manylinux2014_x86_64, cp312>
+    glue-modules/*.whl               requirements/glue-report-modules.txt, manylinux2014_x86_64, cp39
+                                     (scripts/glue_module_wheels.py; optional: a failed download warns)
     glue/model_training.py           copy of glue/model_training.py
     glue/cripto_ml_pipeline-<version>-py3-none-any.whl
                                      src/cripto_pipeline/ as a wheel, for the job's --extra-py-files
@@ -46,6 +48,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import glue_module_wheels
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = ROOT / "src" / "cripto_pipeline"
@@ -380,7 +384,7 @@ def build_wheel(out_dir: Path, package: Dict[str, Path]) -> Artifact:
 # Orchestration
 # --------------------------------------------------------------------------------------------------
 
-PARTS = ("lambda", "layer", "glue")
+PARTS = ("lambda", "layer", "glue", "glue-modules")
 
 
 def build(out: Path, parts: Iterable[str] = PARTS) -> List[Artifact]:
@@ -409,6 +413,12 @@ def build(out: Path, parts: Iterable[str] = PARTS) -> List[Artifact]:
         changed = copy_file(GLUE_SCRIPT, script)
         artifacts.append(Artifact(script, script.stat().st_size, None, changed))
         artifacts.append(build_wheel(out / "glue", glue_package))
+    if "glue-modules" in parts:
+        warning = glue_module_wheels.download(out)
+        if warning:
+            print(f"build_artifacts: warning: {warning}", file=sys.stderr)
+        for wheel in glue_module_wheels.wheel_files(out / glue_module_wheels.WHEELS_DIR):
+            artifacts.append(Artifact(wheel, wheel.stat().st_size, None, False))
     return artifacts
 
 

@@ -65,5 +65,10 @@ locals {
   # Everything Terraform uploads lives under this prefix; the pipeline never writes there.
   artifacts_prefix = "artifacts/"
 
+  # The Glue job's report-module wheels (scripts/glue_module_wheels.py writes them; s3.tf uploads them).
+  glue_module_wheels_dir = "${local.artifacts_dir}/glue-modules"
+  glue_module_wheels     = fileset(local.glue_module_wheels_dir, "*.whl")
+  glue_modules_prefix    = "${local.artifacts_prefix}glue-modules/"
+
   glue_log_group_names = ["/aws-glue/python-jobs/output", "/aws-glue/python-jobs/error"]
 }

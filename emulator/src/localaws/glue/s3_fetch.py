@@ -1,5 +1,6 @@
 """The service's own AWS access: clients of the local endpoint, and the S3 downloads a run needs
-(``Command.ScriptLocation``, ``--extra-py-files``, ``--extra-jars``) into its run directory."""
+(``Command.ScriptLocation``, ``--extra-py-files``, ``--extra-jars``, ``s3://`` wheels of
+``--additional-python-modules``) into its run directory."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .exceptions import AwsEndpointUnavailable, ExtraPyFileUnavailable, ScriptNotFound
+from .exceptions import AwsEndpointUnavailable, ExtraPyFileUnavailable, ModuleInstallFailed, ScriptNotFound
 
 # Not a secret: the emulation accepts any credentials; these keep real ones out of job processes.
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}  # nosec B105
@@ -102,6 +103,22 @@ class LocalAws:
             if entry not in entries:
                 entries.append(entry)
         return entries
+
+    def module_wheel_downloader(self, region: str):
+        """``download(bucket, key, target)`` for the ``s3://`` wheels of ``--additional-python-modules``."""
+
+        def download(bucket: str, key: str, target: Path) -> None:
+            try:
+                self.download(bucket, key, target, region)
+            except ClientError as exc:
+                raise ModuleInstallFailed(
+                    f"Cannot fetch --additional-python-modules entry s3://{bucket}/{key}: {_describe(exc)}. "
+                    f"Upload the wheel there or remove it from the job's arguments."
+                ) from None
+            except BotoCoreError as exc:
+                raise self.unavailable(exc) from None
+
+        return download
 
     def fetch_extra_jars(self, value: str, run_dir: Path, region: str) -> list[str]:
         jars: list[str] = []
