@@ -26,7 +26,7 @@ import uuid
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import boto3
 from rich.console import Console
@@ -127,25 +127,33 @@ def bench_glue(results: Results) -> None:
                     Command={"Name": "pythonshell", "PythonVersion": "3.9",
                              "ScriptLocation": f"s3://{bucket}/trivial.py"})
     try:
-        began = time.perf_counter()
-        run_id = glue.start_job_run(JobName=job)["JobRunId"]
-        to_running = None
-        while True:
-            state = glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]["JobRunState"]
-            if to_running is None and state != "STARTING":
-                to_running = time.perf_counter() - began
-            if state in ("SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR"):
-                break
-            if time.perf_counter() - began > 120:
-                raise RuntimeError(f"trivial Glue job still {state} after 120 s")
-            time.sleep(0.02)
-        total = time.perf_counter() - began
-        if state != "SUCCEEDED":
-            raise RuntimeError(f"trivial Glue job ended {state}")
+        to_running, total = _time_job_run(glue, job, "trivial Glue job", timeout_s=120, poll_s=0.02)
         results.add("glue", "StartJobRun -> RUNNING", to_running, "s", 1.0)
         results.add("glue", "trivial job: start -> SUCCEEDED", total, "s")
     finally:
         glue.delete_job(JobName=job)
+
+
+def _time_job_run(glue: Any, job: str, what: str, timeout_s: float, poll_s: float) -> Tuple[float, float]:
+    """Start ``job`` and poll it: (seconds to leave STARTING, seconds to SUCCEEDED); raises on any other
+    end state or after ``timeout_s``."""
+    began = time.perf_counter()
+    run_id = glue.start_job_run(JobName=job)["JobRunId"]
+    to_running = None
+    while True:
+        run_info = glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]
+        state = run_info["JobRunState"]
+        if to_running is None and state != "STARTING":
+            to_running = time.perf_counter() - began
+        if state in ("SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR"):
+            break
+        if time.perf_counter() - began > timeout_s:
+            raise RuntimeError(f"{what} still {state} after {timeout_s:.0f} s")
+        time.sleep(poll_s)
+    total = time.perf_counter() - began
+    if state != "SUCCEEDED":
+        raise RuntimeError(f"{what} ended {state}: {run_info.get('ErrorMessage')}")
+    return to_running, total
 
 
 SPARK_TRIVIAL = """
@@ -182,22 +190,7 @@ def bench_spark(results: Results) -> None:
                     Command={"Name": "glueetl", "PythonVersion": "3",
                              "ScriptLocation": f"s3://{bucket}/trivial_spark.py"})
     try:
-        began = time.perf_counter()
-        run_id = glue.start_job_run(JobName=job)["JobRunId"]
-        to_running = None
-        while True:
-            run_info = glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]
-            state = run_info["JobRunState"]
-            if to_running is None and state != "STARTING":
-                to_running = time.perf_counter() - began
-            if state in ("SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR"):
-                break
-            if time.perf_counter() - began > 300:
-                raise RuntimeError(f"trivial Spark job still {state} after 300 s")
-            time.sleep(0.05)
-        total = time.perf_counter() - began
-        if state != "SUCCEEDED":
-            raise RuntimeError(f"trivial Spark job ended {state}: {run_info.get('ErrorMessage')}")
+        to_running, total = _time_job_run(glue, job, "trivial Spark job", timeout_s=300, poll_s=0.05)
         inside = json.loads(s3.get_object(Bucket=bucket, Key="timings.json")["Body"].read())
         results.add("spark", "glueetl StartJobRun -> RUNNING", to_running, "s", 1.0)
         results.add("spark", "in job: imports (pyspark, boto3)", inside["imports_s"], "s")
@@ -227,6 +220,14 @@ def bench_pipeline(results: Results) -> None:
             upload.unlink()
         stages = ", ".join(f"{k} {v:.2f}" for k, v in result.durations.items())
         results.add("pipeline", f"upload -> latest.json, daily BTC ({label})", result.total_s, "s", target, stages)
+        _add_report_vs_training(results, label, result.durations)
+
+
+def _add_report_vs_training(results: Results, label: str, durations: Dict[str, float]) -> None:
+    """The report stage (latest.json -> Glue run ends) against the training stage it describes:
+    drawing the report must not take longer than training (issue 15)."""
+    results.add("pipeline", f"report stage, daily BTC ({label}), target: its training stage",
+                durations["report"], "s", round(durations["training"], 3))
 
 
 def bench_e2e(results: Results) -> None:
@@ -256,6 +257,7 @@ def _bench_newcomer_first_run(results: Results, follower: RunFollower, rows: Lis
     stages = ", ".join(f"{k} {v:.2f}" for k, v in result.durations.items())
     results.add("pipeline", "upload -> latest.json, daily BTC (first run of a clone)", result.total_s, "s", 4.0,
                 stages)
+    _add_report_vs_training(results, "first run of a clone", result.durations)
 
 
 # --- pure computation ------------------------------------------------------------------------------

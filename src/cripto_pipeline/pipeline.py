@@ -70,6 +70,9 @@ class Outcome:
     #: Conditional put to make before ``writes``: claims the content for this run (see
     #: :func:`covered_by` for what to do when another run holds the claim).
     claim: Optional[ObjectToWrite] = None
+    #: Training only: the in-memory TrainingResult (refit model, out-of-sample predictions) for the
+    #: report built next in the same process. Never written.
+    training: Optional[Any] = None
 
     @property
     def log_level(self) -> int:
@@ -119,13 +122,17 @@ def library_versions() -> Dict[str, Optional[str]]:
 
 
 def code_fingerprint() -> str:
-    """sha256 of the cripto_pipeline sources: identifies the exact code, also when shipped as a zip."""
+    """sha256 of the cripto_pipeline sources: identifies the exact code, also when shipped as a zip.
+
+    Subpackages count too (``report.analysis``); walking them imports each subpackage's ``__init__``.
+    """
     package = sys.modules[__package__]
     digest = hashlib.sha256()
-    for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        spec = importlib.util.find_spec(f"{__package__}.{module.name}")
+    for module in sorted(pkgutil.walk_packages(package.__path__, f"{__package__}."), key=lambda m: m.name):
+        spec = importlib.util.find_spec(module.name)
         if spec is not None and spec.origin and spec.loader is not None and hasattr(spec.loader, "get_data"):
-            digest.update(module.name.encode() + b"\0" + spec.loader.get_data(spec.origin) + b"\0")
+            name = module.name[len(__package__) + 1 :]
+            digest.update(name.encode() + b"\0" + spec.loader.get_data(spec.origin) + b"\0")
     return digest.hexdigest()
 
 
@@ -378,8 +385,10 @@ def train_from_features(
             "balanced_accuracy_mean": comparison["model_balanced_accuracy_mean"],
             "best_baseline_accuracy_mean": comparison["best_baseline_accuracy_mean"],
             "beats_all_baselines": comparison["beats_all_baselines"],
+            "verdict": comparison["verdict"],
             "training_seconds": result.metrics["training_seconds"],
         },
+        training=result,
     )
 
 
@@ -415,13 +424,6 @@ def model_to_bytes(model: Any) -> bytes:
     buffer = io.BytesIO()
     joblib.dump(model, buffer)
     return buffer.getvalue()
-
-
-def model_from_bytes(data: bytes) -> Any:
-    """Inverse of model_to_bytes (only load models you trust: joblib runs pickle)."""
-    import joblib
-
-    return joblib.load(io.BytesIO(data))
 
 
 def latest_pointer(outcome: Outcome, current: Optional[Dict[str, Any]]) -> Optional[ObjectToWrite]:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -102,12 +104,18 @@ def trained():
 
 
 def _sources_sha256() -> str:
-    """The package's modules hashed straight from disk: name, NUL, bytes, NUL per module (not
-    __init__), by name."""
+    """The package's modules hashed straight from disk: dotted name, NUL, bytes, NUL per module (not
+    the package's own __init__; a subpackage's __init__ under the subpackage's name), by name."""
     package = Path(pipeline.__file__).parent
+    modules = {}
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package).with_suffix("").parts
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        if parts:
+            modules[".".join(parts)] = path
     digest = hashlib.sha256()
-    for path in sorted((p for p in package.glob("*.py") if p.stem != "__init__"), key=lambda p: p.stem):
-        digest.update(path.stem.encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in sorted(modules):
+        digest.update(name.encode() + b"\0" + modules[name].read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -135,7 +143,7 @@ def test_train_from_features_writes_all_artifacts(trained):
     # the same code produced features and model, and the lineage says so
     assert lineage["training"]["code_sha256"] == manifest["code_sha256"] == _sources_sha256()
     assert lineage["feature_engineering"]["code_sha256"] == manifest["code_sha256"]
-    model = pipeline.model_from_bytes(bodies[keys.model])
+    model = joblib.load(io.BytesIO(bodies[keys.model]))  # what a consumer of model.joblib does
     features = pipeline.parquet_to_frame(built.writes[1].body)
     assert set(np.unique(model.predict(features[list(FEATURE_COLUMNS)].to_numpy()))) <= {0, 1}
 

@@ -40,3 +40,21 @@ def test_put_metric_data_requests_shape_and_batching():
     datum = requests[0]["MetricData"][0]
     assert requests[0]["Namespace"] == "ns"
     assert datum["Dimensions"] == [{"Name": "dataset", "Value": "btc"}] and datum["Unit"] == "Count"
+
+
+def test_beats_baselines_is_0_for_a_better_classifier_whose_signal_loses_to_fees():
+    from cripto_pipeline import training
+
+    from .test_training import _signal, _summary
+
+    # Every direction right (100 % vs 50 % accuracy), but four 0.10 % fees eat the 0.2 % it earns.
+    signal = _signal([(0, "A", 1, 0.001), (1, "A", 0, -0.001), (2, "A", 1, 0.001), (3, "A", 0, -0.001)])
+    comparison = training.compare_with_baselines(
+        _summary(1.0, 1.0, 0.002, up_acc=0.5, up_bal=0.5), "logistic_regression", signal
+    )
+    assert comparison["beats_baselines_classification"] and not comparison["beats_buy_and_hold_net_of_fees"]
+    summary = {"dataset": "btc", "training_seconds": 1.0, "accuracy_mean": 1.0, "balanced_accuracy_mean": 1.0,
+               "best_baseline_accuracy_mean": 0.5, "beats_all_baselines": comparison["beats_all_baselines"]}
+    metrics = _by_name(run_metrics.training_metrics(summary))
+    assert metrics["BeatsBaselines"].value == 0.0
+    assert metrics["MarginOverBestBaseline"].value == pytest.approx(0.5)  # the classification margin stays visible

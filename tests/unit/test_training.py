@@ -131,6 +131,17 @@ def test_train_reports_models_baselines_and_refits(features):
     assert comparison["beats_buy_and_hold_return"] == (
         best["strategy_return"] > summary["buy_and_hold"]["return"]
     )
+    # the walk-forward's out-of-sample predictions are kept, fold by fold, for the report
+    out_of_sample = result.out_of_sample
+    assert len(out_of_sample.frame) == sum(fold["test_rows"] for fold in metrics["folds"])
+    for name in ("always_up", "persistence", result.best_model):
+        signal = out_of_sample.signal(name)
+        per_fold = [float((p["y_true"] == p["y_pred"]).mean()) for _, p in signal.groupby("fold")]
+        assert per_fold == pytest.approx([fold["results"][name]["accuracy"] for fold in metrics["folds"]])
+    assert out_of_sample.signal("always_up")["score"].isna().all()
+    assert out_of_sample.signal(result.best_model)["score"].between(0, 1).all()
+    assert set(out_of_sample.last_models) == {"logistic_regression", "random_forest", "hist_gradient_boosting"}
+    assert len(out_of_sample.last_test) == metrics["folds"][-1]["test_rows"]
     # refit on every labelled row, with the feature columns in order
     assert metrics["refit_rows"] == len(training.add_target(features))
     assert result.feature_columns == list(FEATURE_COLUMNS)
@@ -173,6 +184,18 @@ def test_single_class_training_window(features):
         training.train(rising)
 
 
+def _signal(rows):
+    """(day, symbol, y_pred, next_log_return) -> a signal as OutOfSample.signal returns it."""
+    frame = pd.DataFrame(rows, columns=["day", "symbol", "y_pred", "next_log_return"])
+    frame["timestamp"] = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(frame.pop("day"), unit="D")
+    frame["y_true"] = (frame["next_log_return"] > 0).astype(int)
+    return frame
+
+
+#: Long on the +10 % bar, flat on the -10 % bar: net 1.1 x 0.999**2 = 1.10296 vs buy-and-hold 0.999.
+WINNING_SIGNAL = _signal([(0, "A", 1, 0.10), (1, "A", 0, -0.10)])
+
+
 def _summary(model_acc, model_bal, model_return, up_acc=0.55, up_bal=0.50, pers_acc=0.49, pers_bal=0.48, hold=2.0):
     return {
         "logistic_regression": {"accuracy_mean": model_acc, "balanced_accuracy_mean": model_bal,
@@ -200,7 +223,7 @@ def _summary(model_acc, model_bal, model_return, up_acc=0.55, up_bal=0.50, pers_
     ],
 )
 def test_compare_with_baselines_decides_from_the_numbers(summary, expected):
-    comparison = training.compare_with_baselines(summary, "logistic_regression")
+    comparison = training.compare_with_baselines(summary, "logistic_regression", WINNING_SIGNAL)
     got = dict(acc=comparison["beats_best_baseline_accuracy"], bal=comparison["beats_best_baseline_balanced_accuracy"],
                ret=comparison["beats_buy_and_hold_return"], up=comparison["beats_always_up_accuracy"],
                pers=comparison["beats_persistence_accuracy"], all=comparison["beats_all_baselines"])
@@ -218,3 +241,37 @@ def test_walk_forward_splits_on_a_small_literal_example():
             for train, test in splits]
     assert days == [([1, 2], [4, 5, 6]), ([1, 2, 3, 4, 5], [7, 8, 9]), ([1, 2, 3, 4, 5, 6, 7, 8], [10, 11, 12])]
     assert all(len(test) == 6 for _train, test in splits)  # both symbols of every test day, the last day included
+
+
+def test_fees_turn_a_right_signal_into_a_loss_and_it_is_no_win():
+    # Four bars of +0.1 %, -0.1 %, +0.1 %, -0.1 %, every direction predicted right: long, flat, long, flat.
+    # Gross: exp(0.002) = 1.002002. Four position changes (in, out, in, out) at 0.10 % each:
+    # net = exp(0.002) * 0.999**4 = 0.998000. Buy-and-hold: exp(0) * 0.999 (one entry fee) = 0.999.
+    signal = _signal([(0, "A", 1, 0.001), (1, "A", 0, -0.001), (2, "A", 1, 0.001), (3, "A", 0, -0.001)])
+    summary = _summary(1.0, 1.0, 0.002002, up_acc=0.5, up_bal=0.5, pers_acc=0.0, pers_bal=0.0, hold=0.0)
+    comparison = training.compare_with_baselines(summary, "logistic_regression", signal)
+    assert comparison["fee_rate"] == 0.001
+    assert comparison["beats_baselines_classification"] is True
+    assert comparison["strategy_net_return"] == pytest.approx(0.998000, abs=1e-6)
+    assert comparison["buy_and_hold_net_return"] == pytest.approx(0.999)
+    assert comparison["beats_buy_and_hold_net_of_fees"] is False
+    assert comparison["beats_all_baselines"] is False
+    assert comparison["verdict"] == (
+        "classification: beats the baselines (100.0 % vs 50.0 %); "
+        "net of 0.10 % fees: loses to buy-and-hold (0.998 vs 0.999)"
+    )
+    # Without fees the same signal would have beaten buy-and-hold (1.002 vs 1.000).
+    free = training.compare_with_baselines(summary, "logistic_regression", signal, fee_rate=0.0)
+    assert free["strategy_net_return"] == pytest.approx(1.002002, abs=1e-6)
+    assert free["beats_all_baselines"] is True
+
+
+def test_beating_a_falling_market_while_losing_money_is_said_so():
+    # Flat through a -20 % bar, long on a -1 % bar: 0.999 (entry) x exp(-0.01) = 0.98906 vs buy-and-hold
+    # 0.999 x exp(-0.21) = 0.80977.
+    signal = _signal([(0, "A", 0, -0.20), (1, "A", 1, -0.01)])
+    comparison = training.compare_with_baselines(_summary(0.60, 0.58, 0.0), "logistic_regression", signal)
+    assert comparison["strategy_net_return"] == pytest.approx(0.98906, abs=1e-5)
+    assert comparison["buy_and_hold_net_return"] == pytest.approx(0.80977, abs=1e-5)
+    assert comparison["beats_all_baselines"] is True
+    assert comparison["verdict"].endswith("net of 0.10 % fees: beats buy-and-hold (0.989 vs 0.810), but loses money")
