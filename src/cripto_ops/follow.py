@@ -1,6 +1,6 @@
-"""Upload a raw file and follow its run through the pipeline, stage by stage, using AWS APIs only.
+"""Upload a raw file and follow its run through the pipeline, step by step, using AWS APIs only.
 
-Stages: ``upload`` -> ``features`` (feature Lambda writes features/ or errors/) -> ``trigger``
+Steps: ``upload`` -> ``features`` (feature Lambda writes features/ or errors/) -> ``trigger``
 (the trigger Lambda starts a Glue run for the features file) -> ``training`` (until the Glue run
 publishes: models/<dataset>/latest.json points to this run) -> ``model`` (every artifact is there)
 -> ``report`` (the Glue run ends; report.html, written after latest.json, is there unless it failed).
@@ -126,7 +126,7 @@ class RunFollower:
         self.on_step_done("report")
         return result
 
-    # -- stages ----------------------------------------------------------------------------------
+    # -- steps -----------------------------------------------------------------------------------
 
     def _wait_features(self, dataset: str, digest: str, uploaded_at: datetime) -> str:
         # Run ids start with the event time: list only from shortly before the upload onwards.
