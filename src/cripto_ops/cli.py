@@ -205,7 +205,8 @@ def run(ctx: click.Context, file: Path, dataset: Optional[str]) -> None:
     elif "beats_all_baselines" in comparison:
         verdict = "beats" if comparison["beats_all_baselines"] else "does NOT beat"
         out.print(f"The selected model ({result.metrics.get('best_model')}) {verdict} every baseline "
-                  "(best baseline accuracy and balanced accuracy, buy-and-hold return; walk-forward means).")
+                  "(best baseline accuracy and balanced accuracy, buy-and-hold return before fees; walk-forward means; "
+                  "a metrics.json written before the net-of-fees verdict).")
 
 
 @main.command()
