@@ -9,8 +9,7 @@ Outputs (paths relative to ``--out``)::
     lambda/glue_trigger.zip          lambdas/glue_trigger/*.py + src/cripto_pipeline/
     lambda/glue_run_metrics.zip      lambdas/glue_run_metrics/*.py + src/cripto_pipeline/
     layers/data_science.zip          python/<requirements/lambda-layer.txt, manylinux2014_x86_64, cp312>
-    glue-modules/*.whl               requirements/glue-report-modules.txt, manylinux2014_x86_64, cp39
-                                     (scripts/glue_module_wheels.py; optional: a failed download warns)
+    glue-modules/*.whl               requirements/glue-report-modules.txt (cp39; optional: glue_module_wheels.py)
     glue/model_training.py           copy of glue/model_training.py
     glue/cripto_ml_pipeline-<version>-py3-none-any.whl
                                      src/cripto_pipeline/ as a wheel, for the job's --extra-py-files
@@ -414,8 +413,7 @@ def build(out: Path, parts: Iterable[str] = PARTS) -> List[Artifact]:
         artifacts.append(Artifact(script, script.stat().st_size, None, changed))
         artifacts.append(build_wheel(out / "glue", glue_package))
     if "glue-modules" in parts:
-        warning = glue_module_wheels.download(out)
-        if warning:
+        if warning := glue_module_wheels.download(out):  # optional: the job then skips its report
             print(f"build_artifacts: warning: {warning}", file=sys.stderr)
         for wheel in glue_module_wheels.wheel_files(out / glue_module_wheels.WHEELS_DIR):
             artifacts.append(Artifact(wheel, wheel.stat().st_size, None, False))
