@@ -32,3 +32,11 @@ def emulated_runtimes() -> list[str]:
     value = os.environ.get("LOCALAWS_LAMBDA_RUNTIMES", "")
     names = [item.partition("=")[0].strip() for item in value.replace(",", " ").split() if "=" in item]
     return sorted(names, key=lambda name: tuple(int(part) for part in name.removeprefix("python").split(".")))
+
+
+def create_zip_function(lambda_client, name: str, runtime: str, files: dict[str, str], **settings) -> dict:
+    """CreateFunction from ``{path: source}`` (handler ``handler.handler`` unless ``Handler`` is given)."""
+    return lambda_client.create_function(
+        **{"FunctionName": name, "Runtime": runtime, "Role": ROLE_ARN, "Handler": "handler.handler",
+           "Code": {"ZipFile": build_zip(files)}, **settings}
+    )

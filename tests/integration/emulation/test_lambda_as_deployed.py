@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from support.lambda_functions import ROLE_ARN, build_zip, emulated_runtimes, invoke_json
+from support.lambda_functions import ROLE_ARN, create_zip_function, emulated_runtimes, invoke_json
 from support.polling import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -109,13 +109,8 @@ def test_the_emulation_serves_every_lambda_environment_bootstrap_built(lambda_cl
     assert built, "no .venvs/lambda-python3.x environment: run `make bootstrap`"
     assert sorted(emulated_runtimes()) == built
     with pytest.raises(ClientError) as refused:
-        lambda_client.create_function(
-            FunctionName=unique_name("lambda-unknown-runtime"),
-            Runtime="python3.8",  # never built: AWS blocks creating it and the pinned boto3 needs 3.9
-            Role=ROLE_ARN,
-            Handler="handler.handler",
-            Code={"ZipFile": build_zip({"handler.py": VERSION_INFO})},
-        )
+        # python3.8 is never built: AWS blocks creating it and the pinned boto3 needs 3.9.
+        create_zip_function(lambda_client, unique_name("lambda-unknown-runtime"), "python3.8", {"handler.py": VERSION_INFO})
     assert f"(runtimes available: {', '.join(emulated_runtimes())})" in refused.value.response["Error"]["Message"]
 
 
@@ -127,14 +122,7 @@ def _pinned_boto3() -> str:
 @pytest.mark.parametrize("runtime", emulated_runtimes())
 def test_each_python_runtime_runs_on_its_own_interpreter(lambda_client, unique_name, functions, runtime):
     name = unique_name(f"lambda-{runtime.replace('.', '')}")
-    lambda_client.create_function(
-        FunctionName=name,
-        Runtime=runtime,
-        Role=ROLE_ARN,
-        Handler="handler.handler",
-        Code={"ZipFile": build_zip({"handler.py": VERSION_INFO})},
-        Timeout=20,
-    )
+    create_zip_function(lambda_client, name, runtime, {"handler.py": VERSION_INFO}, Timeout=20)
     functions.append(name)
     _wait_for_state(lambda_client, name, "Active", f"the {runtime} function to become Active")
     result, error = invoke_json(lambda_client, name)

@@ -16,7 +16,7 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from support.lambda_functions import ROLE_ARN, build_zip, emulated_runtimes, invoke_json
+from support.lambda_functions import build_zip, create_zip_function, emulated_runtimes, invoke_json
 from support.polling import wait_for
 
 RUNTIME = "python3.12"
@@ -180,14 +180,7 @@ def make_function(lambda_client, unique_name):
 
     def make(files: dict[str, str], handler: str = "handler.handler", **settings) -> str:
         name = unique_name("lambda-exec")
-        lambda_client.create_function(
-            FunctionName=name,
-            Runtime=RUNTIME,
-            Role=ROLE_ARN,
-            Handler=handler,
-            Code={"ZipFile": build_zip(files)},
-            **{"Timeout": 10, **settings},
-        )
+        create_zip_function(lambda_client, name, RUNTIME, files, **{"Handler": handler, "Timeout": 10, **settings})
         created.append(name)
         lambda_client.get_waiter("function_active_v2").wait(
             FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
@@ -477,13 +470,7 @@ def test_runtime_without_interpreter_is_refused_naming_the_runtimes_available(la
     missing = _runtime_without_interpreter()
     name = unique_name("lambda-exec-unconfigured")
     with pytest.raises(ClientError) as refused:
-        lambda_client.create_function(
-            FunctionName=name,
-            Runtime=missing,
-            Role=ROLE_ARN,
-            Handler="handler.handler",
-            Code={"ZipFile": build_zip({"handler.py": ECHO})},
-        )
+        create_zip_function(lambda_client, name, missing, {"handler.py": ECHO})
     error = refused.value.response["Error"]
     assert error["Code"] == "InvalidParameterValueException"
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
