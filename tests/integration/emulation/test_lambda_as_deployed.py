@@ -7,6 +7,7 @@ Black-box boto3 against a running emulation (`make up`); the runtimes come from
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -105,13 +106,19 @@ def test_a_failed_function_can_be_updated_and_deleted(lambda_client, unique_name
 def test_the_emulation_serves_every_lambda_environment_bootstrap_built(lambda_client, unique_name):
     """What the running LocalStack says it serves (in its refusal of an unknown runtime) is the
     Makefile's list, which names every .venvs/lambda-python3.x environment."""
-    built = sorted(path.name.removeprefix("lambda-") for path in (ROOT / ".venvs").glob("lambda-python3.*"))
+    built = sorted(path.name.removeprefix("lambda-") for path in _venvs().glob("lambda-python3.*"))
     assert built, "no .venvs/lambda-python3.x environment: run `make bootstrap`"
     assert sorted(emulated_runtimes()) == built
     with pytest.raises(ClientError) as refused:
         # python3.8 is never built: AWS blocks creating it and the pinned boto3 needs 3.9.
         create_zip_function(lambda_client, unique_name("lambda-unknown-runtime"), "python3.8", {"handler.py": VERSION_INFO})
     assert f"(runtimes available: {', '.join(emulated_runtimes())})" in refused.value.response["Error"]["Message"]
+
+
+def _venvs() -> Path:
+    """The environments' directory (the Makefile's VENVS), from the LocalStack interpreter it names."""
+    localstack_python = os.environ.get("LOCALAWS_LOCALSTACK_PYTHON")
+    return Path(localstack_python).parents[2] if localstack_python else ROOT / ".venvs"
 
 
 def _pinned_boto3() -> str:
