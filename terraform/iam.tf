@@ -95,7 +95,7 @@ locals {
       purpose = "starts ${local.glue_job_name} for new feature files."
       policy  = data.aws_iam_policy_document.trigger_lambda.json
     }
-    glue_runs = {
+    "glue-runs" = {
       purpose = "counts finished runs of ${local.glue_job_name} by state, with their duration."
       policy  = data.aws_iam_policy_document.glue_runs_lambda.json
     }

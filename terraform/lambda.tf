@@ -57,7 +57,7 @@ locals {
     }
 
     # "Glue Job State Change" (every final state) -> GlueRuns / GlueRunSeconds (monitoring.tf).
-    glue_runs = {
+    "glue-runs" = {
       description = "Counts finished runs of the ${local.glue_job_name} Glue job by state and records their duration."
       package     = local.artifacts.glue_runs_lambda_zip
       layers      = []

@@ -17,9 +17,9 @@ locals {
   # The functions, by the key every per-function resource and alarm uses (alarm names are
   # <monitoring_prefix>-<key>-errors, ...).
   lambda_names = {
-    feature   = local.feature_lambda_name
-    trigger   = local.trigger_lambda_name
-    glue_runs = local.glue_runs_lambda_name
+    feature     = local.feature_lambda_name
+    trigger     = local.trigger_lambda_name
+    "glue-runs" = local.glue_runs_lambda_name
   }
   lambda_log_group_names = { for key, name in local.lambda_names : key => "/aws/lambda/${name}" }
 

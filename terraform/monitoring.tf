@@ -36,9 +36,9 @@ data "aws_iam_policy_document" "put_run_metrics" {
 # glue-run-metrics function.
 resource "aws_iam_role_policy" "put_run_metrics" {
   for_each = {
-    feature   = aws_iam_role.lambda["feature"].id
-    glue      = aws_iam_role.glue.id
-    glue_runs = aws_iam_role.lambda["glue_runs"].id
+    feature     = aws_iam_role.lambda["feature"].id
+    glue        = aws_iam_role.glue.id
+    "glue-runs" = aws_iam_role.lambda["glue-runs"].id
   }
 
   name   = "put-run-metrics"
@@ -67,7 +67,7 @@ resource "aws_cloudwatch_event_rule" "glue_run_ended" {
 
 resource "aws_cloudwatch_event_target" "glue_run_ended" {
   rule = aws_cloudwatch_event_rule.glue_run_ended.name
-  arn  = aws_lambda_function.lambda["glue_runs"].arn
+  arn  = aws_lambda_function.lambda["glue-runs"].arn
 
   depends_on = [aws_lambda_permission.glue_run_ended]
 }
@@ -75,7 +75,7 @@ resource "aws_cloudwatch_event_target" "glue_run_ended" {
 resource "aws_lambda_permission" "glue_run_ended" {
   statement_id  = "AllowGlueRunEndedRule"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.lambda["glue_runs"].function_name
+  function_name = aws_lambda_function.lambda["glue-runs"].function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.glue_run_ended.arn
 }

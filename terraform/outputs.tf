@@ -25,7 +25,7 @@ output "feature_lambda_log_group_name" {
 
 output "glue_runs_lambda_name" {
   description = "Name of the Lambda function that counts finished training runs by state and records their duration."
-  value       = aws_lambda_function.lambda["glue_runs"].function_name
+  value       = aws_lambda_function.lambda["glue-runs"].function_name
 }
 
 output "glue_runs_rule_name" {

@@ -57,9 +57,9 @@ def test_every_resource_name_derives_from_project_and_environment():
         value = _unquote(locals_block[name])
         assert value.startswith("${var.project}-") and value.endswith("${local.name_suffix}"), (name, value)
     assert _unquote(locals_block["name_suffix"]) == "-${var.environment}"
-    assert {key: _unquote(value) for key, value in locals_block["lambda_names"].items()} == {
+    assert {_unquote(key): _unquote(value) for key, value in locals_block["lambda_names"].items()} == {
         "feature": "${local.feature_lambda_name}", "trigger": "${local.trigger_lambda_name}",
-        "glue_runs": "${local.glue_runs_lambda_name}"}
+        "glue-runs": "${local.glue_runs_lambda_name}"}
     assert _unquote(locals_block["monitoring_prefix"]) == "${var.project}-${var.environment}"
     assert "${var.project}" in locals_block["bucket_name"] and "account_id" in locals_block["bucket_name"]
     queue = _resource("lambda.tf", "aws_sqs_queue", "failed_events")
