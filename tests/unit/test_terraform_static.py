@@ -92,6 +92,9 @@ def test_the_lock_file_pins_the_provider_with_hashes():
     assert re.match(r"^5\.\d+\.\d+$", _unquote(entry["version"]))
     hashes = [_unquote(h) for h in entry["hashes"]]
     assert hashes and all(re.match(r"^(h1|zh):[A-Za-z0-9+/=]+$", h) for h in hashes), hashes
+    # Every platform's package of the release (the registry's SHA256SUMS: darwin and linux, amd64 and
+    # arm64 among them), not only the one platform of the offline mirror.
+    assert sum(h.startswith("zh:") for h in hashes) >= 15, hashes
 
 
 def test_init_refuses_a_provider_that_does_not_match_the_lock_file(tmp_path):
