@@ -22,8 +22,9 @@ import time
 from typing import Any, Dict, List, Optional
 
 import boto3
+from botocore.exceptions import ClientError
 
-from cripto_pipeline import config, large_inputs, layout, logs, pipeline
+from cripto_pipeline import config, events, large_inputs, layout, logs, pipeline
 from cripto_pipeline.exceptions import InputRejectedError
 
 logger = logs.get_logger("spark-features")
@@ -54,6 +55,29 @@ def validate_and_stage(s3: Any, bucket: str, inputs: large_inputs.JobInputs, key
                 s3.put_object(Bucket=bucket, Key=keys.validated_part(number, item.chunk_number),
                               Body=large_inputs.chunk_to_parquet(item), ContentType=pipeline.PARQUET_TYPE)  # fmt: skip
     return summaries
+
+
+def put_if_absent(s3: Any, bucket: str, key: str, body: bytes) -> bool:
+    """PutObject with ``If-None-Match: *``; False when the object already exists (412).
+
+    The header is added to the request directly: Glue 5.0's boto3 (1.34) predates PutObject's
+    ``IfNoneMatch`` parameter, while S3 has honoured the header since 2024-08.
+    """
+
+    def add_header(request: Any, **_: Any) -> None:
+        request.headers["If-None-Match"] = "*"
+
+    s3.meta.events.register_first("before-sign.s3.PutObject", add_header, unique_id="cripto-if-none-match")
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=pipeline.PARQUET_TYPE)
+        return True
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in events.CONDITION_FAILED_CODES:
+            raise
+        logger.info("features already written by an earlier run: kept", extra={"fields": {"key": key}})
+        return False
+    finally:
+        s3.meta.events.unregister("before-sign.s3.PutObject", unique_id="cripto-if-none-match")
 
 
 def delete_prefix(s3: Any, bucket: str, prefix: str) -> None:
@@ -93,18 +117,16 @@ def run(session: Any, s3: Any, bucket: str, dataset: str, run_id: str, sample_ro
         logger.warning("rejected", extra={"fields": summary})
         return summary
     manifest = spark_job.spark_manifest(inputs, keys, summaries, result, job_run_id)
-    for obj in (
-        pipeline.ObjectToWrite(keys.manifest, pipeline.to_json_bytes(manifest), pipeline.JSON_TYPE),
-        # Conditional, as in the Lambda: a repeated run must not create it again (that would train twice).
-        pipeline.ObjectToWrite(keys.features, pipeline.frame_to_parquet(result.sample), pipeline.PARQUET_TYPE,
-                               only_if_absent=True),
-    ):  # fmt: skip
-        s3.put_object(Bucket=bucket, **obj.put_arguments)
+    s3.put_object(Bucket=bucket, Key=keys.manifest, Body=pipeline.to_json_bytes(manifest),
+                  ContentType=pipeline.JSON_TYPE)  # fmt: skip
+    # Conditional, as in the Lambda: a repeated run must not create it again (that would train twice).
+    created = put_if_absent(s3, bucket, keys.features, pipeline.frame_to_parquet(result.sample))
     delete_prefix(s3, bucket, keys.validated_prefix)
     seconds = time.monotonic() - started
     summary = {"status": "features_written", "dataset": dataset, "run_id": run_id, "features_key": keys.features,
                "rows_total": result.rows_total, "rows_sampled": len(result.sample), "seconds": round(seconds, 1),
-               "rows_per_second": round(manifest["rows"]["raw"] / seconds, 1) if seconds else None}  # fmt: skip
+               "rows_per_second": round(manifest["rows"]["raw"] / seconds, 1) if seconds else None,
+               "features_created": created}  # fmt: skip
     logger.info("features written", extra={"fields": summary})
     return summary
 
