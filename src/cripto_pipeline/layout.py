@@ -121,6 +121,11 @@ def dataset_from_raw_key(key: str) -> str:
     return validate_dataset(key[len(RAW_PREFIX) : -len(RAW_SUFFIX)])
 
 
+def raw_dataset_prefix(dataset: str) -> str:
+    """``raw/<dataset>/``: where the files of a multi-file dataset are uploaded."""
+    return f"{RAW_PREFIX}{validate_dataset(dataset)}/"
+
+
 def raw_key(dataset: Optional[str] = None) -> str:
     """Where to upload ``dataset``: ``raw/<dataset>.csv``, or ``raw.csv`` (dataset ``default``) for None."""
     return DEFAULT_RAW_KEY if dataset is None else f"{RAW_PREFIX}{validate_dataset(dataset)}{RAW_SUFFIX}"

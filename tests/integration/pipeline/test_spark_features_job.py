@@ -135,8 +135,10 @@ def test_manifest_lineage_and_the_time_stratified_sample(spark_runs):
     assert manifest["engine"] == "spark" and manifest["parts_prefix"] == keys.parts_prefix
     assert manifest["rows_sampled"] == len(sample) <= SAMPLE_ROWS < manifest["rows_total"]
     assert manifest["sample"]["method"] == "time-stratified"
-    assert [(r["key"], r["version_id"]) for r in manifest["raw"]] == [(r["key"], r["version_id"]) for r in run["raw"]]
-    assert all(r["version_id"] and len(r["sha256"]) == 64 for r in manifest["raw"])
+    files = manifest["raw"]["files"]
+    assert [(r["key"], r["version_id"]) for r in files] == [(r["key"], r["version_id"]) for r in run["raw"]]
+    assert all(r["version_id"] and len(r["sha256"]) == 64 for r in files)
+    assert manifest["raw"]["key"] == f"raw/{keys.dataset}/"
     assert list(sample.columns) == list(ID_COLUMNS) + list(FEATURE_COLUMNS)
     # Time-stratified: every time bucket that holds feature rows holds sample rows.
     parts = pd.concat([_parquet(s3, bucket, k) for k in _keys(s3, bucket, keys.parts_prefix)])
