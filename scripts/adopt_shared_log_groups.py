@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Bring the account-wide Glue Python shell log groups under this stack's state when they exist.
+"""Bring the account-wide Glue log groups under this stack's state when they exist.
 
 AWS Glue writes every Python shell job's output to ``/aws-glue/python-jobs/output`` and
-``/error`` and creates those groups on a job's first run. In an account (or an emulation) where any
+``/error`` (Spark jobs' drivers: ``/aws-glue/jobs/output`` and ``/error``) and creates those groups on
+a job's first run. In an account (or an emulation) where any
 job already ran, ``terraform apply`` would fail with ResourceAlreadyExistsException; importing the
 existing groups instead lets the stack set their retention. Runs between ``init`` and ``apply``
 (scripts/deploy.sh); a no-op when the groups are absent, already in the state, or not managed
@@ -30,8 +31,14 @@ import boto3
 
 ROOT = Path(__file__).resolve().parents[1]
 TERRAFORM = ROOT / "scripts" / "terraform.sh"
-GROUPS = ("/aws-glue/python-jobs/output", "/aws-glue/python-jobs/error")
-ADDRESS = 'aws_cloudwatch_log_group.glue["{}"]'
+#: Shared group -> its address in the state: the Python shell groups (logs.tf) and, since issue 12, the
+#: Spark driver groups (glue_spark.tf), which every Glue Spark job of the account shares the same way.
+GROUPS = {
+    "/aws-glue/python-jobs/output": 'aws_cloudwatch_log_group.glue["{}"]',
+    "/aws-glue/python-jobs/error": 'aws_cloudwatch_log_group.glue["{}"]',
+    "/aws-glue/jobs/output": 'aws_cloudwatch_log_group.glue_spark["{}"]',
+    "/aws-glue/jobs/error": 'aws_cloudwatch_log_group.glue_spark["{}"]',
+}
 
 
 def tfvar(environment: str, name: str) -> str:
@@ -53,8 +60,8 @@ def main(environment: str) -> int:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or tfvar(environment, "aws_region")
     logs = boto3.client("logs", region_name=region or None)
     managed = set(state_addresses(environment))
-    for group in GROUPS:
-        address = ADDRESS.format(group)
+    for group, address_format in GROUPS.items():
+        address = address_format.format(group)
         if address in managed:
             continue
         existing = logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])

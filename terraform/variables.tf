@@ -255,7 +255,7 @@ variable "glue_max_retries" {
 }
 
 variable "manage_glue_log_groups" {
-  description = "Create /aws-glue/python-jobs/{output,error}. These groups are shared by every Python shell job of the account and region: set false (or `terraform import` them) where they already exist. `destroy` never deletes them (skip_destroy)."
+  description = "Create /aws-glue/python-jobs/{output,error} and /aws-glue/jobs/{output,error} (Spark). These groups are shared by every Python shell / Spark job of the account and region: set false (or `terraform import` them) where they already exist. `destroy` never deletes them (skip_destroy)."
   type        = bool
   default     = true
 }
