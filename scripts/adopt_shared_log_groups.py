@@ -31,14 +31,9 @@ import boto3
 
 ROOT = Path(__file__).resolve().parents[1]
 TERRAFORM = ROOT / "scripts" / "terraform.sh"
-#: Shared group -> its address in the state: the Python shell groups (logs.tf) and, since issue 12, the
-#: Spark driver groups (glue_spark.tf), which every Glue Spark job of the account shares the same way.
-GROUPS = {
-    "/aws-glue/python-jobs/output": 'aws_cloudwatch_log_group.glue["{}"]',
-    "/aws-glue/python-jobs/error": 'aws_cloudwatch_log_group.glue["{}"]',
-    "/aws-glue/jobs/output": 'aws_cloudwatch_log_group.glue_spark["{}"]',
-    "/aws-glue/jobs/error": 'aws_cloudwatch_log_group.glue_spark["{}"]',
-}
+GROUPS = ("/aws-glue/python-jobs/output", "/aws-glue/python-jobs/error",  # Python shell jobs
+          "/aws-glue/jobs/output", "/aws-glue/jobs/error")  # Spark jobs' drivers (issue 12)
+ADDRESS = 'aws_cloudwatch_log_group.glue["{}"]'
 
 
 def tfvar(environment: str, name: str) -> str:
@@ -60,8 +55,8 @@ def main(environment: str) -> int:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or tfvar(environment, "aws_region")
     logs = boto3.client("logs", region_name=region or None)
     managed = set(state_addresses(environment))
-    for group, address_format in GROUPS.items():
-        address = address_format.format(group)
+    for group in GROUPS:
+        address = ADDRESS.format(group)
         if address in managed:
             continue
         existing = logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])

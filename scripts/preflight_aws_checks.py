@@ -142,8 +142,7 @@ def check_glue_log_groups(logs, settings: Settings, managed: ManagedNames, state
             f"The log groups {', '.join(foreign)} already exist in {settings.region} (every Glue Python shell or Spark "
             f"job of the account shares them) and the state ({state_location}) does not manage them. Set "
             f"manage_glue_log_groups = false in {TFVARS.name} to leave them alone, or import them with "
-            f"`scripts/terraform.sh aws import 'aws_cloudwatch_log_group.glue[\"<name>\"]' <name>` (glue_spark[...] for "
-            f"/aws-glue/jobs/*)."
+            f"`scripts/terraform.sh aws import 'aws_cloudwatch_log_group.glue[\"<name>\"]' <name>`."
         )
     return "Glue log groups: " + ("will be created" if not existing & wanted else "managed by this state")
 

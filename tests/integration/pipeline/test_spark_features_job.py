@@ -189,29 +189,30 @@ def test_the_run_cost_comes_from_get_job_run(spark_runs, deployed_stack):
     print(f"Spark run: {seconds:.0f} s ExecutionTime, {dpus:g} DPU, {costs.run_cost(usage)['glue_spark']:.4f} USD")
 
 
-def test_a_bad_file_gives_an_error_report_naming_its_rows_and_no_features(spark_runs):
+def _rejected(spark_runs, name: str):
+    """(run, its error report) of a run that must end SUCCEEDED with a report and no features."""
     s3, bucket, runs = spark_runs
-    run = runs["bad"]
+    run = runs[name]
     assert run["job_run"]["JobRunState"] == "SUCCEEDED", run["job_run"].get("ErrorMessage")
     keys = run["keys"]
-    report = json.loads(s3.get_object(Bucket=bucket, Key=keys.error)["Body"].read())
+    written = _keys(s3, bucket, keys.features_prefix)
+    assert written == [keys.inputs], f"a rejected run writes no features: {written}"
+    return run, json.loads(s3.get_object(Bucket=bucket, Key=keys.error)["Body"].read())
+
+
+def test_a_bad_file_gives_an_error_report_naming_its_rows_and_no_features(spark_runs):
+    run, report = _rejected(spark_runs, "bad")
+    keys = run["keys"]
     bad_key = f"raw/{keys.dataset}/symbols.csv"
     assert report["error"] == "NonPositivePriceError" and report["engine"] == "spark"
     assert report["raw"]["key"] == bad_key and report["where"]["key"] == bad_key
     assert [s["line"] for s in report["where"]["samples"]] == [702]  # data row 700 = line 702 (header = 1)
     assert report["inputs"] == [r["key"] for r in run["raw"]] and report["fix"]
-    written = _keys(s3, bucket, keys.features_prefix)
-    assert written == [keys.inputs], f"a rejected run writes no features: {written}"
 
 
 def test_bars_that_differ_between_files_are_refused_naming_both_copies(spark_runs):
-    s3, bucket, runs = spark_runs
-    run = runs["overlap"]
-    assert run["job_run"]["JobRunState"] == "SUCCEEDED", run["job_run"].get("ErrorMessage")
-    keys = run["keys"]
-    report = json.loads(s3.get_object(Bucket=bucket, Key=keys.error)["Body"].read())
+    run, report = _rejected(spark_runs, "overlap")
     assert report["error"] == "DuplicateTimestampError" and report["where"]["count"] == 200  # 100 bars, twice
     copies = {(s["key"].rsplit("/", 1)[1], s["line"]) for s in report["where"]["samples"]}
     assert copies == {("first.csv", 752), ("second.csv", 52)}  # row 750: line 752 of one, 52 of the other
-    assert report["raw"]["key"] == f"raw/{keys.dataset}/" and len(report["raw"]["files"]) == 2
-    assert _keys(s3, bucket, keys.features_prefix) == [keys.inputs]
+    assert report["raw"]["key"] == f"raw/{run['keys'].dataset}/" and len(report["raw"]["files"]) == 2
