@@ -7,6 +7,9 @@ One bucket holds everything::
     features/<dataset>/<run_id>/manifest.json       written FIRST by the feature Lambda
     features/<dataset>/<run_id>/features.parquet    written LAST; its creation triggers training
     features/<dataset>/<run_id>/duplicate-of.json   instead of both: the same content already has a run
+    features/<dataset>/<run_id>/inputs.json         Spark path: the raw files of the run (written by its starter)
+    features/<dataset>/<run_id>/validated/*.parquet Spark path: validated rows per file/chunk (deleted at the end)
+    features/<dataset>/<run_id>/parts/part-*.parquet Spark path: the full feature set, partitioned
     features/<dataset>/<run_id>/glue-start.json     start claim: the one Glue run of this features file
     features/<dataset>/_content/<sha256>.json       claim: which run covers this content (conditional put)
     models/<dataset>/<run_id>/model.joblib          fitted scikit-learn estimator (best model, refit)
@@ -66,6 +69,9 @@ LATEST_NAME = "latest.json"
 DUPLICATE_NAME = "duplicate-of.json"
 STATUS_NAME = "status.json"
 START_CLAIM_NAME = "glue-start.json"
+INPUTS_NAME = "inputs.json"
+PARTS_DIR = "parts/"
+VALIDATED_DIR = "validated/"
 CONTENT_CLAIMS_DIR = "_content"
 #: Pseudo-dataset under errors/ for uploads whose key names no valid dataset.
 INVALID_KEY_DATASET = "_invalid-key"
@@ -113,6 +119,11 @@ def dataset_from_raw_key(key: str) -> str:
             f"Key {key!r} is not an upload location: upload to {DEFAULT_RAW_KEY!r} or 'raw/<dataset>.csv'."
         )
     return validate_dataset(key[len(RAW_PREFIX) : -len(RAW_SUFFIX)])
+
+
+def raw_dataset_prefix(dataset: str) -> str:
+    """``raw/<dataset>/``: where the files of a multi-file dataset are uploaded."""
+    return f"{RAW_PREFIX}{validate_dataset(dataset)}/"
 
 
 def raw_key(dataset: Optional[str] = None) -> str:
@@ -205,6 +216,9 @@ class RunKeys:
     features = _RunKey(FEATURES_PREFIX, FEATURES_NAME)
     duplicate = _RunKey(FEATURES_PREFIX, DUPLICATE_NAME)
     start_claim = _RunKey(FEATURES_PREFIX, START_CLAIM_NAME)
+    inputs = _RunKey(FEATURES_PREFIX, INPUTS_NAME)
+    parts_prefix = _RunKey(FEATURES_PREFIX, PARTS_DIR)
+    validated_prefix = _RunKey(FEATURES_PREFIX, VALIDATED_DIR)
     models_prefix = _RunKey(MODELS_PREFIX)
     model = _RunKey(MODELS_PREFIX, MODEL_NAME)
     metrics = _RunKey(MODELS_PREFIX, METRICS_NAME)
@@ -212,6 +226,10 @@ class RunKeys:
     lineage = _RunKey(MODELS_PREFIX, LINEAGE_NAME)
     report = _RunKey(MODELS_PREFIX, REPORT_NAME)
     status = _RunKey(MODELS_PREFIX, STATUS_NAME)
+
+    def validated_part(self, file_number: int, chunk_number: int) -> str:
+        """``validated/<file>-<chunk>.parquet``: validated rows of one raw file (one chunk of a large one)."""
+        return f"{self.validated_prefix}{file_number:05d}-{chunk_number:05d}.parquet"
 
     @property
     def latest(self) -> str:

@@ -90,7 +90,7 @@ def test_failed_async_events_go_to_the_queue(aws_client, outputs):
 def test_log_groups_exist_with_retention(aws_client, outputs):
     logs = aws_client("logs")
     names = [outputs["feature_lambda_log_group_name"], outputs["trigger_lambda_log_group_name"],
-             *outputs["glue_log_group_names"]]
+             *outputs["glue_log_group_names"], *outputs["glue_spark_log_group_names"]]
     for name in names:
         groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
         match = [group for group in groups if group["logGroupName"] == name]
