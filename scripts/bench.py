@@ -368,8 +368,8 @@ def merged(previous: Dict[str, Any], results: Results, failures: Dict[str, str],
         # Files written before rows named their benchmark group: the group shown, "emulator" is "up".
         return row.get("bench") or ("up" if row["group"] == "emulator" else row["group"])
 
-    previous_generated = previous.get("generated", "")
-    kept = [dict(row, measured=row.get("measured", previous_generated))
+    # Rows written before rows carried their date and machine: those of the file they come from.
+    kept = [{"measured": previous.get("generated", ""), "machine": previous.get("machine", {}), **row}
             for row in previous.get("results", []) if bench_of(row) not in ran]
     order = {name: index for index, (name, _) in enumerate(GROUPS)}
     rows = sorted(kept + results.rows, key=lambda row: order.get(bench_of(row), len(order)))  # stable
@@ -381,14 +381,16 @@ def write(results: Results, failures: Dict[str, str], ran: List[str]) -> None:
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / "results.json"
     previous = json.loads(path.read_text()) if path.exists() else {}
-    rows, failures = merged(previous, results, failures, ran)
     info = machine()
+    for row in results.rows:
+        row["machine"] = info
+    rows, failures = merged(previous, results, failures, ran)
     document = {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": info,
                 "results": rows, "failures": failures}
     path.write_text(json.dumps(document, indent=2) + "\n")
     lines = [f"Last written {document['generated']} on {info['cores']} cores ({info['cpu']}), "
              f"{info['memory_gib']} GiB, {info['os']}. Each row gives the date it was measured: a run of "
-             "some groups (BENCH_SKIP) keeps the other groups' rows.", "",
+             "some groups (BENCH_SKIP) keeps the other groups' rows (results.json names each row's machine).", "",
              "| group | benchmark | result | target | note | measured |", "|---|---|---|---|---|---|"]
     for row in rows:
         target = "" if row["target"] is None else f"≤ {row['target']:g} {row['unit']}" + (" ✓" if row["ok"] else " ✗")
