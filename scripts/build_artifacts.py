@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Build the deployment artifacts Terraform uploads, reproducibly, into ``build/``.
 
-    .venvs/tools/bin/python scripts/build_artifacts.py [--out build] [--only lambda,layer,glue]
+    .venvs/tools/bin/python scripts/build_artifacts.py [--out build] [--only lambda,layer,glue,glue-modules]
 
 Outputs (paths relative to ``--out``)::
 
     lambda/feature_engineering.zip   lambdas/feature_engineering/*.py + src/cripto_pipeline/
     lambda/glue_trigger.zip          lambdas/glue_trigger/*.py + src/cripto_pipeline/
+    lambda/glue_run_metrics.zip      lambdas/glue_run_metrics/*.py + src/cripto_pipeline/
     layers/data_science.zip          python/<requirements/lambda-layer.txt, manylinux2014_x86_64, cp312>
+    glue-modules/*.whl               requirements/glue-report-modules.txt (cp39; optional: glue_module_wheels.py)
     glue/model_training.py           copy of glue/model_training.py
     glue/cripto_ml_pipeline-<version>-py3-none-any.whl
                                      src/cripto_pipeline/ as a wheel, for the job's --extra-py-files
@@ -46,6 +48,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+import glue_module_wheels
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = ROOT / "src" / "cripto_pipeline"
 LAMBDAS_DIR = ROOT / "lambdas"
@@ -53,7 +57,7 @@ GLUE_SCRIPT = ROOT / "glue" / "model_training.py"
 PYPROJECT = ROOT / "pyproject.toml"
 LAYER_REQUIREMENTS = ROOT / "requirements" / "lambda-layer.txt"
 
-LAMBDA_FUNCTIONS = ("feature_engineering", "glue_trigger")
+LAMBDA_FUNCTIONS = ("feature_engineering", "glue_trigger", "glue_run_metrics")
 #: The function that uses the layer: its code and the layer share Lambda's unzipped size limit.
 LAYER_FUNCTION = "feature_engineering"
 
@@ -379,7 +383,7 @@ def build_wheel(out_dir: Path, package: Dict[str, Path]) -> Artifact:
 # Orchestration
 # --------------------------------------------------------------------------------------------------
 
-PARTS = ("lambda", "layer", "glue")
+PARTS = ("lambda", "layer", "glue", "glue-modules")
 
 
 def build(out: Path, parts: Iterable[str] = PARTS) -> List[Artifact]:
@@ -408,6 +412,11 @@ def build(out: Path, parts: Iterable[str] = PARTS) -> List[Artifact]:
         changed = copy_file(GLUE_SCRIPT, script)
         artifacts.append(Artifact(script, script.stat().st_size, None, changed))
         artifacts.append(build_wheel(out / "glue", glue_package))
+    if "glue-modules" in parts:
+        if warning := glue_module_wheels.download(out):  # optional: the job then skips its report
+            print(f"build_artifacts: warning: {warning}", file=sys.stderr)
+        for wheel in glue_module_wheels.wheel_files(out / glue_module_wheels.WHEELS_DIR):
+            artifacts.append(Artifact(wheel, wheel.stat().st_size, None, False))
     return artifacts
 
 

@@ -78,6 +78,15 @@ data "aws_iam_policy_document" "trigger_lambda" {
   }
 }
 
+# Glue-run metrics: reads the duration of the training job's runs (PutMetricData: monitoring.tf).
+data "aws_iam_policy_document" "glue_runs_lambda" {
+  statement {
+    sid       = "ReadTrainingRuns"
+    actions   = ["glue:GetJobRun"]
+    resources = [aws_glue_job.model_training.arn]
+  }
+}
+
 locals {
   # Each function's role: what it is for (its description) and its own statements.
   lambda_access = {
@@ -88,6 +97,10 @@ locals {
     trigger = {
       purpose = "starts ${local.glue_job_name} for new feature files."
       policy  = data.aws_iam_policy_document.trigger_lambda.json
+    }
+    glue_runs = {
+      purpose = "counts finished runs of ${local.glue_job_name} by state, with their duration."
+      policy  = data.aws_iam_policy_document.glue_runs_lambda.json
     }
   }
 }

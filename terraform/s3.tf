@@ -131,3 +131,17 @@ resource "aws_s3_object" "artifact" {
   # The layer version names the object's version id, which exists once versioning is on.
   depends_on = [aws_s3_bucket_versioning.data]
 }
+
+# The Glue job's report modules: one object per wheel that scripts/build_artifacts.py downloaded
+# (glue.tf names them in --additional-python-modules).
+resource "aws_s3_object" "glue_module" {
+  for_each = local.glue_module_wheels
+
+  bucket       = aws_s3_bucket.data.id
+  key          = "${local.glue_modules_prefix}${each.value}"
+  source       = "${local.glue_module_wheels_dir}/${each.value}"
+  source_hash  = filemd5("${local.glue_module_wheels_dir}/${each.value}")
+  content_type = "application/zip"
+
+  depends_on = [aws_s3_bucket_versioning.data]
+}

@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-import pandas as pd
-
-from .. import costs
+from .. import costs, layout
 
 TRIGGER_SECONDS_ESTIMATE = costs.TRIGGER_BILLED_SECONDS
 
@@ -55,7 +53,7 @@ class JobResources:
     ) -> CostInputs:
         """CostInputs with the feature Lambda's duration bounded by upload event -> features object written."""
         event_time = (manifest.get("raw") or {}).get("event_time")
-        uploaded = pd.Timestamp(event_time).to_pydatetime() if event_time else None
+        uploaded = layout.parse_event_time(event_time) if event_time else None
         seconds = costs.feature_lambda_seconds(uploaded, features_written_at)
         return CostInputs(
             glue_dpu=self.glue_dpu,
