@@ -114,13 +114,20 @@ def _glue_healthy(body: bytes) -> bool:
         return False
 
 
+# LocalStack 1.x's Lambda switch (`LAMBDA_EXECUTOR=local`, still in many sample apps' instructions). Today's
+# LocalStack ignores it but logs at startup that it is obsolete and to "mount the Docker socket", which
+# host mode never needs: LAMBDA_RUNTIME_EXECUTOR=local-process (below) is what runs functions locally.
+OBSOLETE_VARIABLES = frozenset({"LAMBDA_EXECUTOR"})
+
+
 def _clean_env(extra: Dict[str, str], tmpdir: Path) -> Dict[str, str]:
     """The parent's environment minus anything that could point a service at real AWS or at another
-    Python environment, plus ``extra``."""
+    Python environment (or is obsolete, see ``OBSOLETE_VARIABLES``), plus ``extra``."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("AWS_", "PYTHON", "VIRTUAL_ENV", "LOCALSTACK_", "LOCALAWS_"))
+        and key not in OBSOLETE_VARIABLES
     }
     env["TMPDIR"] = str(tmpdir)
     env.update(extra)

@@ -1,5 +1,5 @@
-"""Fixtures shared by the emulation suites: clients and a scratch bucket (Glue suites), a private
-emulation (launcher and reset suites)."""
+"""Fixtures shared by the emulation suites: clients (Lambda without retries) and a scratch bucket
+(Glue suites), a private emulation (launcher and reset suites)."""
 from __future__ import annotations
 
 import os
@@ -8,7 +8,9 @@ import sys
 import time
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.config import Config
 from support.net import free_port
 
 LOCALAWS = [sys.executable, "-m", "localaws"]
@@ -32,6 +34,19 @@ def bucket(s3, request) -> str:
     name = f"{suite}-test-{os.getpid()}-{int(time.time())}"
     s3.create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture
+def lambda_client(endpoint_url):
+    """No client-side retries: a 5xx from the emulation must fail the test, not be retried away."""
+    return boto3.client(
+        "lambda",
+        endpoint_url=endpoint_url,
+        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1}, read_timeout=120),
+    )
 
 
 @pytest.fixture
