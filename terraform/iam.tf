@@ -7,6 +7,9 @@ locals {
   # Log-group ARNs are built from names so the policies do not depend on whether Terraform manages
   # the (account-wide) Glue groups.
   log_group_arn_prefix = "arn:${local.partition}:logs:${var.aws_region}:${local.account_id}:log-group:"
+
+  # The failed-events queue (lambda.tf), by name: see SendFailedEvents below.
+  failed_events_queue_arn = "arn:${local.partition}:sqs:${var.aws_region}:${local.account_id}:${local.failed_events_queue}"
 }
 
 # Who may assume each kind of role: the Lambda service (both functions) and Glue (the job).
@@ -122,11 +125,13 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["${aws_cloudwatch_log_group.lambda[each.key].arn}:*"]
   }
 
-  # Lambda sends events that failed all retries with the function's role.
+  # Lambda sends events that failed all retries with the function's role. The ARN is built from the
+  # queue's name: a reference to the queue would make the roles, and so the functions, wait for SQS's
+  # creation (the provider polls it for ~25 s) although IAM never checks that the resource exists.
   statement {
     sid       = "SendFailedEvents"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.failed_events.arn]
+    resources = [local.failed_events_queue_arn]
   }
 }
 

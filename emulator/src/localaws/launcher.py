@@ -298,6 +298,9 @@ def start(settings: Settings, on_progress: Callable[[str], None] = lambda _msg: 
     for sub in ("logs", "run", "tmp/localstack", "tmp/glue", "localstack", "glue"):
         (settings.home / sub).mkdir(parents=True, exist_ok=True)
 
+    # LocalStack keeps nothing across a restart: when it starts, the account is empty, and the Glue
+    # service must be too (one emulation, one account). A Glue service still running is restarted.
+    new_account = _read_owned_process(settings.home, "localstack") is None
     started: List[tuple] = []
     for spec in service_specs(settings):
         if not Path(spec.command[0]).exists():
@@ -305,9 +308,16 @@ def start(settings: Settings, on_progress: Callable[[str], None] = lambda _msg: 
                 f"{spec.name}: interpreter {spec.command[0]} does not exist. "
                 "Create the environments first (`make bootstrap`)."
             )
-        if _read_owned_process(settings.home, spec.name) is not None:
+        running = _read_owned_process(settings.home, spec.name)
+        if running is not None and new_account and spec.name == "glue":
+            on_progress("glue restarting: LocalStack starts empty, so the Glue service starts empty too")
+            _stop_tree(running)
+        elif running is not None:
             on_progress(f"{spec.name} already running")
             continue
+        env = spec.env
+        if new_account and spec.name == "glue":
+            env = {**spec.env, glue_config.ENV_FRESH_START: "1"}
         _pid_file(settings.home, spec.name).unlink(missing_ok=True)
         if _port_in_use(settings.bind_host, spec.port):
             raise LauncherError(
@@ -320,7 +330,7 @@ def start(settings: Settings, on_progress: Callable[[str], None] = lambda _msg: 
         log.flush()
         process = subprocess.Popen(
             spec.command,
-            env=spec.env,
+            env=env,
             cwd=settings.home,
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -5,36 +5,12 @@ Runs the real CLI as a user would; the interpreters come from the same variables
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 import psutil
-import pytest
-from support.net import free_port
-
-LOCALAWS = [sys.executable, "-m", "localaws"]
-REQUIRED_ENV = ("LOCALAWS_LOCALSTACK_PYTHON", "LOCALAWS_GLUE_SERVICE_PYTHON")
-
-
-@pytest.fixture
-def private_emulation(tmp_path: Path):
-    missing = [name for name in REQUIRED_ENV if not os.environ.get(name)]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} not set: run the suite through `make test`.")
-    env = dict(os.environ, LOCALAWS_HOME=str(tmp_path / "home"),
-               LOCALSTACK_PORT=str(free_port()), GLUE_PORT=str(free_port()))
-
-    def localaws(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(LOCALAWS + list(args), env=env, capture_output=True, text=True,
-                              timeout=180, check=check)
-
-    yield localaws, env
-    localaws("down", check=False)
 
 
 def _service_pids(localaws) -> dict:
