@@ -68,14 +68,15 @@ LAYOUT = {
     "tests/unit": "tests/unit",
     "tests/support": "tests/support",
     "tests/events": "tests/events",
-    "data/samples": "data/samples",
-    "terraform/variables.tf": "terraform/variables.tf",  # tests/unit/test_readme_promises.py reads
-    "terraform/env": "terraform/env",                     # the stated defaults
+    "data": "data",                  # samples and real exports (tests/unit/test_real_exports.py)
+    "terraform": "terraform",        # the stated defaults and job arguments some unit tests read
+    "README.md": "README.md",        # tests/unit/test_readme_promises.py quotes it
 }
 
 #: unit tests of code outside the scopes (Terraform files, deploy scripts): not needed, and slow
-DESELECT = ["tests/unit/test_terraform_static.py", "tests/unit/test_deploy_aws_flow.py",
-            "tests/unit/test_aws_preflight.py"]
+DESELECT = ["tests/unit/test_terraform_static.py", "tests/unit/test_hardening_static.py",
+            "tests/unit/test_deploy_aws_flow.py", "tests/unit/test_aws_preflight.py",
+            "tests/unit/test_prepare_glue_modules.py"]
 
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
 
@@ -86,14 +87,14 @@ def stage(patterns: List[str]) -> None:
     for target, source in LAYOUT.items():
         src, dst = REPO / source, STAGE / target
         dst.parent.mkdir(parents=True, exist_ok=True)
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".terraform", "*.tfstate*")
         shutil.copytree(src, dst, ignore=ignore) if src.is_dir() else shutil.copy2(src, dst)
     selection = ["tests/unit"] + [f"--ignore={path}" for path in DESELECT]
     toml = "\n".join([
         "[tool.mutmut]",
         'source_paths = ["src", "lambdas", "glue"]',
         f"only_mutate = {json.dumps(patterns)}",
-        f"also_copy = {json.dumps(['tests', 'data', 'terraform'])}",
+        f"also_copy = {json.dumps(['tests', 'data', 'terraform', 'README.md'])}",
         f"pytest_add_cli_args_test_selection = {json.dumps(selection)}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
         "",
