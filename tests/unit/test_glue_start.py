@@ -153,6 +153,29 @@ def test_existing_run_stops_at_the_first_page_older_than_the_file():
     assert glue_start.existing_run(found, FEATURES_KEY, since)["Id"] == "c"
 
 
+def test_existing_run_reads_runs_without_arguments_and_pages_without_runs():
+    """GetJobRuns leaves out empty members: a run started without arguments has no "Arguments", an empty
+    page no "JobRuns"; neither is this file's run, and neither ends the search."""
+    since = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)
+    pages = [
+        {"JobRuns": [{"Id": "bare", "StartedOn": since + timedelta(minutes=9)}]},
+        {},
+        {"JobRuns": [{"Id": "mine", "StartedOn": since + timedelta(minutes=1),
+                      "Arguments": {"--features_key": FEATURES_KEY}}]},
+    ]
+    assert glue_start.existing_run(pages, FEATURES_KEY, since)["Id"] == "mine"
+
+
+def test_existing_run_reads_on_past_a_run_started_at_the_very_moment_of_the_file():
+    """The cut-off is strict: a run started at the features event's own time is not "before" it."""
+    since = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)
+    pages = [
+        {"JobRuns": [{"Id": "other", "StartedOn": since, "Arguments": {"--features_key": "features/x/y/z"}}]},
+        {"JobRuns": [{"Id": "mine", "StartedOn": since, "Arguments": {"--features_key": FEATURES_KEY}}]},
+    ]
+    assert glue_start.existing_run(pages, FEATURES_KEY, since)["Id"] == "mine"
+
+
 def test_keys_outside_the_layout_are_refused():
     aws = FakeAws()
     wrong = events.S3ObjectRef("bucket", "features/whatever.parquet", "2026-11-27T04:00:00Z")

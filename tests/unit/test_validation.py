@@ -397,3 +397,15 @@ def test_day_first_and_month_first_rows_in_one_file_are_rejected():
     error = expect(exc.AmbiguousTimestampError, to_bytes(frame))
     assert "some rows put the day first" in error.what
     assert error.where["day_first_rows"] > 0 and error.where["month_first_rows"] > 0
+
+
+def test_error_samples_stop_at_the_report_limit():
+    """An error names at most exc.REPORT_SAMPLES (5) offending rows, the first ones, however many there are."""
+    from cripto_pipeline import csv_table, validation
+
+    raw = pd.DataFrame({"_line": range(2, 10), "close": ["n/a"] * 8})
+    samples = csv_table.cell_samples(raw, [True] * 8, "close")
+    assert [s["line"] for s in samples] == [2, 3, 4, 5, 6] and samples[0] == {"line": 2, "column": "close",
+                                                                              "value": "n/a"}
+    frame = pd.DataFrame({"_line": range(2, 10), "open": [-1.0] * 8})
+    assert [r["line"] for r in validation._report(frame, [True] * 8, ["open"])] == [2, 3, 4, 5, 6]
