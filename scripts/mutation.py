@@ -11,9 +11,10 @@ notice "survives". Scopes and targets (issue 16):
                supervision.py, s3_fetch.py)                           >= 75 % killed
 
 mutmut names a mutant after the module its file path spells, and its trampolines compare that with the
-function's ``__module__`` at run time, so the code is laid out in a staging tree (build/mutation/<scopes>/, one per selection, so an interrupted run
-of one scope keeps its results beside the others') where
-both agree: src/cripto_pipeline, src/localaws (from emulator/src), lambdas/, glue/, and tests/unit.
+function's ``__module__`` at run time, so the code is laid out in a staging tree where
+both agree: src/cripto_pipeline, src/localaws (from emulator/src), lambdas/, glue/, and tests/unit. One
+staging tree per selection (build/mutation/<scopes>[-<modules hash>]/): an interrupted run of one scope
+keeps its results beside the others'.
 
 A survivor passes only when ``tests/mutation_equivalent.toml`` lists it as equivalent with a reason.
 An entry is keyed by the mutant's name *and* a hash of its diff (the mutated function, before and after):

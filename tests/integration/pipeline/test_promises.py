@@ -1,6 +1,7 @@
 """README promises checked on the deployed local stack (issue 16): S3 conditional reads (If-Match) on an
 unversioned bucket, the notification's suffix filter, and the trigger's existing-run check with its
-GetJobRuns pagination and cut-off. Black-box: real S3, real Lambda invocations, real Glue runs; dataset names are unique per run."""
+GetJobRuns pagination and cut-off. Black-box: real S3, real Lambda invocations, real Glue runs; dataset names
+are unique per run."""
 
 from __future__ import annotations
 
