@@ -181,3 +181,11 @@ def test_keys_outside_the_layout_are_refused():
     wrong = events.S3ObjectRef("bucket", "features/whatever.parquet", "2026-11-27T04:00:00Z")
     with pytest.raises(InvalidKeyError):
         glue_start.start(aws.calls(), wrong, "me", time.monotonic() + 60, SETTINGS, LOGGER)
+
+
+def test_a_claim_is_free_the_moment_its_lease_ends():
+    claim = start_claims.StartClaim(FEATURES_KEY, "other", lease_expires=1000.0)
+    assert start_claims.decide(claim, "me", now=999.999) == start_claims.WAIT
+    assert start_claims.decide(claim, "me", now=1000.0) == start_claims.TAKE_OVER
+    assert start_claims.decide(claim, "other", now=0.0) == start_claims.TAKE_OVER  # a retry of the owner itself
+    assert start_claims.decide(claim.started("jr_1"), "me", now=2000.0) == start_claims.REPORT

@@ -278,9 +278,23 @@ def test_ragged_rows():
     text = to_bytes(csv_frame()).decode().splitlines()
     text[20] += ",extra"
     text[30] += ",two,extra"
-    expect(exc.MalformedCsvError, "\n".join(text).encode())
+    two_more = expect(exc.MalformedCsvError, "\n".join(text).encode())
+    # the parser stops at the line with two extra fields: its own message (naming line and count) is kept
+    assert two_more.what == "A data line has more fields than the header."
+    assert set(two_more.where) == {"parser_message", "header_fields", "line_offset"}
+    assert two_more.where["header_fields"] == 7 and two_more.where["line_offset"] == 1
+    assert "Expected 8 fields in line 30, saw 9" in two_more.where["parser_message"]
     del text[30]
-    assert expect(exc.MalformedCsvError, "\n".join(text).encode()).where["lines"] == [21]
+    one_more = expect(exc.MalformedCsvError, "\n".join(text).encode())
+    assert one_more.where == {"header_fields": 7, "lines": [21]}
+    assert one_more.what == "1 data line(s) have more fields than the header."
+
+
+def test_header_only_says_so():
+    header_only = expect(exc.HeaderOnlyError, b"timestamp,open,high,low,close,volume\n")
+    blank_lines = expect(exc.HeaderOnlyError, b"timestamp,open,high,low,close,volume\n \n,,,,,\n")
+    for error in (header_only, blank_lines):
+        assert error.what == "The file has a header but no data rows." and error.where == {"header_line": 1}
 
 
 def test_trailing_delimiter_is_tolerated():
