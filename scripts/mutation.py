@@ -32,7 +32,8 @@ Usage: python scripts/mutation.py [--scope core,handlers,emulator] [--modules GL
   --resume        continue the last (or an interrupted) run of the same selection: no new staging tree,
                   the unit tests refreshed from tests/unit (mutmut collects coverage of new tests only);
                   mutants already checked keep their result.
-  --retest        as --resume, and test the survivors again (after adding tests that should kill them).
+  --retest [GLOBS]  as --resume, and test the survivors again (after adding tests that should kill them);
+                  GLOBS (comma-separated, e.g. 'cripto_pipeline.glue_start.*') limits it to those mutants.
   --report-only   re-read the results of the last (or an interrupted) run of the same selection without
                   running anything; mutants not checked yet are counted apart and the score is marked partial.
 Env: MUTATION_SCOPE (same as --scope), MUTATION_MODULES (same as --modules), MUTATION_JOBS (parallel
@@ -175,7 +176,7 @@ def main() -> int:
     parser.add_argument("--modules", default=os.environ.get("MUTATION_MODULES", ""))
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", os.cpu_count() or 2)))
     parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--retest", action="store_true")
+    parser.add_argument("--retest", nargs="?", const="*", default=None)
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
     scopes = [s.strip() for s in args.scope.split(",") if s.strip()]
@@ -201,8 +202,9 @@ def main() -> int:
             shutil.copytree(REPO / "tests" / "unit", stage_dir / "tests" / "unit",
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
             if args.retest:
+                wanted = [g.strip() for g in args.retest.split(",") if g.strip()]
                 names = sorted(n for n, info in collect(stage_dir).items() if info["status"] not in KILLED
-                               and info["status"] != "not checked")
+                               and info["status"] != "not checked" and any(fnmatch.fnmatch(n, g) for g in wanted))
         else:
             stage(stage_dir, patterns)
         started = time.monotonic()
@@ -263,8 +265,11 @@ def main() -> int:
         data["met"] = data["score"] >= target and not data["partial"]
         data["modules"] = sorted(m for m in mutated_modules if scope_of(_path_of(m)) == name) if modules else "all"
         data["measured"], data["jobs"] = measured, args.jobs
-        data["duration_seconds"] = round(duration, 1) if duration is not None else \
-            results.get(name, {}).get("duration_seconds")
+        before = results.get(name, {}).get("duration_seconds")
+        if duration is None or args.retest:  # a report, or a re-test after new tests: the run's time stands
+            data["duration_seconds"] = before
+        else:  # a run, or its continuation (--resume) adding to the time it already took
+            data["duration_seconds"] = round(duration + ((before or 0) if args.resume else 0), 1)
         data["stale_equivalents"] = [e for e in stale if scope_of(_path_of(e.split(".x_")[0])) == name]
         failed |= data["score"] < target or bool(data["survivors"])
         results[name] = data
