@@ -72,6 +72,8 @@ def test_first_run_works_when_s3_answers_403_for_the_missing_pointer(job, fake_s
     assert summary["latest_updated"] is True
     assert fake_s3.json(BUCKET, seeded.latest)["run_id"] == seeded.run_id
     (denied,) = [line for line in json_lines(capsys.readouterr().out) if "access denied" in line["message"]]
+    assert denied["message"] == ("access denied reading the pointer: treated as absent (S3 answers 403 for a "
+                                 "missing key without s3:ListBucket)")
     assert denied["key"] == seeded.latest and denied["service"] == "model-training" and denied["level"] == "INFO"
 
 
