@@ -189,3 +189,51 @@ def test_a_claim_is_free_the_moment_its_lease_ends():
     assert start_claims.decide(claim, "me", now=1000.0) == start_claims.TAKE_OVER
     assert start_claims.decide(claim, "other", now=0.0) == start_claims.TAKE_OVER  # a retry of the owner itself
     assert start_claims.decide(claim.started("jr_1"), "me", now=2000.0) == start_claims.REPORT
+
+
+def _lines(caplog) -> List[tuple]:
+    """(level, message, fields) of the lines logged through LOGGER (the handler's logger turns them into JSON)."""
+    return [(r.levelname, r.getMessage(), getattr(r, "fields", None)) for r in caplog.records if r.name == LOGGER.name]
+
+
+def test_each_outcome_logs_its_line_with_the_run_fields(caplog):
+    caplog.set_level(logging.INFO, logger=LOGGER.name)
+    fields = {"job_name": "train", "run_id": "20261127T040000Z-9f86d081", "dataset": "btc"}
+    aws = FakeAws([AwsError("ConcurrentRunsExceededException"), "jr_1"])
+    start(aws)
+    assert _lines(caplog) == [
+        ("WARNING", "glue job busy; backing off", {"delay_seconds": 0.0, "error": "ConcurrentRunsExceededException"}),
+        ("INFO", "glue job run started", {**fields, "job_run_id": "jr_1", "features_key": FEATURES_KEY}),
+    ]
+    caplog.clear()
+    start(aws)
+    assert _lines(caplog) == [("INFO", "glue job run already started", {**fields, "job_run_id": "jr_1"})]
+    caplog.clear()
+    held = FakeAws(claim=start_claims.StartClaim(FEATURES_KEY, "other", time.time() + 600))
+    assert start(held, seconds_left=0.0)["status"] == "waiting"
+    assert _lines(caplog) == [("INFO", "another delivery is starting this run; continuing in a new invocation",
+                               fields)]
+
+
+def test_the_claim_is_only_ever_rewritten_on_its_etag():
+    """Recording the run and releasing the claim are conditional writes (If-Match), never blind overwrites."""
+    conditions = []
+    aws = FakeAws(["jr_1"])
+    put_claim = aws.put_claim
+
+    def recording(bucket, key, claim, **condition):
+        conditions.append((claim.job_run_id, claim.lease_expires == 0.0, condition))
+        return put_claim(bucket, key, claim, **condition)
+
+    calls = glue_start.AwsCalls(aws.read_claim, recording, lambda: [], aws.start)
+    glue_start.start(calls, ref(datetime.now(timezone.utc)), "me", time.monotonic() + 60, SETTINGS, LOGGER)
+    assert [c[2] for c in conditions] == [{"IfNoneMatch": "*"}, {"IfMatch": "1"}]
+    assert conditions[1][0] == "jr_1" and aws.claim.features_key == FEATURES_KEY
+    busy = FakeAws([AwsError("InvalidInputException")])
+    conditions.clear()
+    calls = glue_start.AwsCalls(busy.read_claim, recording, lambda: [], busy.start)
+    put_claim = busy.put_claim
+    with pytest.raises(AwsError):
+        glue_start.start(calls, ref(datetime.now(timezone.utc)), "me", time.monotonic() + 60, SETTINGS, LOGGER)
+    assert [c[2] for c in conditions] == [{"IfNoneMatch": "*"}, {"IfMatch": "1"}]
+    assert conditions[1][1] and busy.claim.lease_expires == 0.0 and busy.claim.features_key == FEATURES_KEY
