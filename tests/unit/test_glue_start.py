@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from cripto_pipeline import config, events, glue_start, start_claims
+from cripto_pipeline import config, events, glue_start, layout, start_claims
 from cripto_pipeline.exceptions import InvalidKeyError
 
 FEATURES_KEY = "features/btc/20261127T040000Z-9f86d081/features.parquet"
@@ -237,3 +237,38 @@ def test_the_claim_is_only_ever_rewritten_on_its_etag():
         glue_start.start(calls, ref(datetime.now(timezone.utc)), "me", time.monotonic() + 60, SETTINGS, LOGGER)
     assert [c[2] for c in conditions] == [{"IfNoneMatch": "*"}, {"IfMatch": "1"}]
     assert conditions[1][1] and busy.claim.lease_expires == 0.0 and busy.claim.features_key == FEATURES_KEY
+
+
+def test_the_owners_lease_ends_at_its_deadline_plus_the_margin():
+    keys = layout.parse_features_key(FEATURES_KEY)
+    for seconds_left, expected in ((60.0, 60.0), (-5.0, 0.0)):  # a passed deadline leases for the margin only
+        aws = FakeAws()
+        before = time.time()
+        state, etag = glue_start.acquire(aws.calls(), ref(datetime.now(timezone.utc)), keys, "me",
+                                         time.monotonic() + seconds_left)
+        after = time.time()
+        assert (state, etag, aws.claim.owner, aws.claim.features_key) == ("owned", "1", "me", FEATURES_KEY)
+        margin = config.START_DEADLINE_MARGIN_SECONDS
+        assert before + expected + margin - 1.0 <= aws.claim.lease_expires <= after + expected + margin
+
+
+def test_a_takeover_is_conditional_on_the_claims_etag():
+    """Taking over a free claim, or completing it with the run Glue already has, rewrites it on its ETag."""
+    written = datetime.now(timezone.utc) - timedelta(minutes=1)
+    run = {"Id": "jr_old", "StartedOn": written + timedelta(seconds=5), "Arguments": {"--features_key": FEATURES_KEY}}
+    other = {"Id": "jr_other", "StartedOn": written + timedelta(seconds=9), "Arguments": {"--features_key": "x"}}
+    for runs, expected in (([other], ("owned", None)), ([run], ("started", "jr_old"))):
+        aws = FakeAws(claim=start_claims.StartClaim(FEATURES_KEY, "gone", lease_expires=1.0), runs=runs)
+        conditions = []
+        put_claim = aws.put_claim
+
+        def recording(bucket, key, claim, **condition):
+            conditions.append(condition)
+            return put_claim(bucket, key, claim, **condition)
+
+        calls = glue_start.AwsCalls(aws.read_claim, recording, lambda: [{"JobRuns": aws.runs}], aws.start)
+        state, value = glue_start.acquire(calls, ref(written), layout.parse_features_key(FEATURES_KEY), "me",
+                                          time.monotonic() + 60)
+        assert conditions == [{"IfNoneMatch": "*"}, {"IfMatch": "1"}]
+        assert state == expected[0] and (expected[1] is None or value == expected[1])
+        assert aws.claim.owner == ("me" if runs == [other] else "gone") and aws.claim.job_run_id == expected[1]
