@@ -126,7 +126,7 @@ test-integration: up ## Run the integration tests only
 bench: build ## Run every benchmark (restarts the emulation, redeploys); writes bench/results.{json,md}
 	@$(LOCAL_AWS) $(TOOLS_PY) scripts/bench.py
 
-mutation: ## Mutation testing (mutmut) of core, handlers, Glue service -> bench/mutation.{json,md} [MUTATION_SCOPE=core,handlers,emulator]
+mutation: ## Mutation testing (mutmut) of core, handlers, Glue service -> bench/mutation.{json,md} [MUTATION_SCOPE=core,handlers,emulator] [MUTATION_MODULES=globs]
 	@ONLY=mutation scripts/bootstrap.sh
 	@nice -n 10 $(VENVS)/mutation/bin/python scripts/mutation.py
 

@@ -4,26 +4,40 @@ mutmut plants one small bug at a time (a flipped comparison, a changed constant,
 the scoped modules and runs the unit tests that cover the mutated function; a mutant the tests do not
 notice "survives". Scopes and targets (issue 16):
 
-    core       src/cripto_pipeline/                                   >= 85 % killed
+    core       src/cripto_pipeline/ (with report/)                    >= 85 % killed
     handlers   lambdas/, glue/model_training.py                       >= 85 % killed
-    emulator   emulator/src/localaws/glue/{models,runner}.py          >= 75 % killed
+    emulator   emulator/src/localaws/glue/: the job model (models.py), the service's state and runs
+               (backend.py), a run's process (runner.py, job_env.py, module_cache.py,
+               supervision.py, s3_fetch.py)                           >= 75 % killed
 
 mutmut names a mutant after the module its file path spells, and its trampolines compare that with the
-function's ``__module__`` at run time, so the code is laid out in a staging tree (build/mutation/) where
-both agree: src/cripto_pipeline, src/localaws (from emulator/src), lambdas/, glue/, and tests/unit.
+function's ``__module__`` at run time, so the code is laid out in a staging tree where
+both agree: src/cripto_pipeline, src/localaws (from emulator/src), lambdas/, glue/, and tests/unit. One
+staging tree per selection (build/mutation/<scopes>[-<modules hash>]/): an interrupted run of one scope
+keeps its results beside the others'.
 
 A survivor passes only when ``tests/mutation_equivalent.toml`` lists it as equivalent with a reason.
 An entry is keyed by the mutant's name *and* a hash of its diff (the mutated function, before and after):
 when the code changes, the entry no longer matches, the mutant counts as surviving again, and the stale
 entry is printed, so an equivalence is never accepted for code nobody re-read.
 
-Writes bench/mutation.json and bench/mutation.md (score per scope, survivors, duration); exits 1 when a
-target is missed or an unexplained survivor remains.
+Writes bench/mutation.json and bench/mutation.md (score per scope, which modules were measured,
+survivors, duration); a run replaces the entries of the scopes it measured and keeps the others. Exits 1
+when a target is missed or an unexplained survivor remains.
 
-Usage: python scripts/mutation.py [--scope core,handlers,emulator] [--jobs N] [--report-only]
-  --report-only   re-read the results of the last (or an interrupted) run in build/mutation/ without
+Usage: python scripts/mutation.py [--scope core,handlers,emulator] [--modules GLOBS] [--jobs N] [--report-only]
+  --modules       mutate only the scope's files matching these comma-separated globs (paths as in the
+                  staging tree, e.g. src/cripto_pipeline/layout.py); the score is then marked as covering
+                  those modules only.
+  --resume        continue the last (or an interrupted) run of the same selection: no new staging tree,
+                  the unit tests refreshed from tests/unit (mutmut collects coverage of new tests only);
+                  mutants already checked keep their result.
+  --retest [GLOBS]  as --resume, and test the survivors again (after adding tests that should kill them);
+                  GLOBS (comma-separated, e.g. 'cripto_pipeline.glue_start.*') limits it to those mutants.
+  --report-only   re-read the results of the last (or an interrupted) run of the same selection without
                   running anything; mutants not checked yet are counted apart and the score is marked partial.
-Env: MUTATION_SCOPE (same as --scope), MUTATION_JOBS (parallel mutants; default: CPU count).
+Env: MUTATION_SCOPE (same as --scope), MUTATION_MODULES (same as --modules), MUTATION_JOBS (parallel
+mutants; default: CPU count).
 """
 
 from __future__ import annotations
@@ -44,7 +58,7 @@ from pathlib import Path
 from typing import Dict, List
 
 REPO = Path(__file__).resolve().parents[1]
-STAGE = REPO / "build" / "mutation"
+STAGES = REPO / "build" / "mutation"
 EQUIVALENTS = REPO / "tests" / "mutation_equivalent.toml"
 RESULTS_JSON = REPO / "bench" / "mutation.json"
 RESULTS_MD = REPO / "bench" / "mutation.md"
@@ -68,32 +82,33 @@ LAYOUT = {
     "tests/unit": "tests/unit",
     "tests/support": "tests/support",
     "tests/events": "tests/events",
-    "data/samples": "data/samples",
-    "terraform/variables.tf": "terraform/variables.tf",  # tests/unit/test_readme_promises.py reads
-    "terraform/env": "terraform/env",                     # the stated defaults
+    "data": "data",                  # samples and real exports (tests/unit/test_real_exports.py)
+    "terraform": "terraform",        # the stated defaults and job arguments some unit tests read
+    "README.md": "README.md",        # tests/unit/test_readme_promises.py quotes it
 }
 
 #: unit tests of code outside the scopes (Terraform files, deploy scripts): not needed, and slow
-DESELECT = ["tests/unit/test_terraform_static.py", "tests/unit/test_deploy_aws_flow.py",
-            "tests/unit/test_aws_preflight.py"]
+DESELECT = ["tests/unit/test_terraform_static.py", "tests/unit/test_hardening_static.py",
+            "tests/unit/test_deploy_aws_flow.py", "tests/unit/test_aws_preflight.py",
+            "tests/unit/test_prepare_glue_modules.py"]
 
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
 
 
-def stage(patterns: List[str]) -> None:
+def stage(stage_dir: Path, patterns: List[str]) -> None:
     """Lay out the staging tree afresh and write the mutmut configuration into it."""
-    shutil.rmtree(STAGE, ignore_errors=True)
+    shutil.rmtree(stage_dir, ignore_errors=True)
     for target, source in LAYOUT.items():
-        src, dst = REPO / source, STAGE / target
+        src, dst = REPO / source, stage_dir / target
         dst.parent.mkdir(parents=True, exist_ok=True)
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".terraform", "*.tfstate*")
         shutil.copytree(src, dst, ignore=ignore) if src.is_dir() else shutil.copy2(src, dst)
     selection = ["tests/unit"] + [f"--ignore={path}" for path in DESELECT]
     toml = "\n".join([
         "[tool.mutmut]",
         'source_paths = ["src", "lambdas", "glue"]',
         f"only_mutate = {json.dumps(patterns)}",
-        f"also_copy = {json.dumps(['tests', 'data', 'terraform'])}",
+        f"also_copy = {json.dumps(['tests', 'data', 'terraform', 'README.md'])}",
         f"pytest_add_cli_args_test_selection = {json.dumps(selection)}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
         "",
@@ -101,14 +116,14 @@ def stage(patterns: List[str]) -> None:
         'pythonpath = ["tests"]',
         "",
     ])
-    (STAGE / "pyproject.toml").write_text(toml)
+    (stage_dir / "pyproject.toml").write_text(toml)
 
 
 def diff_hash(diff: str) -> str:
     return hashlib.sha256(diff.encode()).hexdigest()[:16]
 
 
-def collect() -> Dict[str, Dict[str, str]]:
+def collect(stage_dir: Path) -> Dict[str, Dict[str, str]]:
     """mutant name -> {status, diff} from the staging tree (run inside it, with mutmut importable)."""
     code = (
         "import json, sys\n"
@@ -124,7 +139,8 @@ def collect() -> Dict[str, Dict[str, str]]:
         "        out[name] = {'status': status, 'path': str(path), 'diff': diff}\n"
         "json.dump(out, sys.stdout)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=STAGE, capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", code], cwd=stage_dir, capture_output=True, text=True,
+                            check=True)
     return json.loads(result.stdout)
 
 
@@ -133,6 +149,18 @@ def scope_of(path: str) -> str:
         if any(fnmatch.fnmatch(path, pattern) for pattern in patterns):  # as mutmut's only_mutate: * spans /
             return name
     raise ValueError(f"{path} is in no scope")
+
+
+def module_of(path: str) -> str:
+    """The dotted module mutmut names a staged file's mutants after (src/ is a source root)."""
+    return path.removeprefix("src/").removesuffix(".py").replace("/", ".")
+
+
+def load_previous() -> Dict:
+    try:
+        return json.loads(RESULTS_JSON.read_text()).get("scopes", {})
+    except (OSError, ValueError):
+        return {}
 
 
 def load_equivalents() -> Dict[str, Dict[str, str]]:
@@ -145,94 +173,115 @@ def load_equivalents() -> Dict[str, Dict[str, str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scope", default=os.environ.get("MUTATION_SCOPE", ",".join(SCOPES)))
+    parser.add_argument("--modules", default=os.environ.get("MUTATION_MODULES", ""))
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", os.cpu_count() or 2)))
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--retest", nargs="?", const="*", default=None)
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
     scopes = [s.strip() for s in args.scope.split(",") if s.strip()]
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
         parser.error(f"unknown scope(s) {unknown}; choose from {sorted(SCOPES)}")
+    modules = [m.strip() for m in args.modules.split(",") if m.strip()]
+    for module in modules:
+        if not any(fnmatch.fnmatch(module, pattern) for scope in scopes for pattern in SCOPES[scope][0]):
+            parser.error(f"--modules {module!r} is in none of the scopes {scopes}")
+    patterns = modules or [pattern for scope in scopes for pattern in SCOPES[scope][0]]
+    selection = "-".join(scopes) + ("-" + diff_hash(",".join(modules))[:8] if modules else "")
+    stage_dir = STAGES / selection
 
     duration = None
+    if (args.resume or args.retest or args.report_only) and not (stage_dir / "mutants").is_dir():
+        parser.error(f"no results in {stage_dir.relative_to(REPO)}: run this selection without --resume, --retest "
+                     "or --report-only first")
     if not args.report_only:
-        stage([pattern for scope in scopes for pattern in SCOPES[scope][0]])
+        names: List[str] = []
+        if args.resume or args.retest:
+            shutil.rmtree(stage_dir / "tests" / "unit")
+            shutil.copytree(REPO / "tests" / "unit", stage_dir / "tests" / "unit",
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            if args.retest:
+                wanted = [g.strip() for g in args.retest.split(",") if g.strip()]
+                names = sorted(n for n, info in collect(stage_dir).items() if info["status"] not in KILLED
+                               and info["status"] != "not checked" and any(fnmatch.fnmatch(n, g) for g in wanted))
+        else:
+            stage(stage_dir, patterns)
         started = time.monotonic()
-        print(f"mutmut on {', '.join(scopes)} in {STAGE.relative_to(REPO)} ({args.jobs} jobs) ...", flush=True)
-        run = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs)], cwd=STAGE)
+        print(f"mutmut on {', '.join(modules or scopes)} in {stage_dir.relative_to(REPO)} ({args.jobs} jobs"
+              + (f", {len(names)} survivors again" if args.retest else "") + ") ...", flush=True)
+        if args.retest and not names:
+            print("no survivors to test again")
+        run = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs), *names],
+                             cwd=stage_dir) if names or not args.retest else subprocess.CompletedProcess([], 0)
         duration = time.monotonic() - started
         if run.returncode != 0:
             print(f"mutmut failed (exit {run.returncode}): see its output above", file=sys.stderr)
             return run.returncode
-    elif not (STAGE / "mutants").is_dir():
-        parser.error(f"no results in {STAGE.relative_to(REPO)}: run without --report-only first")
 
-    mutants = collect()
+    mutants = collect(stage_dir)
     equivalents = load_equivalents()
     used = set()
     summary: Dict[str, Dict] = {s: {"total": 0, "killed": 0, "equivalent": 0, "not_checked": 0, "survivors": []}
                                 for s in scopes}
+    mutated_modules = set()
     for name, info in sorted(mutants.items()):
         if scope_of(info["path"]) not in summary:
             continue
+        mutated_modules.add(module_of(info["path"]))
         scope = summary[scope_of(info["path"])]
+        module = scope.setdefault("by_module", {}).setdefault(
+            module_of(info["path"]), {"total": 0, "killed": 0, "equivalent": 0, "not_checked": 0, "survivors": 0})
         scope["total"] += 1
+        module["total"] += 1
         if info["status"] == "not checked":
             scope["not_checked"] += 1
+            module["not_checked"] += 1
             continue
         if info["status"] in KILLED:
             scope["killed"] += 1
+            module["killed"] += 1
             continue
         entry = equivalents.get(name)
         if entry and entry.get("diff_sha256") == diff_hash(info["diff"]) and info["status"] == "survived":
             scope["equivalent"] += 1
+            module["equivalent"] += 1
             used.add(name)
             continue
+        module["survivors"] += 1
         scope["survivors"].append({"mutant": name, "status": info["status"], "diff_sha256": diff_hash(info["diff"]),
                                    "diff": info["diff"]})
-    stale = sorted(set(equivalents) - used)
+    # an entry is stale when its module was mutated here and it matched no surviving mutant
+    stale = sorted(name for name in set(equivalents) - used if name.split(".x_")[0] in mutated_modules)
+    measured = datetime.now(timezone.utc).isoformat(timespec="seconds")
     failed = False
-    rows = []
+    results = load_previous()
     for name in scopes:
         data, target = summary[name], SCOPES[name][1]
         counted = data["total"] - data["equivalent"] - data["not_checked"]
         data["score"] = round(data["killed"] / counted, 4) if counted else 1.0
         data["target"] = target
-        data["partial"] = data["not_checked"] > 0
+        data["partial"] = data["not_checked"] > 0 or bool(modules)
         data["met"] = data["score"] >= target and not data["partial"]
-        failed |= not data["met"] or bool(data["survivors"])
-        rows.append(f"| {name} | {data['total']} | {data['not_checked']} | {data['killed']} | {data['equivalent']} | "
-                    f"{len(data['survivors'])} | {data['score']:.1%}{' (partial)' if data['partial'] else ''} | "
-                    f"≥ {target:.0%} {'✓' if data['met'] else '✗'} |")
+        data["modules"] = sorted(m for m in mutated_modules if scope_of(_path_of(m)) == name) if modules else "all"
+        data["measured"], data["jobs"] = measured, args.jobs
+        before = results.get(name, {}).get("duration_seconds")
+        if duration is None or args.retest:  # a report, or a re-test after new tests: the run's time stands
+            data["duration_seconds"] = before
+        else:  # a run, or its continuation (--resume) adding to the time it already took
+            data["duration_seconds"] = round(duration + ((before or 0) if args.resume else 0), 1)
+        data["stale_equivalents"] = [e for e in stale if scope_of(_path_of(e.split(".x_")[0])) == name]
+        failed |= data["score"] < target or bool(data["survivors"])
+        results[name] = data
     document = {
-        "measured": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{os.cpu_count()} cores, {platform.platform()}",
         "tool": "mutmut " + subprocess.run([sys.executable, "-m", "pip", "show", "mutmut"], capture_output=True,
                                             text=True).stdout.split("Version: ")[1].split()[0],
-        "jobs": args.jobs,
-        "duration_seconds": round(duration, 1) if duration is not None else None,
-        "scopes": {name: {k: v for k, v in summary[name].items()} for name in scopes},
-        "stale_equivalents": stale,
+        "scopes": {name: results[name] for name in SCOPES if name in results},
     }
     RESULTS_JSON.write_text(json.dumps(document, indent=2) + "\n")
-    lines = [
-        "# Mutation testing (`make mutation`)",
-        "",
-        f"Measured {document['measured']} on {document['machine']}; {document['tool']}, {args.jobs} jobs, "
-        + (f"{duration / 60:.1f} min" if duration is not None else "duration not measured (--report-only)")
-        + f" for scopes {', '.join(scopes)}.",
-        "",
-        "| scope | mutants | not checked | killed | equivalent | survivors | score | target |",
-        "|---|---|---|---|---|---|---|---|",
-        *rows,
-        "",
-        "Score = killed / (mutants − listed equivalents − not checked). Survivors and their diffs: "
-        "`bench/mutation.json`.",
-    ]
-    if stale:
-        lines += ["", "Stale equivalence entries (code changed; re-read and re-key them): "
-                  + ", ".join(f"`{s}`" for s in stale)]
-    RESULTS_MD.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines[4:]))
+    RESULTS_MD.write_text(markdown(document))
+    print(markdown({**document, "scopes": {name: results[name] for name in scopes}}))
     for name in scopes:
         for survivor in summary[name]["survivors"]:
             print(f"\n--- {survivor['status']}: {survivor['mutant']} (diff_sha256 {survivor['diff_sha256']})")
@@ -240,7 +289,48 @@ def main() -> int:
     if failed:
         print("\nmutation testing: targets missed or unexplained survivors (kill them with a test, or list them "
               f"in {EQUIVALENTS.relative_to(REPO)} with the reason)", file=sys.stderr)
+    elif any(summary[name]["not_checked"] for name in scopes):
+        print("\nmutation testing: the run was interrupted (mutants not checked)", file=sys.stderr)
+        failed = True
     return 1 if failed else 0
+
+
+def _path_of(module: str) -> str:
+    path = module.replace(".", "/") + ".py"
+    return path if path.startswith(("lambdas/", "glue/")) else "src/" + path
+
+
+def markdown(document: Dict) -> str:
+    """bench/mutation.md: one row per scope, with when, how long and over which modules it was measured."""
+    lines = [
+        "# Mutation testing (`make mutation`)",
+        "",
+        f"{document['tool']} on {document['machine']}. Score = killed / (mutants − listed equivalents − not "
+        "checked). Survivors and their diffs: `bench/mutation.json`. A scope measured on some of its modules "
+        "only (`--modules`) is marked partial and names them.",
+        "",
+        "| scope | measured | duration | mutants | not checked | killed | equivalent | survivors | score | target |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    notes = []
+    for name, data in document["scopes"].items():
+        seconds = data.get("duration_seconds")
+        duration = f"{seconds / 60:.1f} min ({data.get('jobs')} jobs)" if seconds is not None else "not measured"
+        lines.append(
+            f"| {name} | {data.get('measured', '?')} | {duration} | {data['total']} | {data['not_checked']} | "
+            f"{data['killed']} | {data['equivalent']} | {len(data['survivors'])} | {data['score']:.1%}"
+            f"{' (partial)' if data['partial'] else ''} | ≥ {data['target']:.0%} {'✓' if data['met'] else '✗'} |")
+        if data.get("modules", "all") != "all":
+            notes.append(f"- {name}: measured on " + ", ".join(f"`{m}`" for m in data["modules"]) + " only.")
+        for module, counts in sorted(data.get("by_module", {}).items()):
+            counted = counts["total"] - counts["equivalent"] - counts["not_checked"]
+            score = f"{counts['killed'] / counted:.1%}" if counted else "–"
+            notes.append(f"  - `{module}`: {score} ({counts['killed']} killed, {counts['equivalent']} equivalent, "
+                         f"{counts['survivors']} survivors, {counts['not_checked']} not checked of {counts['total']})")
+        if data.get("stale_equivalents"):
+            notes.append(f"- {name}: stale equivalence entries (code changed; re-read and re-key them): "
+                         + ", ".join(f"`{s}`" for s in data["stale_equivalents"]))
+    return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
 
 
 if __name__ == "__main__":

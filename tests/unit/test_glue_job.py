@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import types
+from datetime import datetime, timezone
 
 import pytest
 from botocore.exceptions import ClientError
@@ -71,6 +72,8 @@ def test_first_run_works_when_s3_answers_403_for_the_missing_pointer(job, fake_s
     assert summary["latest_updated"] is True
     assert fake_s3.json(BUCKET, seeded.latest)["run_id"] == seeded.run_id
     (denied,) = [line for line in json_lines(capsys.readouterr().out) if "access denied" in line["message"]]
+    assert denied["message"] == ("access denied reading the pointer: treated as absent (S3 answers 403 for a "
+                                 "missing key without s3:ListBucket)")
     assert denied["key"] == seeded.latest and denied["service"] == "model-training" and denied["level"] == "INFO"
 
 
@@ -230,3 +233,120 @@ def test_optional_numbers(job):
     assert job._optional_number(["s", "--glue_dpu", "0.0625"], "glue_dpu") == 0.0625
     assert job._optional_number(["s", "--glue_dpu", ""], "glue_dpu") is None
     assert job._optional_number(["s"], "glue_dpu") is None
+
+
+class _Clock:
+    """A time.monotonic() stand-in: the job measures its own duration for the report's cost estimate."""
+
+    def __init__(self, *readings: float) -> None:
+        self.readings = list(readings)
+
+    def monotonic(self) -> float:
+        return self.readings.pop(0)
+
+
+@pytest.fixture
+def report_spy(job, monkeypatch):
+    """report.build_report replaced by a recorder (the real one needs matplotlib and is tested in test_report)."""
+    seen = {}
+
+    def build_report(outcome, manifest, parquet, inputs):
+        seen.update(outcome=outcome, manifest=manifest, parquet=parquet, inputs=inputs)
+        keys = layout.run_keys(outcome.summary["dataset"], outcome.summary["run_id"])
+        return pipeline.ObjectToWrite(keys.report, b"<html>report</html>", "text/html")
+
+    monkeypatch.setattr(job.report, "build_report", build_report)
+    return seen
+
+
+def test_main_passes_the_job_arguments_and_its_duration_to_the_reports_cost_estimate(
+        job, fake_s3, seeded, glue_env, report_spy, monkeypatch):
+    monkeypatch.setattr(job, "time", _Clock(1000.0, 1042.5))  # job start, then when the report is built
+    get_object = fake_s3.get_object
+
+    def with_last_modified(**kwargs):  # S3 answers LastModified; the upload event was 2026-11-27T04:00:00Z
+        answer = get_object(**kwargs)
+        return {**answer, "LastModified": datetime(2026, 11, 27, 4, 0, 30, 700000, tzinfo=timezone.utc)}
+
+    fake_s3.get_object = with_last_modified
+    argv = glue_argv(seeded.features) + ["--glue_dpu", "0.0625", "--feature_lambda_memory_mb", "1024",
+                                         "--trigger_lambda_memory_mb=256"]
+    summary = job.main(argv)
+    inputs = report_spy["inputs"]
+    assert inputs.glue_seconds == 42.5 and inputs.glue_dpu == 0.0625 and inputs.trigger_lambda_memory_mb == 256.0
+    # the feature Lambda: its memory, and seconds from the upload event to the features object's LastModified
+    assert inputs.feature_lambda == (1024.0, 30.0)
+    # the run's objects: every key under its features/ and models/ prefixes with its size, nothing else
+    expected = {key: len(fake_s3.body(BUCKET, key)) for key in fake_s3.keys()
+                if key.startswith((seeded.features_prefix, seeded.models_prefix)) and key != seeded.report}
+    assert dict(inputs.run_objects) == expected and seeded.features in expected and seeded.model in expected
+    assert report_spy["manifest"] == fake_s3.json(BUCKET, seeded.manifest)
+    assert report_spy["parquet"] == fake_s3.body(BUCKET, seeded.features)
+    assert summary["report"] == {"written": True, "key": seeded.report}
+    assert fake_s3.body(BUCKET, seeded.report) == b"<html>report</html>"
+
+
+def test_run_without_a_start_time_measures_from_its_own_start(job, fake_s3, seeded, report_spy, monkeypatch):
+    monkeypatch.setattr(job, "time", _Clock(10.0, 17.0))
+    job.run(fake_s3, BUCKET, seeded.features)
+    assert report_spy["inputs"].glue_seconds == 7.0 and report_spy["inputs"].glue_dpu is None
+
+
+def test_a_report_failure_is_logged_and_recorded_and_the_run_succeeds(job, fake_s3, seeded, monkeypatch, capsys):
+    def broken(*args):
+        raise RuntimeError("no matplotlib")
+
+    monkeypatch.setattr(job.report, "build_report", broken)
+    summary = job.run(fake_s3, BUCKET, seeded.features)
+    assert summary["report"] == {"written": False, "error": "RuntimeError: no matplotlib"}
+    assert summary["latest_updated"] is True and seeded.report not in fake_s3.keys()
+    (failed,) = [line for line in json_lines(capsys.readouterr().out) if line["message"] == "report failed"]
+    assert failed["level"] == "ERROR" and failed["run_id"] == seeded.run_id
+    assert failed["error"] == "RuntimeError: no matplotlib" and "Traceback" in failed["exception"]
+
+
+def test_the_model_and_report_lines_name_what_was_written(job, fake_s3, seeded, report_spy, capsys):
+    summary = job.run(fake_s3, BUCKET, seeded.features, job_run_id="jr_9")
+    lines = {line["message"]: line for line in json_lines(capsys.readouterr().out)}
+    written = lines["model written"]
+    assert written["level"] == "INFO" and written["service"] == "model-training"
+    assert written["run_id"] == seeded.run_id and written["latest_updated"] is True
+    assert written["best_model"] == summary["best_model"]
+    report_line = lines["report written"]
+    assert report_line["key"] == seeded.report and report_line["bytes"] == len(b"<html>report</html>")
+
+
+class _CloudWatch:
+    def __init__(self, fail: bool = False) -> None:
+        self.requests, self.fail = [], fail
+
+    def put_metric_data(self, **request):
+        if self.fail:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "PutMetricData")
+        self.requests.append(request)
+
+
+def test_metrics_go_to_the_namespace_of_the_job_argument(job, fake_s3, seeded, glue_env, report_spy, monkeypatch):
+    cloudwatch = _CloudWatch()
+    monkeypatch.setattr(job.boto3, "client", lambda service: {"s3": fake_s3, "cloudwatch": cloudwatch}[service])
+    summary = job.main(glue_argv(seeded.features) + ["--metrics_namespace", "Cripto/Test"])
+    assert [request["Namespace"] for request in cloudwatch.requests] == ["Cripto/Test"]
+    names = {datum["MetricName"] for datum in cloudwatch.requests[0]["MetricData"]}
+    assert names and summary["latest_updated"] is True
+
+
+def test_no_namespace_publishes_no_metrics(job, fake_s3, seeded, report_spy, monkeypatch):
+    def no_client(service):
+        raise AssertionError(f"no {service} client expected")
+
+    monkeypatch.setattr(job.boto3, "client", no_client)
+    assert job.run(fake_s3, BUCKET, seeded.features, metrics_namespace=None)["latest_updated"] is True
+    assert job.run(fake_s3, BUCKET, seeded.features, metrics_namespace="")["latest_updated"] is True
+
+
+def test_a_metrics_failure_is_logged_and_the_run_succeeds(job, fake_s3, seeded, report_spy, monkeypatch, capsys):
+    monkeypatch.setattr(job.boto3, "client", lambda service: _CloudWatch(fail=True))
+    summary = job.run(fake_s3, BUCKET, seeded.features, metrics_namespace="Cripto/Test")
+    assert summary["latest_updated"] is True and summary["report"]["written"] is True
+    (line,) = [line for line in json_lines(capsys.readouterr().out) if line["message"] == "metrics not published"]
+    assert line["level"] == "ERROR" and line["error"].startswith("ClientError: ") and "AccessDenied" in line["error"]

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from cripto_pipeline import config, events, glue_start, start_claims
+from cripto_pipeline import config, events, glue_start, layout, start_claims
 from cripto_pipeline.exceptions import InvalidKeyError
 
 FEATURES_KEY = "features/btc/20261127T040000Z-9f86d081/features.parquet"
@@ -153,8 +153,122 @@ def test_existing_run_stops_at_the_first_page_older_than_the_file():
     assert glue_start.existing_run(found, FEATURES_KEY, since)["Id"] == "c"
 
 
+def test_existing_run_reads_runs_without_arguments_and_pages_without_runs():
+    """GetJobRuns leaves out empty members: a run started without arguments has no "Arguments", an empty
+    page no "JobRuns"; neither is this file's run, and neither ends the search."""
+    since = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)
+    pages = [
+        {"JobRuns": [{"Id": "bare", "StartedOn": since + timedelta(minutes=9)}]},
+        {},
+        {"JobRuns": [{"Id": "mine", "StartedOn": since + timedelta(minutes=1),
+                      "Arguments": {"--features_key": FEATURES_KEY}}]},
+    ]
+    assert glue_start.existing_run(pages, FEATURES_KEY, since)["Id"] == "mine"
+
+
+def test_existing_run_reads_on_past_a_run_started_at_the_very_moment_of_the_file():
+    """The cut-off is strict: a run started at the features event's own time is not "before" it."""
+    since = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)
+    pages = [
+        {"JobRuns": [{"Id": "other", "StartedOn": since, "Arguments": {"--features_key": "features/x/y/z"}}]},
+        {"JobRuns": [{"Id": "mine", "StartedOn": since, "Arguments": {"--features_key": FEATURES_KEY}}]},
+    ]
+    assert glue_start.existing_run(pages, FEATURES_KEY, since)["Id"] == "mine"
+
+
 def test_keys_outside_the_layout_are_refused():
     aws = FakeAws()
     wrong = events.S3ObjectRef("bucket", "features/whatever.parquet", "2026-11-27T04:00:00Z")
     with pytest.raises(InvalidKeyError):
         glue_start.start(aws.calls(), wrong, "me", time.monotonic() + 60, SETTINGS, LOGGER)
+
+
+def test_a_claim_is_free_the_moment_its_lease_ends():
+    claim = start_claims.StartClaim(FEATURES_KEY, "other", lease_expires=1000.0)
+    assert start_claims.decide(claim, "me", now=999.999) == start_claims.WAIT
+    assert start_claims.decide(claim, "me", now=1000.0) == start_claims.TAKE_OVER
+    assert start_claims.decide(claim, "other", now=0.0) == start_claims.TAKE_OVER  # a retry of the owner itself
+    assert start_claims.decide(claim.started("jr_1"), "me", now=2000.0) == start_claims.REPORT
+
+
+def _lines(caplog) -> List[tuple]:
+    """(level, message, fields) of the lines logged through LOGGER (the handler's logger turns them into JSON)."""
+    return [(r.levelname, r.getMessage(), getattr(r, "fields", None)) for r in caplog.records if r.name == LOGGER.name]
+
+
+def test_each_outcome_logs_its_line_with_the_run_fields(caplog):
+    caplog.set_level(logging.INFO, logger=LOGGER.name)
+    fields = {"job_name": "train", "run_id": "20261127T040000Z-9f86d081", "dataset": "btc"}
+    aws = FakeAws([AwsError("ConcurrentRunsExceededException"), "jr_1"])
+    start(aws)
+    assert _lines(caplog) == [
+        ("WARNING", "glue job busy; backing off", {"delay_seconds": 0.0, "error": "ConcurrentRunsExceededException"}),
+        ("INFO", "glue job run started", {**fields, "job_run_id": "jr_1", "features_key": FEATURES_KEY}),
+    ]
+    caplog.clear()
+    start(aws)
+    assert _lines(caplog) == [("INFO", "glue job run already started", {**fields, "job_run_id": "jr_1"})]
+    caplog.clear()
+    held = FakeAws(claim=start_claims.StartClaim(FEATURES_KEY, "other", time.time() + 600))
+    assert start(held, seconds_left=0.0)["status"] == "waiting"
+    assert _lines(caplog) == [("INFO", "another delivery is starting this run; continuing in a new invocation",
+                               fields)]
+
+
+def test_the_claim_is_only_ever_rewritten_on_its_etag():
+    """Recording the run and releasing the claim are conditional writes (If-Match), never blind overwrites."""
+    conditions = []
+    aws = FakeAws(["jr_1"])
+    put_claim = aws.put_claim
+
+    def recording(bucket, key, claim, **condition):
+        conditions.append((claim.job_run_id, claim.lease_expires == 0.0, condition))
+        return put_claim(bucket, key, claim, **condition)
+
+    calls = glue_start.AwsCalls(aws.read_claim, recording, lambda: [], aws.start)
+    glue_start.start(calls, ref(datetime.now(timezone.utc)), "me", time.monotonic() + 60, SETTINGS, LOGGER)
+    assert [c[2] for c in conditions] == [{"IfNoneMatch": "*"}, {"IfMatch": "1"}]
+    assert conditions[1][0] == "jr_1" and aws.claim.features_key == FEATURES_KEY
+    busy = FakeAws([AwsError("InvalidInputException")])
+    conditions.clear()
+    calls = glue_start.AwsCalls(busy.read_claim, recording, lambda: [], busy.start)
+    put_claim = busy.put_claim
+    with pytest.raises(AwsError):
+        glue_start.start(calls, ref(datetime.now(timezone.utc)), "me", time.monotonic() + 60, SETTINGS, LOGGER)
+    assert [c[2] for c in conditions] == [{"IfNoneMatch": "*"}, {"IfMatch": "1"}]
+    assert conditions[1][1] and busy.claim.lease_expires == 0.0 and busy.claim.features_key == FEATURES_KEY
+
+
+def test_the_owners_lease_ends_at_its_deadline_plus_the_margin():
+    keys = layout.parse_features_key(FEATURES_KEY)
+    for seconds_left, expected in ((60.0, 60.0), (-5.0, 0.0)):  # a passed deadline leases for the margin only
+        aws = FakeAws()
+        before = time.time()
+        state, etag = glue_start.acquire(aws.calls(), ref(datetime.now(timezone.utc)), keys, "me",
+                                         time.monotonic() + seconds_left)
+        after = time.time()
+        assert (state, etag, aws.claim.owner, aws.claim.features_key) == ("owned", "1", "me", FEATURES_KEY)
+        margin = config.START_DEADLINE_MARGIN_SECONDS
+        assert before + expected + margin - 1.0 <= aws.claim.lease_expires <= after + expected + margin
+
+
+def test_a_takeover_is_conditional_on_the_claims_etag():
+    """Taking over a free claim, or completing it with the run Glue already has, rewrites it on its ETag."""
+    written = datetime.now(timezone.utc) - timedelta(minutes=1)
+    run = {"Id": "jr_old", "StartedOn": written + timedelta(seconds=5), "Arguments": {"--features_key": FEATURES_KEY}}
+    other = {"Id": "jr_other", "StartedOn": written + timedelta(seconds=9), "Arguments": {"--features_key": "x"}}
+    for runs, expected in (([other], ("owned", None)), ([run], ("started", "jr_old"))):
+        aws = FakeAws(claim=start_claims.StartClaim(FEATURES_KEY, "gone", lease_expires=1.0), runs=runs)
+        conditions = []
+        put_claim = aws.put_claim
+
+        def recording(bucket, key, claim, **condition):
+            conditions.append(condition)
+            return put_claim(bucket, key, claim, **condition)
+
+        calls = glue_start.AwsCalls(aws.read_claim, recording, lambda: [{"JobRuns": aws.runs}], aws.start)
+        state, value = glue_start.acquire(calls, ref(written), layout.parse_features_key(FEATURES_KEY), "me",
+                                          time.monotonic() + 60)
+        assert conditions == [{"IfNoneMatch": "*"}, {"IfMatch": "1"}]
+        assert state == expected[0] and (expected[1] is None or value == expected[1])
+        assert aws.claim.owner == ("me" if runs == [other] else "gone") and aws.claim.job_run_id == expected[1]

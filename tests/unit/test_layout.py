@@ -132,8 +132,16 @@ def test_the_run_a_key_belongs_to():
     claim = layout.content_claim_key("btc", "0" * 64)
     for key in (keys.latest, claim, layout.raw_key("btc"), "features/btc/not-a-run/features.parquet"):
         assert layout.run_id_in_key(key) is None, key
-    assert set(layout.dataset_prefixes("btc").values()) == {"features/btc/", "errors/btc/", "models/btc/"}
+    assert layout.dataset_prefixes("btc") == {"features": "features/btc/", "errors": "errors/btc/",
+                                              "models": "models/btc/"}
     assert all(key.startswith(tuple(layout.dataset_prefixes("btc").values())) for key in (keys.model, keys.error))
+
+
+def test_a_runs_prefixes_end_at_its_directory():
+    keys = layout.run_keys("btc", "20261127T040000Z-9f86d081")
+    assert keys.features_prefix == "features/btc/20261127T040000Z-9f86d081/"
+    assert keys.models_prefix == "models/btc/20261127T040000Z-9f86d081/"
+    assert keys.start_claim == "features/btc/20261127T040000Z-9f86d081/glue-start.json"
 
 
 def test_raw_keys_are_built_where_they_are_parsed():

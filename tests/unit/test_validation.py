@@ -278,9 +278,23 @@ def test_ragged_rows():
     text = to_bytes(csv_frame()).decode().splitlines()
     text[20] += ",extra"
     text[30] += ",two,extra"
-    expect(exc.MalformedCsvError, "\n".join(text).encode())
+    two_more = expect(exc.MalformedCsvError, "\n".join(text).encode())
+    # the parser stops at the line with two extra fields: its own message (naming line and count) is kept
+    assert two_more.what == "A data line has more fields than the header."
+    assert set(two_more.where) == {"parser_message", "header_fields", "line_offset"}
+    assert two_more.where["header_fields"] == 7 and two_more.where["line_offset"] == 1
+    assert "Expected 8 fields in line 30, saw 9" in two_more.where["parser_message"]
     del text[30]
-    assert expect(exc.MalformedCsvError, "\n".join(text).encode()).where["lines"] == [21]
+    one_more = expect(exc.MalformedCsvError, "\n".join(text).encode())
+    assert one_more.where == {"header_fields": 7, "lines": [21]}
+    assert one_more.what == "1 data line(s) have more fields than the header."
+
+
+def test_header_only_says_so():
+    header_only = expect(exc.HeaderOnlyError, b"timestamp,open,high,low,close,volume\n")
+    blank_lines = expect(exc.HeaderOnlyError, b"timestamp,open,high,low,close,volume\n \n,,,,,\n")
+    for error in (header_only, blank_lines):
+        assert error.what == "The file has a header but no data rows." and error.where == {"header_line": 1}
 
 
 def test_trailing_delimiter_is_tolerated():
@@ -397,3 +411,15 @@ def test_day_first_and_month_first_rows_in_one_file_are_rejected():
     error = expect(exc.AmbiguousTimestampError, to_bytes(frame))
     assert "some rows put the day first" in error.what
     assert error.where["day_first_rows"] > 0 and error.where["month_first_rows"] > 0
+
+
+def test_error_samples_stop_at_the_report_limit():
+    """An error names at most exc.REPORT_SAMPLES (5) offending rows, the first ones, however many there are."""
+    from cripto_pipeline import csv_table, validation
+
+    raw = pd.DataFrame({"_line": range(2, 10), "close": ["n/a"] * 8})
+    samples = csv_table.cell_samples(raw, [True] * 8, "close")
+    assert [s["line"] for s in samples] == [2, 3, 4, 5, 6] and samples[0] == {"line": 2, "column": "close",
+                                                                              "value": "n/a"}
+    frame = pd.DataFrame({"_line": range(2, 10), "open": [-1.0] * 8})
+    assert [r["line"] for r in validation._report(frame, [True] * 8, ["open"])] == [2, 3, 4, 5, 6]

@@ -1,6 +1,7 @@
 """README promises checked on the deployed local stack (issue 16): S3 conditional reads (If-Match) on an
-unversioned bucket, the notification's suffix filter, and the trigger's existing-run check.
-Black-box: real S3, real Lambda invocations, real Glue runs; dataset names are unique per run."""
+unversioned bucket, the notification's suffix filter, and the trigger's existing-run check with its
+GetJobRuns pagination and cut-off. Black-box: real S3, real Lambda invocations, real Glue runs; dataset names
+are unique per run."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any, Dict, List
 
 import pytest
 
+from cripto_pipeline import layout, start_claims
 from support.polling import wait_for
 
 pytestmark = pytest.mark.timeout(600)
@@ -112,3 +114,69 @@ def test_trigger_finds_the_existing_run_and_starts_no_second_one(aws_client, dep
     after = [r for page in glue.get_paginator("get_job_runs").paginate(JobName=job) for r in page["JobRuns"]
              if r.get("Arguments", {}).get("--features_key") == result.features_key]
     assert [r["Id"] for r in after] == [runs[0]["Id"]]
+
+
+def _event_time(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _runs_of(glue, job: str, features_key: str) -> List[Dict[str, Any]]:
+    return [r for page in glue.get_paginator("get_job_runs").paginate(JobName=job) for r in page["JobRuns"]
+            if r.get("Arguments", {}).get("--features_key") == features_key]
+
+
+def _stop(glue, job: str, run_ids: List[str]) -> None:
+    """Stop the runs (BatchStopJobRun takes 25 ids a call), newest first so no queued one gets promoted."""
+    for start in range(0, len(run_ids), 25):
+        glue.batch_stop_job_run(JobName=job, JobRunIds=run_ids[start:start + 25])
+
+
+def test_trigger_pages_past_newer_runs_to_the_existing_run_and_stops_at_the_cut_off(aws_client, deployed_stack):
+    """README: the trigger starts no second Glue run for a features file even when the run that started it
+    is not on GetJobRuns' first page (an owner that died between StartJobRun and recording the run id:
+    its claim is free, and the trigger asks Glue); it stops paging at the first page that reaches back
+    before the features event (older runs cannot be this file's), and then starts the run."""
+    s3, glue, lam = aws_client("s3"), aws_client("glue"), aws_client("lambda")
+    bucket, job = deployed_stack.bucket_name, deployed_stack.glue_job_name
+    dataset = _unique("paged-runs")
+    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+    keys = layout.run_keys(dataset, run_id)
+    features_key = keys.features
+    # Only the claim is written (no features file, so no S3 notification): the trigger reads neither.
+    written = datetime.now(timezone.utc)
+    time.sleep(1.0)  # the run below starts strictly after the features event
+    dead_owner = start_claims.StartClaim(features_key, "dead-owner-request", lease_expires=1.0)
+    s3.put_object(Bucket=bucket, Key=keys.start_claim, Body=dead_owner.to_json())
+    owned = glue.start_job_run(JobName=job, Arguments={"--bucket": bucket, "--features_key": features_key})["JobRunId"]
+    # Newer runs of the same job push that run off the first page (queued above MaxConcurrentRuns, then stopped).
+    padding = [glue.start_job_run(JobName=job, Arguments={
+        "--features_key": layout.run_keys(f"{dataset}-pad", run_id).features})["JobRunId"] for _ in range(100)]
+    try:
+        _stop(glue, job, list(reversed(padding)) + [owned])
+        first = glue.get_job_runs(JobName=job)  # the page size the trigger's paginator gets (no MaxResults)
+        first_ids = [r["Id"] for r in first["JobRuns"]]
+        assert first.get("NextToken") and owned not in first_ids and set(padding[-len(first_ids):]) <= set(first_ids)
+
+        event = _s3_event(bucket, features_key, '"0123456789abcdef0123456789abcdef"', 1234, _event_time(written))
+        (found,) = _invoke(lam, deployed_stack.trigger_lambda_name, event)["job_runs"]
+        assert (found["status"], found["job_run_id"]) == ("already_started", owned), found
+        assert [r["Id"] for r in _runs_of(glue, job, features_key)] == [owned]
+        claim = start_claims.StartClaim.from_json(s3.get_object(Bucket=bucket, Key=keys.start_claim)["Body"].read())
+        assert claim.job_run_id == owned
+
+        # Same file, but its event is newer than every run: the first page already reaches back before it,
+        # so the trigger stops there, never sees the older run on page 2, and starts one.
+        s3.put_object(Bucket=bucket, Key=keys.start_claim, Body=dead_owner.released().to_json())
+        later = _s3_event(bucket, features_key, '"0123456789abcdef0123456789abcdef"', 1234,
+                          _event_time(datetime.now(timezone.utc)))
+        (started,) = _invoke(lam, deployed_stack.trigger_lambda_name, later)["job_runs"]
+        assert started["status"] == "started" and started["job_run_id"] != owned, started
+        assert sorted(r["Id"] for r in _runs_of(glue, job, features_key)) == sorted([owned, started["job_run_id"]])
+        _stop(glue, job, [started["job_run_id"]])
+    finally:  # best effort: nothing of this test keeps the job's slots busy
+        states = {r["Id"]: r["JobRunState"] for page in glue.get_paginator("get_job_runs").paginate(JobName=job)
+                  for r in page["JobRuns"]}
+        live = [i for i, state in states.items() if state in ("WAITING", "STARTING", "RUNNING") and dataset in
+                json.dumps(glue.get_job_run(JobName=job, RunId=i)["JobRun"].get("Arguments", {}))]
+        if live:
+            _stop(glue, job, live)
