@@ -9,8 +9,10 @@ locals {
   feature_lambda_name = "${var.project}-feature-engineering${local.name_suffix}"
   trigger_lambda_name = "${var.project}-glue-trigger${local.name_suffix}"
   glue_job_name       = "${var.project}-model-training${local.name_suffix}"
-  layer_name          = "${var.project}-data-science${local.name_suffix}"
-  failed_events_queue = "${var.project}-failed-events${local.name_suffix}"
+  # The Glue Spark feature job (glue_spark.tf): the feature function starts it for datasets above MAX_RAW_BYTES.
+  spark_features_job_name = "${var.project}-spark-features${local.name_suffix}"
+  layer_name              = "${var.project}-data-science${local.name_suffix}"
+  failed_events_queue     = "${var.project}-failed-events${local.name_suffix}"
 
   # The two functions, by the key every per-function resource and alarm uses (alarm names are
   # <monitoring_prefix>-<key>-errors, ...).

@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import pandas as pd
 
-from . import __version__, events, layout
+from . import __version__, events, layout, routing
 from .events import S3ObjectRef
 from .exceptions import InputRejectedError, InvalidKeyError, TrainingDataError
 from .features import FEATURE_COLUMNS, MIN_ROWS_PER_SYMBOL, compute_features
@@ -229,6 +229,7 @@ def build_features(ref: S3ObjectRef, data: bytes, *, max_raw_bytes: int) -> Outc
         "features_key": keys.features,
         "feature_columns": list(FEATURE_COLUMNS),
         "rows": {"raw": validated.details["rows"], "features": int(len(features))},
+        **routing.pandas_engine(len(features)),
         "symbols": validated.details["symbols"],
         "time_range": {
             "first": validated.details["first_timestamp"],
@@ -348,6 +349,8 @@ def train_from_features(
         "dataset": keys.dataset,
         "run_id": keys.run_id,
         "raw": manifest.get("raw"),
+        "raw_files": routing.raw_files(manifest),  # every key + version the run read
+        "training_rows": routing.training_rows(manifest),
         "features_key": keys.features,
         "features_sha256": hashlib.sha256(parquet).hexdigest(),
         "manifest_key": keys.manifest,
