@@ -74,12 +74,13 @@ def _dataset(key: str) -> Optional[str]:
 
 def process_file(ref: events.S3ObjectRef, dataset: Optional[str], me: str) -> pipeline.Outcome:
     """One-file dataset: pandas up to MAX_RAW_BYTES, the Spark job above it."""
-    size = ref.size if ref.size is not None else s3.head_object(Bucket=ref.bucket, Key=ref.key,
-                                                                 **ref.get_selector())["ContentLength"]
-    if dataset is not None and size > SETTINGS.max_raw_bytes and SETTINGS.spark_features_job_name:
-        obj = routing.object_from_event(ref, size)
-        reason = routing.spark_reason([obj], SETTINGS.max_raw_bytes)
-        return dataset_build.spark_request(dataset, pipeline.run_id_for(ref), _newest(ref, size), [obj], reason, me)
+    if dataset is not None and SETTINGS.spark_features_job_name:
+        size = ref.size if ref.size is not None else s3.head_object(Bucket=ref.bucket, Key=ref.key,
+                                                                     **ref.get_selector())["ContentLength"]
+        if size > SETTINGS.max_raw_bytes:
+            obj = routing.object_from_event(ref, size)
+            reason = routing.spark_reason([obj], SETTINGS.max_raw_bytes)
+            return dataset_build.spark_request(dataset, pipeline.run_id_for(ref), _newest(ref, size), [obj], reason, me)
     response = s3.get_object(Bucket=ref.bucket, Key=ref.key, **ref.get_selector())
     data = response["Body"].read(SETTINGS.max_raw_bytes + 1)  # never more than the limit in memory
     return pipeline.build_features(ref, data, max_raw_bytes=SETTINGS.max_raw_bytes)

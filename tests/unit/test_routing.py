@@ -330,3 +330,13 @@ def test_without_a_spark_job_a_large_dataset_is_rejected_as_too_large(dataset_ha
     assert summary["status"] == "rejected" and summary["error"] == "InputTooLargeError"
     report = json.loads(io.BytesIO(store.body(BUCKET, summary["error_key"])).read())
     assert report["where"] == {"size_bytes": 1800, "limit_bytes": 1000}
+
+
+def test_the_report_says_which_engine_and_how_many_rows_training_used():
+    from cripto_pipeline.report.page import training_rows_line
+
+    spark = training_rows_line({"engine": "spark", "rows_total": 10_000_000, "rows_sampled": 1_000_000,
+                                "sample": {"method": "time-stratified"}})  # fmt: skip
+    assert "Glue Spark feature job" in spark and "1,000,000 of 10,000,000 rows (time-stratified sample)" in spark
+    pandas = training_rows_line({"rows": {"features": 700}, "engine": "pandas", "rows_total": 700, "rows_sampled": 700})
+    assert "feature Lambda (pandas)" in pandas and "all 700 rows" in pandas
