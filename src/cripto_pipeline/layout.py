@@ -116,11 +116,6 @@ def _raw_parts(key: str) -> Optional[Tuple[str, ...]]:
     return None
 
 
-def is_raw_key(key: str) -> bool:
-    """True if ``key`` is an upload location the pipeline processes (name checks aside)."""
-    return key == DEFAULT_RAW_KEY or _raw_parts(key) is not None
-
-
 def is_multi_file_key(key: str) -> bool:
     """True for ``raw/<dataset>/<file>.csv``: one file of a several-file dataset."""
     parts = _raw_parts(key)

@@ -48,7 +48,6 @@ DEBOUNCED = "debounced"  # a newer object exists: its own invocation decides
 SUPERSEDED = "superseded"  # this object version is no longer current (overwritten or deleted)
 
 #: Outcomes of :func:`spark_start_action`.
-START = "start"
 CHECK_RUNS = "check_runs"  # a retry of the request that wrote inputs.json: start unless a run exists
 ALREADY_REQUESTED = "already_requested"  # another delivery wrote inputs.json and starts the job
 

@@ -39,7 +39,7 @@ def ref_for(o: routing.RawObject, event_seconds: Optional[float] = None) -> S3Ob
     ("raw/btc/any name.csv", "btc", True),
 ])  # fmt: skip
 def test_both_dataset_forms_name_their_dataset(key, dataset, multi):
-    assert layout.is_raw_key(key) and layout.dataset_from_raw_key(key) == dataset
+    assert layout.dataset_from_raw_key(key) == dataset
     assert layout.is_multi_file_key(key) is multi
 
 
