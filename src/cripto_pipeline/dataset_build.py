@@ -15,12 +15,12 @@ from typing import Any, Dict, List, Tuple
 
 import pandas as pd
 
-from . import __version__, layout, routing
+from . import layout, routing
 from .duplicates import drop_rounding_duplicates
 from .exceptions import DuplicateTimestampError, InputRejectedError, InputTooLargeError, TooFewRowsError
 from .features import FEATURE_COLUMNS, MIN_ROWS_PER_SYMBOL, compute_features
-from .pipeline import (CLAIM_SCHEMA, ERROR_SCHEMA, JSON_TYPE, MANIFEST_SCHEMA, PARQUET_TYPE, ObjectToWrite,
-                       Outcome, code_fingerprint, frame_to_parquet, library_versions, to_json_bytes)
+from .pipeline import (CLAIM_SCHEMA, ERROR_SCHEMA, JSON_TYPE, MANIFEST_SCHEMA, ObjectToWrite, Outcome,
+                       feature_set_writes, to_json_bytes)
 from .validation import ValidatedData, load_ohlcv
 
 
@@ -92,16 +92,9 @@ def build_dataset_features(bucket: str, dataset: str, run_id: str, newest: Dict[
         "time_range": {"first": frame["timestamp"].min().isoformat(), "last": frame["timestamp"].max().isoformat()},
         "input": {"columns": first["columns"], "timestamp_format": first["timestamp_format"]},
         "warnings": notes,
-        "code_version": __version__,
-        "code_sha256": code_fingerprint(),
-        "libraries": library_versions(),
     }
-    writes = [
-        ObjectToWrite(keys.manifest, to_json_bytes(manifest), JSON_TYPE),
-        ObjectToWrite(keys.features, frame_to_parquet(features), PARQUET_TYPE, only_if_absent=True),
-    ]
     return Outcome(
-        "features_written", writes,
+        "features_written", feature_set_writes(keys, manifest, features),
         {"status": "features_written", "dataset": dataset, "run_id": run_id, "features_key": keys.features,
          "rows": int(len(features)), "files": len(files), "engine": routing.PANDAS, "warnings": len(notes)},
         claim=run_claim(dataset, run_id, [obj for obj, _ in files], newest, keys.features),

@@ -240,15 +240,8 @@ def build_features(ref: S3ObjectRef, data: bytes, *, max_raw_bytes: int) -> Outc
             "timestamp_format": validated.details["timestamp_format"],
         },
         "warnings": validated.warnings,
-        "code_version": __version__,
-        "code_sha256": code_fingerprint(),
-        "libraries": library_versions(),
     }
-    writes = [
-        ObjectToWrite(keys.manifest, to_json_bytes(manifest), JSON_TYPE),
-        # Conditional: a duplicated event must not create the object again (that would start training twice).
-        ObjectToWrite(keys.features, frame_to_parquet(features), PARQUET_TYPE, only_if_absent=True),
-    ]
+    writes = feature_set_writes(keys, manifest, features)
     claim = {"schema": CLAIM_SCHEMA, "dataset": dataset, "run_id": run_id, "features_key": keys.features,
              "raw": raw}  # fmt: skip
     return Outcome(
@@ -267,6 +260,14 @@ def build_features(ref: S3ObjectRef, data: bytes, *, max_raw_bytes: int) -> Outc
             only_if_absent=True,
         ),
     )
+
+
+def feature_set_writes(keys: layout.RunKeys, manifest: Dict[str, Any], features: pd.DataFrame) -> List[ObjectToWrite]:
+    """The manifest (with the code and library versions) and then features.parquet: the Lambda path's writes."""
+    manifest = {**manifest, "code_version": __version__, "code_sha256": code_fingerprint(), "libraries": library_versions()}
+    # Conditional Parquet put: a duplicated event must not create the object again (that would start training twice).
+    return [ObjectToWrite(keys.manifest, to_json_bytes(manifest), JSON_TYPE),
+            ObjectToWrite(keys.features, frame_to_parquet(features), PARQUET_TYPE, only_if_absent=True)]
 
 
 def covered_by(outcome: Outcome, holder: Dict[str, Any]) -> Outcome:
