@@ -175,6 +175,13 @@ def raw_files(manifest: Dict[str, Any]) -> List[Any]:
     return list(manifest.get("raw_files") or (raw if isinstance(raw, list) else [raw]))
 
 
+def started_by(manifest: Dict[str, Any]) -> Dict[str, Any]:
+    """The ``raw`` identity of the upload that started the run (one file, or the newest of several); {} when
+    the manifest lists the files only (the Spark job's ``raw`` is the list)."""
+    raw = manifest.get("raw")
+    return raw if isinstance(raw, dict) else {}
+
+
 def training_rows(manifest: Dict[str, Any]) -> Dict[str, Any]:
     """Which engine built the features and how many of their rows training used (report, status).
 

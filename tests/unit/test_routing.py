@@ -340,3 +340,8 @@ def test_the_report_says_which_engine_and_how_many_rows_training_used():
     assert "Glue Spark feature job" in spark and "1,000,000 of 10,000,000 rows (time-stratified sample)" in spark
     pandas = training_rows_line({"rows": {"features": 700}, "engine": "pandas", "rows_total": 700, "rows_sampled": 700})
     assert "feature Lambda (pandas)" in pandas and "all 700 rows" in pandas
+
+
+def test_the_upload_that_started_a_run_from_either_manifest_shape():
+    assert routing.started_by({"raw": {"key": "raw/d/c.csv", "event_time": "t"}})["event_time"] == "t"
+    assert routing.started_by({"raw": [{"key": "raw/d/a.csv"}]}) == {}

@@ -12,7 +12,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 
 import pandas as pd
 
-from .. import costs
+from .. import costs, routing
 
 TRIGGER_SECONDS_ESTIMATE = costs.TRIGGER_BILLED_SECONDS
 
@@ -54,7 +54,9 @@ class JobResources:
         run_objects: Mapping[str, int],
     ) -> CostInputs:
         """CostInputs with the feature Lambda's duration bounded by upload event -> features object written."""
-        event_time = (manifest.get("raw") or {}).get("event_time")
+        # The upload that started a Lambda-built run; a Spark-built run's Lambda time is not this span.
+        event_time = routing.started_by(manifest).get("event_time") if manifest.get("engine", routing.PANDAS) == \
+            routing.PANDAS else None
         uploaded = pd.Timestamp(event_time).to_pydatetime() if event_time else None
         seconds = costs.feature_lambda_seconds(uploaded, features_written_at)
         return CostInputs(
