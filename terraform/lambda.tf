@@ -113,9 +113,11 @@ resource "aws_sqs_queue" "failed_events" {
 }
 
 resource "aws_lambda_function_event_invoke_config" "lambda" {
-  for_each = aws_lambda_function.lambda
+  # Keys from the static map, values from the functions: `terraform import` (scripts/adopt_shared_log_groups.py)
+  # plans with no state, when keys derived from resources are unknown.
+  for_each = local.lambdas
 
-  function_name                = each.value.function_name
+  function_name                = aws_lambda_function.lambda[each.key].function_name
   maximum_retry_attempts       = var.lambda_async_max_retries
   maximum_event_age_in_seconds = var.lambda_async_max_event_age_seconds
 

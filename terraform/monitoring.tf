@@ -5,8 +5,9 @@
 locals {
   # Every function watched the same way (errors, throttles, duration, memory).
   monitored_functions = {
-    for key, function in aws_lambda_function.lambda : key => {
-      name           = function.function_name
+    # Keys from the static map (see the invoke configs in lambda.tf), values from the resources.
+    for key in keys(local.lambdas) : key => {
+      name           = aws_lambda_function.lambda[key].function_name
       log_group      = aws_cloudwatch_log_group.lambda[key].name
       timeout_ms     = local.lambdas[key].timeout_s * 1000
       memory_size_mb = local.lambdas[key].memory_mb

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -151,12 +152,15 @@ def logs(ctx: click.Context, component: Optional[str], follow: bool, since: str)
     """CloudWatch logs of the feature Lambda, the trigger Lambda and/or the training job."""
     from cripto_ops import log_tail
 
+    from rich.text import Text
+
     groups = log_tail.log_groups(_stack(ctx), component)
     console = _console()
     try:
         for line in log_tail.read(_client(ctx, "logs"), groups, log_tail.parse_since(since), follow):
-            console.print(f"[dim]{line.time:%Y-%m-%dT%H:%M:%S}Z {line.group} {line.stream[:20]}[/] {line.message}",
-                          markup=True, soft_wrap=True)
+            # A Text, not a markup string: a message is printed as written, "[bold]" in JSON included.
+            where = f"{line.time:%Y-%m-%dT%H:%M:%S}Z {line.group} {line.stream[:20]}"
+            console.print(Text.assemble((where, "dim"), " ", line.message), soft_wrap=True)
     except KeyboardInterrupt:
         pass
 
@@ -171,16 +175,19 @@ def run(ctx: click.Context, file: Path, dataset: Optional[str]) -> None:
     from cripto_ops.follow import RunFollower
     from cripto_pipeline import layout
 
-    raw_key = f"{layout.RAW_PREFIX}{layout.validate_dataset(dataset)}{layout.RAW_SUFFIX}" if dataset \
-        else layout.DEFAULT_RAW_KEY
+    raw_key = layout.raw_key(dataset)
     stack = _stack(ctx)
     console = _console(stderr=True)
     console.print(f"{file} -> s3://{stack.bucket_name}/{raw_key}")
+    began = time.monotonic()
     with console.status("uploading ...") as spinner:
+        # While waiting: the step and the seconds elapsed. The stage times, printed below once the run
+        # has ended, come from the run's own timestamps (cripto_ops.stages), as in `cripto status`.
         follower = RunFollower(
             _client(ctx, "s3"), _client(ctx, "glue"), _client(ctx, "logs"), stack,
-            on_progress=lambda stage, message: spinner.update(f"[bold]{stage}[/]: {message}"),
-            on_stage_done=lambda stage, seconds: console.print(f"  [green]✓[/] {stage:<9} {seconds:6.2f} s"),
+            on_progress=lambda step, message: spinner.update(
+                f"[bold]{step}[/]: {message} ({time.monotonic() - began:.0f} s)"),
+            on_step_done=lambda step: console.print(f"  [green]✓[/] {step}"),
         )
         result = follower.upload_and_follow(file, raw_key)
     out = _console()
@@ -188,7 +195,7 @@ def run(ctx: click.Context, file: Path, dataset: Optional[str]) -> None:
         out.print(f"Same content as an earlier upload: no new run; showing run {result.run_id}, which covers it "
                   "(change the file to train again).")
     out.print(f"run {result.run_id} of dataset '{result.dataset}'", soft_wrap=True)
-    out.print(render.stage_table(result))
+    out.print(render.stage_table(result.durations))
     out.print(render.metrics_table(result.metrics))
     for key, size in result.artifacts.items():
         out.print(f"  s3://{stack.bucket_name}/{key}  ({size:,} bytes)")
@@ -198,7 +205,8 @@ def run(ctx: click.Context, file: Path, dataset: Optional[str]) -> None:
     elif "beats_all_baselines" in comparison:
         verdict = "beats" if comparison["beats_all_baselines"] else "does NOT beat"
         out.print(f"The selected model ({result.metrics.get('best_model')}) {verdict} every baseline "
-                  "(best baseline accuracy and balanced accuracy, buy-and-hold return; walk-forward means).")
+                  "(best baseline accuracy and balanced accuracy, buy-and-hold return before fees; walk-forward means; "
+                  "a metrics.json written before the net-of-fees verdict).")
 
 
 @main.command()

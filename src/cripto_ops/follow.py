@@ -1,10 +1,14 @@
-"""Upload a raw file and follow its run through the pipeline, stage by stage, using AWS APIs only.
+"""Upload a raw file and follow its run through the pipeline, step by step, using AWS APIs only.
 
-Stages: ``upload`` -> ``features`` (feature Lambda writes features/ or errors/) -> ``trigger``
+Steps: ``upload`` -> ``features`` (feature Lambda writes features/ or errors/) -> ``trigger``
 (the trigger Lambda starts a Glue run for the features file) -> ``training`` (until the Glue run
 publishes: models/<dataset>/latest.json points to this run) -> ``model`` (every artifact is there)
 -> ``report`` (the Glue run ends; report.html, written after latest.json, is there unless it failed).
 "upload -> model" is the pipeline's latency: the model is usable before the report is drawn.
+
+These steps are what the follower waits for, not a clock: once the run has ended, its stage times
+are read from the timestamps it left behind by :func:`cripto_ops.stages.run_stage_seconds`, the one
+definition ``cripto status`` uses too, so both print the same times for the same run.
 
 The run is identified the way the pipeline identifies it: by the uploaded object's key and version
 (``cripto_pipeline.layout.make_run_id``), so following works with many uploads in flight. When the
@@ -20,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from cripto_ops import stages
 from cripto_ops.exceptions import StageFailed, StageTimeout
 from cripto_ops.log_tail import GLUE_ERROR_GROUP, GLUE_OUTPUT_GROUP
 from cripto_ops.stack import StackOutputs
@@ -47,6 +52,7 @@ class RunResult:
     features_key: Optional[str] = None
     glue_run_id: Optional[str] = None
     glue_execution_time_s: Optional[float] = None
+    #: Seconds per stage, ``total`` and ``report`` as cripto_ops.stages defines them; set once the run ends.
     durations: Dict[str, float] = field(default_factory=dict)
     artifacts: Dict[str, int] = field(default_factory=dict)  # key -> size in bytes
     metrics: Dict[str, Any] = field(default_factory=dict)
@@ -56,13 +62,13 @@ class RunResult:
 
     @property
     def total_s(self) -> float:
-        """Upload -> model published (the report, drawn afterwards, is not part of it)."""
-        return sum(seconds for stage, seconds in self.durations.items() if stage != "report")
+        """Upload -> model written (the report, drawn afterwards, is not part of it)."""
+        return self.durations[stages.TOTAL]
 
 
-#: on_progress(stage, message) is called while waiting; on_stage_done(stage, seconds) after each.
+#: on_progress(step, message) is called while waiting; on_step_done(step) after each step.
 ProgressFn = Callable[[str, str], None]
-StageDoneFn = Callable[[str, float], None]
+StepDoneFn = Callable[[str], None]
 
 
 class RunFollower:
@@ -70,32 +76,30 @@ class RunFollower:
 
     def __init__(self, s3, glue, logs, stack: StackOutputs, budgets: Budgets = Budgets(),
                  on_progress: ProgressFn = lambda _s, _m: None,
-                 on_stage_done: StageDoneFn = lambda _s, _d: None) -> None:
+                 on_step_done: StepDoneFn = lambda _s: None) -> None:
         self.s3, self.glue, self.logs, self.stack = s3, glue, logs, stack
         self.budgets = budgets
-        self.on_progress, self.on_stage_done = on_progress, on_stage_done
+        self.on_progress, self.on_step_done = on_progress, on_step_done
         self._logs_since_ms = 0
 
     # -- the whole run ---------------------------------------------------------------------------
 
     def upload_and_follow(self, path: Path, raw_key: str = layout.DEFAULT_RAW_KEY) -> RunResult:
         dataset = layout.dataset_from_raw_key(raw_key)
-        began = time.monotonic()
         self.on_progress("upload", f"s3://{self.stack.bucket_name}/{raw_key} ({path.stat().st_size:,} bytes)")
         with open(path, "rb") as body:
             put = self.s3.put_object(Bucket=self.stack.bucket_name, Key=raw_key, Body=body)
         result = RunResult(raw_key=raw_key, version_id=put.get("VersionId"), dataset=dataset)
-        self._done(result, "upload", began)
+        self.on_step_done("upload")
         return self.follow(result, put.get("ETag"))
 
     def follow(self, result: RunResult, etag: Optional[str]) -> RunResult:
         uploaded_at = datetime.now(timezone.utc)
         self._logs_since_ms = int(uploaded_at.timestamp() * 1000) - 60_000
-        digest = layout.make_run_id(uploaded_at, result.raw_key, result.version_id, etag).rsplit("-", 1)[1]
+        digest = layout.object_digest(result.raw_key, result.version_id, etag)
 
-        began = time.monotonic()
         found = self._wait_features(result.dataset, digest, uploaded_at)
-        if found.endswith("/" + layout.DUPLICATE_NAME):
+        if layout.object_name(found) == layout.DUPLICATE_NAME:
             record = self._json(found)
             result.duplicate_run_id = record["run_id"]
             found = record["covered_by"]["features_key"]
@@ -103,47 +107,40 @@ class RunFollower:
                                          "following that one")
         result.features_key = found
         result.run_id = layout.parse_features_key(result.features_key).run_id
-        self._done(result, "features", began)
+        self.on_step_done("features")
 
-        began = time.monotonic()
-        run = self._wait_glue_run_started(result.features_key)
-        result.glue_run_id = run["Id"]
-        self._done(result, "trigger", began)
+        result.glue_run_id = self._wait_glue_run_started(result.features_key)["Id"]
+        self.on_step_done("trigger")
 
-        began = time.monotonic()
         self._wait_model_published(result)
-        self._done(result, "training", began)
+        self.on_step_done("training")
 
-        began = time.monotonic()
         self._verify_model(result)
-        self._done(result, "model", began)
+        self.on_step_done("model")
 
         # The job writes the report after latest.json: the model is usable before the run ends.
-        began = time.monotonic()
         run = self._wait_glue_run_finished(result.glue_run_id, stage="report")
         result.glue_execution_time_s = run.get("ExecutionTime")
         self._record_report(result)
-        self._done(result, "report", began)
+        result.durations = self._stage_seconds(result, run)
+        self.on_step_done("report")
         return result
 
-    def _done(self, result: RunResult, stage: str, began: float) -> None:
-        result.durations[stage] = time.monotonic() - began
-        self.on_stage_done(stage, result.durations[stage])
-
-    # -- stages ----------------------------------------------------------------------------------
+    # -- steps -----------------------------------------------------------------------------------
 
     def _wait_features(self, dataset: str, digest: str, uploaded_at: datetime) -> str:
         # Run ids start with the event time: list only from shortly before the upload onwards.
-        since = f"{(uploaded_at - timedelta(minutes=5)):%Y%m%dT%H%M%SZ}"
-        features_prefix = f"{layout.FEATURES_PREFIX}{dataset}/"
-        errors_prefix = f"{layout.ERRORS_PREFIX}{dataset}/"
+        since = layout.run_id_floor(uploaded_at - timedelta(minutes=5))
+        prefixes = layout.dataset_prefixes(dataset)
         deadline = time.monotonic() + self.budgets.features
         while True:
-            for key in self._keys(features_prefix, features_prefix + since):
-                if key.endswith((f"-{digest}/{layout.FEATURES_NAME}", f"-{digest}/{layout.DUPLICATE_NAME}")):
-                    return key
-            for key in self._keys(errors_prefix, errors_prefix + since):
-                if key.endswith(f"-{digest}.json"):
+            for item in self._objects(prefixes["features"], prefixes["features"] + since):
+                if _of_upload(item["Key"], digest) and \
+                        layout.object_name(item["Key"]) in (layout.FEATURES_NAME, layout.DUPLICATE_NAME):
+                    return item["Key"]
+            for item in self._objects(prefixes["errors"], prefixes["errors"] + since):
+                if _of_upload(item["Key"], digest):
+                    key = item["Key"]
                     report = self._json(key)
                     raise StageFailed(
                         "features",
@@ -248,12 +245,20 @@ class RunFollower:
 
     # -- AWS helpers -----------------------------------------------------------------------------
 
-    def _keys(self, prefix: str, start_after: str) -> List[str]:
-        keys: List[str] = []
+    def _stage_seconds(self, result: RunResult, glue_run: Dict[str, Any]) -> Dict[str, float]:
+        """The ended run's stage times, read as `cripto status` reads them (cripto_ops.stages)."""
+        keys = layout.run_keys(result.dataset, result.run_id)
+        written = {item["Key"]: item["LastModified"] for prefix in (keys.features_prefix, keys.models_prefix)
+                   for item in self._objects(prefix)}
+        event_time = (self._json(keys.manifest).get("raw") or {}).get("event_time")
+        return stages.run_stage_seconds(keys, event_time, written, glue_run)
+
+    def _objects(self, prefix: str, start_after: str = "") -> List[Dict[str, Any]]:
+        objects: List[Dict[str, Any]] = []
         for page in self.s3.get_paginator("list_objects_v2").paginate(
                 Bucket=self.stack.bucket_name, Prefix=prefix, StartAfter=start_after):
-            keys += [item["Key"] for item in page.get("Contents", [])]
-        return keys
+            objects += page.get("Contents", [])
+        return objects
 
     def _json(self, key: str, missing_ok: bool = False) -> Dict[str, Any]:
         try:
@@ -285,3 +290,9 @@ class RunFollower:
             return f"(could not read CloudWatch Logs {group}: {exc})"
         text = "".join(event["message"].rstrip("\n") + "\n" for event in events[-lines:])
         return f"last lines of {group}{'/' + stream if stream else ''}:\n{text or '(empty)'}"
+
+
+def _of_upload(key: str, digest: str) -> bool:
+    """True for a key of the run made from the upload whose object digest is ``digest``."""
+    run_id = layout.run_id_in_key(key)
+    return run_id is not None and layout.parse_run_id(run_id)[1] == digest

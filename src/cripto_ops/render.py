@@ -5,23 +5,24 @@ from typing import Any, Dict, List, Optional
 
 from rich.table import Table
 
-from cripto_ops.follow import RunResult
-
-STAGES = ("upload", "features", "trigger", "training", "model")  # "report" is shown apart: it follows the model
+from cripto_ops.stages import REPORT_STAGE, STAGES, TOTAL
 
 
 def pct(value: Optional[float]) -> str:
     return "n/a" if value is None else f"{100 * value:.1f} %"
 
 
-def stage_table(result: RunResult) -> Table:
+def stage_table(durations: Dict[str, float]) -> Table:
+    """A run's stage times (cripto_ops.stages: the same as `cripto status --run`), the total upload -> model,
+    then the report, which follows the model."""
     table = Table("stage", "seconds")
-    for stage in STAGES:
-        if stage in result.durations:
-            table.add_row(stage, f"{result.durations[stage]:.2f}")
-    table.add_row("[bold]upload -> model[/]", f"[bold]{result.total_s:.2f}[/]")
-    if "report" in result.durations:
-        table.add_row("report (after the model)", f"{result.durations['report']:.2f}")
+    for _, stage in STAGES:
+        if stage in durations:
+            table.add_row(stage, f"{durations[stage]:.2f}")
+    if TOTAL in durations:
+        table.add_row("[bold]upload -> model[/]", f"[bold]{durations[TOTAL]:.2f}[/]")
+    if REPORT_STAGE in durations:
+        table.add_row("report (after the model)", f"{durations[REPORT_STAGE]:.2f}")
     return table
 
 

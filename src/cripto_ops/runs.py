@@ -71,15 +71,9 @@ class RunCatalog:
 
     def runs(self, dataset: str, limit: int = 10, run_id: Optional[str] = None) -> List[RunStatus]:
         """The newest ``limit`` runs of ``dataset``, newest first (only ``run_id``, when given)."""
-        objects = {item["Key"]: item for prefix in (f"{layout.FEATURES_PREFIX}{dataset}/",
-                                                     f"{layout.ERRORS_PREFIX}{dataset}/",
-                                                     f"{layout.MODELS_PREFIX}{dataset}/")
+        objects = {item["Key"]: item for prefix in layout.dataset_prefixes(dataset).values()
                    for item in self._list(prefix)}
-        run_ids = set()
-        for key in objects:
-            part = key.split("/")[2] if key.count("/") >= 3 else key.rsplit("/", 1)[-1].removesuffix(".json")
-            if part != "latest" and len(part) == 25:
-                run_ids.add(part)
+        run_ids = {run for run in map(layout.run_id_in_key, objects) if run}
         latest = self._json(layout.latest_key(dataset)) or {}
         glue_runs = self._glue_runs_by_features_key()
         selected = sorted(run_ids & {run_id} if run_id else run_ids, reverse=True)[:limit]
@@ -109,18 +103,15 @@ class RunCatalog:
         uploaded = _parse_time(raw.get("event_time"))
         status.objects = {key: item.get("Size", 0) for key, item in objects.items()
                           if key.startswith((keys.features_prefix, keys.models_prefix))}
-        features_at = objects.get(keys.features, {}).get("LastModified")
-        status.feature_lambda_s = costs.feature_lambda_seconds(uploaded, features_at)
+        written = {key: item["LastModified"] for key, item in objects.items()}
+        status.feature_lambda_s = costs.feature_lambda_seconds(uploaded, written.get(keys.features))
         run = glue_runs.get(keys.features)
-        checkpoints: Dict[str, Optional[datetime]] = {"features": features_at}
         if run:
             status.glue_run_id, status.glue_state = run["Id"], run["JobRunState"]
             status.state = "TRAINING" if run["JobRunState"] in ("STARTING", "RUNNING", "STOPPING", "WAITING") \
                 else run["JobRunState"]
             status.glue_execution_s = run.get("ExecutionTime")
             status.glue_max_capacity = run.get("MaxCapacity")
-            checkpoints["glue_started"] = run.get("StartedOn")
-            checkpoints["glue_running"] = stages.glue_running_since(run.get("CompletedOn"), run.get("ExecutionTime"))
             if run.get("ErrorMessage"):
                 status.error = run["ErrorMessage"]
         if keys.status in objects:  # written by the job itself when it failed: the precise error
@@ -130,14 +121,10 @@ class RunCatalog:
                 status.state = recorded.get("state", "FAILED")
         if keys.report in objects:
             status.report_key = keys.report
-            checkpoints["report"] = objects[keys.report]["LastModified"]
-        model_written = [objects[key]["LastModified"] for key in (keys.model, keys.metrics, keys.feature_list,
-                                                                  keys.lineage) if key in objects]
         if keys.metrics in objects:
             metrics = self._json(keys.metrics) or {}
             status.best_model, status.comparison = metrics.get("best_model"), metrics.get("comparison", {})
-            checkpoints["model"] = max(model_written)
-        status.durations_s = stages.stage_seconds(uploaded, **checkpoints)
+        status.durations_s = stages.run_stage_seconds(keys, raw.get("event_time"), written, run)
         return status
 
     # -- AWS helpers -----------------------------------------------------------------------------

@@ -19,11 +19,17 @@ A stage lasts from the previous known checkpoint to its own, so the stages up to
 earlier than the one before it (S3 and Glue keep separate clocks; some endpoints give LastModified in
 whole seconds) counts as that earlier checkpoint: no stage is negative and the sum still holds.
 Times are kept in whole centiseconds so the rounded stages add up to the rounded total too.
+
+:func:`run_stage_seconds` reads the checkpoints from what a run leaves behind; ``cripto status``
+(cripto_ops.runs) and ``cripto run`` / ``make e2e`` (cripto_ops.follow) both use it, so they print the
+same times for the same run.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Dict, Optional
+from typing import Any, Dict, Mapping, Optional
+
+from cripto_pipeline import layout
 
 #: (checkpoint, the stage it ends), in pipeline order; "model" ends the total.
 STAGES = (("features", "features"), ("glue_started", "trigger"), ("glue_running", "waiting"), ("model", "training"))
@@ -65,6 +71,22 @@ def stage_seconds(uploaded: Optional[datetime], **checkpoints: Optional[datetime
         if report is not None:
             durations[REPORT_STAGE] = max(0, _centiseconds(report - uploaded) - previous) / 100
     return durations
+
+
+def run_stage_seconds(keys: layout.RunKeys, event_time: Optional[str], written: Mapping[str, datetime],
+                      glue_run: Optional[Mapping[str, Any]]) -> Dict[str, float]:
+    """:func:`stage_seconds` of the run ``keys`` from what it left behind: ``event_time`` of the upload
+    (manifest.json ``raw.event_time``), ``written``: LastModified of the run's objects by key (as S3
+    ListObjectsV2 gives it), ``glue_run``: its Glue JobRun (GetJobRun / GetJobRuns), None before it starts."""
+    checkpoints: Dict[str, Optional[datetime]] = {"features": written.get(keys.features),
+                                                  REPORT_STAGE: written.get(keys.report)}
+    if glue_run:
+        checkpoints["glue_started"] = glue_run.get("StartedOn")
+        checkpoints["glue_running"] = glue_running_since(glue_run.get("CompletedOn"), glue_run.get("ExecutionTime"))
+    if keys.metrics in written:
+        checkpoints["model"] = max(written[key] for key in (keys.model, keys.metrics, keys.feature_list, keys.lineage)
+                                   if key in written)
+    return stage_seconds(layout.parse_event_time(event_time) if event_time else None, **checkpoints)
 
 
 def _centiseconds(delta: timedelta) -> int:

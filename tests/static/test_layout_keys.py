@@ -25,12 +25,7 @@ PREFIX_CONSTANTS = frozenset({"RAW_PREFIX", "RAW_SUFFIX", "FEATURES_PREFIX", "MO
                               "CONTENT_CLAIMS_DIR"})
 
 #: Files that still do what this test forbids, and why. Each entry must still be needed (see the last test).
-ALLOWED: Dict[str, str] = {
-    "src/cripto_ops/runs.py": "house-ops' module this round: to use layout.dataset_prefixes and run_id_in_key",
-    "src/cripto_ops/follow.py": "house-ops' module this round: to use layout.dataset_prefixes, run_id_floor "
-                                "and object_digest",
-    "src/cripto_ops/cli.py": "house-ops' module this round: to use layout.raw_key",
-}
+ALLOWED: Dict[str, str] = {}
 
 
 def code_files() -> Iterator[Path]:

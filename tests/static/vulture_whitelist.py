@@ -6,12 +6,6 @@ vulture reads this file as code: a name mentioned here counts as used. Keep it s
 # logging calls it: the override of logging.Formatter.format.
 _.format  # noqa: F821  (vulture whitelist syntax)
 
-# Public layout API for the operator CLI (src/cripto_ops runs.py/follow.py build keys by hand until
-# house-ops switches to these; tests/static/test_layout_keys.py lists those files).
-_.dataset_prefixes  # noqa: F821
-_.run_id_in_key  # noqa: F821
-_.parse_run_id  # noqa: F821
-
 # cripto_pipeline/costs.py belongs to the cost rework of issue 15 (house-ops): its Spark price is tested
 # (tests/unit/ops/test_costs.py) and read by that rework.
 _.spark_dpu  # noqa: F821

@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from cripto_pipeline import layout, start_claims
+from cripto_pipeline import glue_start, layout, start_claims
 from cripto_pipeline.exceptions import ConfigurationError, InvalidKeyError
 
 from .conftest import load_event, load_module
@@ -198,7 +198,7 @@ def trigger(aws_env, monkeypatch, fake_s3):
     monkeypatch.setenv("START_BACKOFF_SECONDS", "0")
     module = load_module("lambdas/glue_trigger/handler.py", "trigger_handler_under_test")
     monkeypatch.setattr(module, "s3", fake_s3)
-    monkeypatch.setattr(module, "CLAIM_POLL_SECONDS", 0.01)
+    monkeypatch.setattr(glue_start, "CLAIM_POLL_SECONDS", 0.01)
     return module
 
 

@@ -199,3 +199,17 @@ def test_no_local_only_configuration():
         if pattern.search(line) and not line.lstrip().startswith("#")
     ]
     assert hits == [], "local-only settings in terraform/*.tf:\n" + "\n".join(hits)
+
+
+def test_for_each_keys_are_known_before_any_resource_exists():
+    """`terraform import` (scripts/adopt_shared_log_groups.py adopts Glue's shared log groups into a
+    fresh state) plans with nothing in the state: a for_each whose keys come from a resource, directly or
+    through a local's `for ... in aws_x.y`, fails there with "Invalid for_each argument". Keys come from
+    static maps (local.lambdas, ...); resource attributes belong in the values."""
+    offenders = []
+    for path in sorted(TERRAFORM_DIR.glob("*.tf")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if re.search(r"\bfor_each\s*=\s*(aws_|data\.)", code) or re.search(r"\bfor\s+[\w, ]+\s+in\s+(aws_|data\.)", code):
+                offenders.append(f"{path.name}:{number}: {line.strip()}")
+    assert not offenders, "for_each keys derived from resources:\n" + "\n".join(offenders)

@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-import pandas as pd
-
-from .. import costs, routing
+from .. import costs, layout, routing
 
 TRIGGER_SECONDS_ESTIMATE = costs.TRIGGER_BILLED_SECONDS
 
@@ -57,7 +55,7 @@ class JobResources:
         # The upload that started a Lambda-built run; a Spark-built run's Lambda time is not this span.
         event_time = routing.started_by(manifest).get("event_time") if manifest.get("engine", routing.PANDAS) == \
             routing.PANDAS else None
-        uploaded = pd.Timestamp(event_time).to_pydatetime() if event_time else None
+        uploaded = layout.parse_event_time(event_time) if event_time else None
         seconds = costs.feature_lambda_seconds(uploaded, features_written_at)
         return CostInputs(
             glue_dpu=self.glue_dpu,

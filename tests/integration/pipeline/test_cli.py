@@ -85,6 +85,10 @@ def test_run_follows_the_file_through_every_stage_to_the_model(good_run):
     for artifact in ("model.joblib", "metrics.json", "lineage.json", "report.html"):
         assert f"models/{GOOD}/{run['run_id']}/{artifact}" in output
     assert re.search(r"The selected model \(\w+\)(: classification| (beats|does NOT beat) every baseline)", output)
+    # Its stage times are status's (cripto_ops.stages): the same stages and total for the same run.
+    for stage, seconds in run["durations_s"].items():
+        label = {"total": "upload -> model", "report": "report (after the model)"}.get(stage, stage)
+        assert re.search(rf"│ {re.escape(label)}\s*│\s*{seconds:.2f}\s*│", output), (stage, seconds)
 
 
 def test_status_shows_the_good_run_with_durations_model_and_cost(cripto, good_run):

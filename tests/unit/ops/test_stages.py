@@ -2,8 +2,11 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from rich.console import Console
 
-from cripto_ops.stages import glue_running_since, stage_seconds
+from cripto_ops.render import stage_table
+from cripto_ops.stages import glue_running_since, run_stage_seconds, stage_seconds
+from cripto_pipeline import layout
 
 T0 = datetime(2026, 11, 27, 5, 22, 2, 0, tzinfo=timezone.utc)
 
@@ -52,3 +55,26 @@ def test_nothing_is_known_without_the_upload_time_and_unknown_checkpoints_are_re
     assert stage_seconds(None, features=at(1), model=at(2)) == {}
     with pytest.raises(TypeError, match="modle"):
         stage_seconds(T0, modle=at(2))
+
+
+def test_a_runs_stage_times_from_what_it_left_behind():
+    """`cripto status` and `cripto run` both read a run this way (cripto_ops.stages.run_stage_seconds)."""
+    keys = layout.run_keys("btc", "20261127T052202Z-9f86d081")
+    written = {keys.manifest: at(1.2), keys.features: at(1.5), keys.model: at(29), keys.metrics: at(29.5),
+               keys.feature_list: at(30), keys.lineage: at(29.8), keys.report: at(48)}
+    glue_run = {"StartedOn": at(2), "CompletedOn": at(50), "ExecutionTime": 45}
+    times = run_stage_seconds(keys, "2026-11-27T05:22:02.000Z", written, glue_run)
+    assert times == {"features": 1.5, "trigger": 0.5, "waiting": 3.0, "training": 25.0, "total": 30.0,
+                     "report": 18.0}
+    assert run_stage_seconds(keys, "2026-11-27T05:22:02Z", {keys.features: at(0.25)}, None) == {"features": 0.25}
+    assert run_stage_seconds(keys, None, written, glue_run) == {}  # no manifest yet: nothing is known
+
+
+def test_the_stage_table_prints_the_stages_the_total_then_the_report():
+    console = Console(width=80, record=True)
+    console.print(stage_table({"features": 1.5, "trigger": 0.5, "waiting": 3.0, "training": 25.0, "total": 30.0,
+                               "report": 18.0}))
+    rows = [line.strip("│ ").split("│") for line in console.export_text().splitlines() if "│" in line]  # body
+    assert [[cell.strip() for cell in row] for row in rows] == [
+        ["features", "1.50"], ["trigger", "0.50"], ["waiting", "3.00"],
+        ["training", "25.00"], ["upload -> model", "30.00"], ["report (after the model)", "18.00"]]
