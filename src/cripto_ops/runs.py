@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from cripto_ops import stages
 from cripto_ops.stack import StackOutputs
-from cripto_pipeline import costs, layout
+from cripto_pipeline import costs, layout, routing
 
 
 @dataclass
@@ -23,6 +23,11 @@ class RunStatus:
     raw_key: Optional[str] = None
     raw_version_id: Optional[str] = None
     feature_rows: Optional[int] = None
+    #: Which engine built the features (pandas: the feature Lambda; spark: the Glue Spark feature job) and on
+    #: how many of their rows training ran, drawn how (the manifest's rows_sampled and sample.method).
+    engine: Optional[str] = None
+    training_rows: Optional[int] = None
+    training_sample: Optional[str] = None
     glue_run_id: Optional[str] = None
     glue_state: Optional[str] = None
     error: Optional[str] = None
@@ -97,9 +102,18 @@ class RunCatalog:
             status.raw_version_id = (record.get("raw") or {}).get("version_id")
             return status
         manifest = self._json(keys.manifest) or {}
-        raw = manifest.get("raw") or {}
+        # Above MAX_RAW_BYTES the Spark feature job builds the features: inputs.json names the run's files first.
+        spark_inputs = (self._json(keys.inputs) or {}) if keys.inputs in objects else {}
+        raw = routing.started_by(manifest) or ((routing.raw_files(manifest) if manifest else spark_inputs.get("raw"))
+                                               or [{}])[-1]
         status.raw_key, status.raw_version_id = raw.get("key"), raw.get("version_id")
         status.feature_rows = (manifest.get("rows") or {}).get("features")
+        if manifest:
+            used = routing.training_rows(manifest)
+            status.engine, status.training_rows = used["engine"], used["rows_sampled"]
+            status.training_sample = used["sample"].get("method")
+        elif spark_inputs:
+            status.engine = routing.SPARK
         uploaded = _parse_time(raw.get("event_time"))
         status.objects = {key: item.get("Size", 0) for key, item in objects.items()
                           if key.startswith((keys.features_prefix, keys.models_prefix))}

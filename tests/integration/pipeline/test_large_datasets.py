@@ -15,6 +15,7 @@ from typing import Any, Dict, List
 import pytest
 
 from cripto_ops.follow import Budgets, RunFollower, RunResult
+from cripto_ops.runs import RunCatalog
 from cripto_pipeline import layout
 from cripto_pipeline.features import synthetic_ohlcv
 from support.polling import wait_for
@@ -71,6 +72,11 @@ def test_a_burst_of_three_files_is_one_run_over_all_three(aws_client, deployed_s
         (key, put["VersionId"]) for key, put in puts)
     assert lineage["training_rows"]["engine"] == "pandas"
     assert result.latest["run_id"] == result.run_id and result.artifacts
+
+    # `make status` says which engine built the features and on how many rows training ran.
+    (run,) = RunCatalog(s3, aws_client("glue"), deployed_stack).runs(dataset)
+    assert (run.run_id, run.state, run.raw_key) == (result.run_id, "SUCCEEDED", last_key)
+    assert (run.engine, run.training_rows, run.training_sample) == ("pandas", manifest["rows_sampled"], "all rows")
 
     # The two earlier uploads' invocations said why they started nothing.
     def outcomes():
@@ -131,3 +137,5 @@ def test_a_file_just_above_the_lambda_limit_is_built_by_spark_and_trained(aws_cl
     assert [(f["key"], f["version_id"]) for f in lineage["raw_files"]] == [(layout.raw_key(dataset), result.version_id)]
     assert lineage["training_rows"]["engine"] == "spark"
     assert result.latest["run_id"] == result.run_id
+    (run,) = RunCatalog(s3, glue, deployed_stack).runs(dataset)
+    assert (run.engine, run.training_rows, run.feature_rows) == ("spark", manifest["rows_sampled"], manifest["rows_total"])
