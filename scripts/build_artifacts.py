@@ -9,6 +9,7 @@ Outputs (paths relative to ``--out``)::
     lambda/glue_trigger.zip          lambdas/glue_trigger/*.py + src/cripto_pipeline/
     layers/data_science.zip          python/<requirements/lambda-layer.txt, manylinux2014_x86_64, cp312>
     glue/model_training.py           copy of glue/model_training.py
+    glue/spark_features_job.py       copy of glue/spark_features_job.py (the Glue 5.0 Spark feature job)
     glue/cripto_ml_pipeline-<version>-py3-none-any.whl
                                      src/cripto_pipeline/ as a wheel, for the job's --extra-py-files
                                      (Python shell installs .whl files; name and version from
@@ -50,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = ROOT / "src" / "cripto_pipeline"
 LAMBDAS_DIR = ROOT / "lambdas"
 GLUE_SCRIPT = ROOT / "glue" / "model_training.py"
+SPARK_SCRIPT = ROOT / "glue" / "spark_features_job.py"
 PYPROJECT = ROOT / "pyproject.toml"
 LAYER_REQUIREMENTS = ROOT / "requirements" / "lambda-layer.txt"
 
@@ -393,6 +395,7 @@ def build(out: Path, parts: Iterable[str] = PARTS) -> List[Artifact]:
     function_inputs = {name: function_entries(name) for name in functions}
     if "glue" in parts:
         _require(GLUE_SCRIPT, "The Glue job script")
+        _require(SPARK_SCRIPT, "The Glue Spark feature job script")
         glue_package = package_entries()
 
     if "lambda" in parts:
@@ -407,6 +410,9 @@ def build(out: Path, parts: Iterable[str] = PARTS) -> List[Artifact]:
         script = out / "glue" / "model_training.py"
         changed = copy_file(GLUE_SCRIPT, script)
         artifacts.append(Artifact(script, script.stat().st_size, None, changed))
+        spark_script = out / "glue" / SPARK_SCRIPT.name
+        changed = copy_file(SPARK_SCRIPT, spark_script)
+        artifacts.append(Artifact(spark_script, spark_script.stat().st_size, None, changed))
         artifacts.append(build_wheel(out / "glue", glue_package))
     return artifacts
 

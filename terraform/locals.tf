@@ -9,10 +9,11 @@ locals {
   feature_lambda_name = "${var.project}-feature-engineering${local.name_suffix}"
   trigger_lambda_name = "${var.project}-glue-trigger${local.name_suffix}"
   glue_job_name       = "${var.project}-model-training${local.name_suffix}"
-  # The Glue Spark feature job (glue_spark.tf): the feature function starts it for datasets above MAX_RAW_BYTES.
+  layer_name          = "${var.project}-data-science${local.name_suffix}"
+  failed_events_queue = "${var.project}-failed-events${local.name_suffix}"
+
+  # The Glue Spark feature job, for datasets too large for the feature Lambda (issue 12).
   spark_features_job_name = "${var.project}-spark-features${local.name_suffix}"
-  layer_name              = "${var.project}-data-science${local.name_suffix}"
-  failed_events_queue     = "${var.project}-failed-events${local.name_suffix}"
 
   # The two functions, by the key every per-function resource and alarm uses (alarm names are
   # <monitoring_prefix>-<key>-errors, ...).
@@ -25,7 +26,7 @@ locals {
   # One role per workload, named after it.
   role_names = merge(
     { for key, name in local.lambda_names : key => "${name}-role" },
-    { glue = "${local.glue_job_name}-role" },
+    { glue = "${local.glue_job_name}-role", glue_spark = "${local.spark_features_job_name}-role" },
   )
 
   # Monitoring: alarm names (and the Glue-failure rule) start with this prefix; the alerts topic's
@@ -54,6 +55,7 @@ locals {
     trigger_lambda_zip = "${local.artifacts_dir}/lambda/glue_trigger.zip"
     layer_zip          = "${local.artifacts_dir}/layers/data_science.zip"
     glue_script        = "${local.artifacts_dir}/glue/model_training.py"
+    spark_script       = "${local.artifacts_dir}/glue/spark_features_job.py"
     # The wheel's name carries the package version, so it is looked up rather than spelled out.
     glue_package = "${local.artifacts_dir}/glue/${coalesce(one(fileset("${local.artifacts_dir}/glue", "*.whl")), "<no wheel: run scripts/build_artifacts.py>")}"
   }
@@ -62,4 +64,6 @@ locals {
   artifacts_prefix = "artifacts/"
 
   glue_log_group_names = ["/aws-glue/python-jobs/output", "/aws-glue/python-jobs/error"]
+  # Glue Spark jobs' driver logs (stream = job run id), shared by every Spark job of the account.
+  glue_spark_log_group_names = ["/aws-glue/jobs/output", "/aws-glue/jobs/error"]
 }

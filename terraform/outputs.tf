@@ -97,3 +97,13 @@ output "glue_failure_rule_name" {
   description = "EventBridge rule sending failed/timed-out/stopped training runs to the alerts topic."
   value       = aws_cloudwatch_event_rule.glue_run_failed.name
 }
+
+output "spark_features_job_name" {
+  description = "Name of the Glue 5.0 Spark feature job (large datasets): started with --bucket, --dataset, --run_id."
+  value       = aws_glue_job.spark_features.name
+}
+
+output "glue_spark_log_group_names" {
+  description = "CloudWatch log groups of Glue Spark runs (stream = job run id): [output, error]."
+  value       = local.glue_spark_log_group_names
+}

@@ -109,6 +109,7 @@ locals {
   artifact_objects = {
     layer        = { key = "layers/${local.layer_name}.zip", source = local.artifacts.layer_zip, content_type = null }
     glue_script  = { key = "glue/model_training.py", source = local.artifacts.glue_script, content_type = "text/x-python" }
+    spark_script = { key = "glue/spark_features_job.py", source = local.artifacts.spark_script, content_type = "text/x-python" }
     glue_package = { key = "glue/${basename(local.artifacts.glue_package)}", source = local.artifacts.glue_package, content_type = "application/zip" }
   }
 }

@@ -272,6 +272,54 @@ variable "manage_glue_log_groups" {
 }
 
 ################################################################################
+# Glue Spark feature job (large datasets, issue 12)
+################################################################################
+
+variable "spark_worker_type" {
+  description = "Glue worker type of the Spark feature job: G.1X (1 DPU = 4 vCPU, 16 GB per worker), G.2X (2 DPU), G.4X (4 DPU) or G.8X (8 DPU). Billed per DPU-second, 1-minute minimum per run."
+  type        = string
+  default     = "G.1X"
+
+  validation {
+    condition     = contains(["G.1X", "G.2X", "G.4X", "G.8X"], var.spark_worker_type)
+    error_message = "spark_worker_type must be one of G.1X, G.2X, G.4X, G.8X."
+  }
+}
+
+variable "spark_number_of_workers" {
+  description = "Workers of one Spark feature run, the driver included (2-299; Glue needs at least 2). DPUs billed = workers x DPU per worker."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.spark_number_of_workers >= 2 && var.spark_number_of_workers <= 299 && floor(var.spark_number_of_workers) == var.spark_number_of_workers
+    error_message = "spark_number_of_workers must be a whole number from 2 to 299."
+  }
+}
+
+variable "spark_timeout_minutes" {
+  description = "Timeout of one Spark feature run, in minutes (1-2880); the run is stopped with state TIMEOUT after it."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.spark_timeout_minutes >= 1 && var.spark_timeout_minutes <= 2880 && floor(var.spark_timeout_minutes) == var.spark_timeout_minutes
+    error_message = "spark_timeout_minutes must be a whole number from 1 to 2880."
+  }
+}
+
+variable "training_sample_rows" {
+  description = "Most rows of the features.parquet the Spark feature job writes for training (a time-stratified sample of all feature rows; 1000 to 100000000)."
+  type        = number
+  default     = 1000000
+
+  validation {
+    condition     = var.training_sample_rows >= 1000 && var.training_sample_rows <= 100000000 && floor(var.training_sample_rows) == var.training_sample_rows
+    error_message = "training_sample_rows must be a whole number from 1000 to 100000000."
+  }
+}
+
+################################################################################
 # Logs
 ################################################################################
 

@@ -52,6 +52,8 @@ ENV_START_BACKOFF_SECONDS = "START_BACKOFF_SECONDS"
 
 DEFAULT_LOG_LEVEL = "INFO"
 DEFAULT_MAX_RAW_BYTES = 128 * 1024 * 1024  # 1 M rows fit even in the widest usual layout (CryptoDataDownload)
+#: Glue Spark feature job (argument --training_sample_rows): most rows of the features.parquet sample.
+DEFAULT_TRAINING_SAMPLE_ROWS = 1_000_000
 ENV_START_MAX_BACKOFF_SECONDS = "START_MAX_BACKOFF_SECONDS"
 ENV_START_MAX_WAIT_SECONDS = "START_MAX_WAIT_SECONDS"
 DEFAULT_START_MAX_WAIT_SECONDS = 6 * 3600.0

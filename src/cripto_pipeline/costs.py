@@ -68,6 +68,22 @@ def spark_dpu(worker_type: str, number_of_workers: int) -> float:
     return SPARK_WORKER_DPU[worker_type] * number_of_workers
 
 
+def spark_run(job_run: Mapping[str, object]) -> Tuple[float, float]:
+    """(DPUs, seconds) of a finished Glue Spark run from GetJobRun's ``JobRun``: an entry of
+    ``RunUsage.spark_runs`` (the 1-minute minimum is applied when pricing, in :func:`run_cost`).
+
+    DPUs from ``WorkerType`` x ``NumberOfWorkers`` (else ``MaxCapacity``); seconds = ``ExecutionTime``.
+    """
+    worker_type, workers = job_run.get("WorkerType"), job_run.get("NumberOfWorkers")
+    if worker_type and workers:
+        dpus = spark_dpu(str(worker_type), int(workers))  # type: ignore[call-overload]
+    elif job_run.get("MaxCapacity"):
+        dpus = float(job_run["MaxCapacity"])  # type: ignore[arg-type]
+    else:
+        raise ValueError(f"Glue run {job_run.get('Id')!r} reports neither WorkerType/NumberOfWorkers nor MaxCapacity.")
+    return dpus, float(job_run.get("ExecutionTime") or 0)  # type: ignore[arg-type]
+
+
 def feature_lambda_seconds(uploaded: Optional[datetime], features_written: Optional[datetime]) -> Optional[float]:
     """Upload event -> ``features.parquet`` written: bounds the feature Lambda's billed duration from above.
 

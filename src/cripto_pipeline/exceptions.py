@@ -165,6 +165,10 @@ class InvalidEventError(PipelineError):
     """An event record lacks a field the pipeline needs or has an unexpected shape."""
 
 
+class InvalidJobInputsError(PipelineError):
+    """The Spark feature job's inputs.json is missing, malformed or names another run."""
+
+
 class TrainingDataError(PipelineError):
     """The features handed to training cannot support a walk-forward evaluation."""
 

@@ -103,11 +103,19 @@ class _SymbolEvaluator:
             rolling = series.rolling(node.window)
             result = rolling.mean() if node.stat == "mean" else rolling.std()
         elif isinstance(node, spec.Ewm):
-            smoothing = {"span": node.span} if node.span is not None else {"alpha": node.alpha}
-            result = series.ewm(adjust=False, min_periods=node.min_periods, **smoothing).mean()
+            return ewm_mean(series, node)
         else:
             raise TypeError(f"unknown feature expression {node!r}")
         return result.to_numpy()
+
+
+def ewm_mean(values: pd.Series, node: spec.Ewm) -> np.ndarray:
+    """pandas' ``ewm(adjust=False).mean()`` of one symbol's values, as ``node`` defines it.
+
+    The one EWM implementation: the Spark engine runs it per symbol too (spark_features).
+    """
+    smoothing = {"span": node.span} if node.span is not None else {"alpha": node.alpha}
+    return values.ewm(adjust=False, min_periods=node.min_periods, **smoothing).mean().to_numpy()
 
 
 def _symbol_features(bars: pd.DataFrame) -> Dict[str, np.ndarray]:

@@ -9,11 +9,11 @@ One bucket holds everything::
     features/<dataset>/<run_id>/manifest.json       written FIRST by the feature Lambda
     features/<dataset>/<run_id>/features.parquet    written LAST; its creation triggers training
     features/<dataset>/<run_id>/duplicate-of.json   instead of both: the same content already has a run
+    features/<dataset>/<run_id>/inputs.json         Spark path: the raw files of the run (written by the feature
+                                                    Lambda, conditional put, before StartJobRun)
+    features/<dataset>/<run_id>/validated/*.parquet Spark path: validated rows per file/chunk (deleted at the end)
+    features/<dataset>/<run_id>/parts/part-*.parquet Spark path: the full feature set, partitioned
     features/<dataset>/<run_id>/glue-start.json     start claim: the one Glue run of this features file
-    features/<dataset>/<run_id>/inputs.json         large inputs: what the Spark feature job reads (written
-                                                    by the feature Lambda before StartJobRun)
-    features/<dataset>/<run_id>/parts/part-*.parquet  the Spark job's full feature set (features.parquet is
-                                                    then its bounded, time-stratified training sample)
     features/<dataset>/_content/<sha256>.json       claim: which run covers this content (conditional put)
     models/<dataset>/<run_id>/model.joblib          fitted scikit-learn estimator (best model, refit)
     models/<dataset>/<run_id>/metrics.json          walk-forward metrics of models and baselines
@@ -76,7 +76,8 @@ DUPLICATE_NAME = "duplicate-of.json"
 STATUS_NAME = "status.json"
 START_CLAIM_NAME = "glue-start.json"
 INPUTS_NAME = "inputs.json"
-PARTS_DIR = "parts"
+PARTS_DIR = "parts/"
+VALIDATED_DIR = "validated/"
 CONTENT_CLAIMS_DIR = "_content"
 #: Pseudo-dataset under errors/ for uploads whose key names no valid dataset.
 INVALID_KEY_DATASET = "_invalid-key"
@@ -250,7 +251,8 @@ class RunKeys:
     duplicate = _RunKey(FEATURES_PREFIX, DUPLICATE_NAME)
     start_claim = _RunKey(FEATURES_PREFIX, START_CLAIM_NAME)
     inputs = _RunKey(FEATURES_PREFIX, INPUTS_NAME)
-    parts_prefix = _RunKey(FEATURES_PREFIX, f"{PARTS_DIR}/")
+    parts_prefix = _RunKey(FEATURES_PREFIX, PARTS_DIR)
+    validated_prefix = _RunKey(FEATURES_PREFIX, VALIDATED_DIR)
     models_prefix = _RunKey(MODELS_PREFIX)
     model = _RunKey(MODELS_PREFIX, MODEL_NAME)
     metrics = _RunKey(MODELS_PREFIX, METRICS_NAME)
@@ -258,6 +260,10 @@ class RunKeys:
     lineage = _RunKey(MODELS_PREFIX, LINEAGE_NAME)
     report = _RunKey(MODELS_PREFIX, REPORT_NAME)
     status = _RunKey(MODELS_PREFIX, STATUS_NAME)
+
+    def validated_part(self, file_number: int, chunk_number: int) -> str:
+        """``validated/<file>-<chunk>.parquet``: validated rows of one raw file (one chunk of a large one)."""
+        return f"{self.validated_prefix}{file_number:05d}-{chunk_number:05d}.parquet"
 
     @property
     def latest(self) -> str:

@@ -59,12 +59,15 @@ def load_ohlcv(
     max_bytes: int = DEFAULT_MAX_BYTES,
     min_rows_per_symbol: int = MIN_ROWS_PER_SYMBOL,
     default_symbol: str = "UNKNOWN",
+    keep_line_numbers: bool = False,
 ) -> ValidatedData:
     """Validate raw CSV ``data`` and return a canonical frame sorted by (symbol, timestamp).
 
     Columns: ``timestamp`` (datetime64[ns, UTC]), ``symbol`` (str, ``default_symbol`` when the
     file has none), ``open``/``high``/``low``/``close``/``volume`` (float64).
     Raises one subclass of InputRejectedError per failure kind (see cripto_pipeline.exceptions).
+    ``keep_line_numbers`` adds ``_line`` (the row's line in ``data``) for checks across files
+    (the Spark job); ``details["header_line"]`` is the header's line (0: none).
     """
     notes: List[str] = []
     text = to_comma_text(decode(data, max_bytes, notes), notes)
@@ -91,13 +94,14 @@ def load_ohlcv(
     details = {
         "columns": {canonical: header_cells[index].strip() for canonical, index in mapping.items()},
         "timestamp_format": ts_format,
+        "header_line": int(header_line),
         "rows": int(len(frame)),
         "symbols": {str(k): int(v) for k, v in frame["symbol"].value_counts(sort=False).sort_index().items()},
         "first_timestamp": frame["timestamp"].min().isoformat(),
         "last_timestamp": frame["timestamp"].max().isoformat(),
     }
-    frame = frame.drop(columns="_line").reset_index(drop=True)
-    return ValidatedData(frame=frame[list(CANONICAL_COLUMNS)], warnings=notes, details=details)
+    columns = [*CANONICAL_COLUMNS, "_line"] if keep_line_numbers else list(CANONICAL_COLUMNS)
+    return ValidatedData(frame=frame[columns].reset_index(drop=True), warnings=notes, details=details)
 
 
 def _symbols(raw: pd.DataFrame, mapping: Dict[str, int], default_symbol: str) -> pd.Series:

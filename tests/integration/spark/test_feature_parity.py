@@ -59,7 +59,8 @@ def both_engines(tmp_path_factory):
     combined = pd.concat([frame.assign(symbol=name + ":" + frame["symbol"].astype(str))
                           for name, frame in inputs.items()], ignore_index=True)  # fmt: skip
     combined.to_parquet(work / "input.parquet", coerce_timestamps="us", allow_truncated_timestamps=False)
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    # PYSPARK_PYTHON: the Python workers (EWM per symbol) run the Glue Spark interpreter, as on Glue.
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYSPARK_PYTHON": str(SPARK_PYTHON)}
     completed = subprocess.run(
         [str(SPARK_PYTHON), "-m", "cripto_pipeline.spark_features", str(work / "out"), str(work / "input.parquet")],
         env=env, capture_output=True, text=True, timeout=1800,
