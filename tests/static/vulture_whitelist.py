@@ -9,7 +9,3 @@ _.format  # noqa: F821  (vulture whitelist syntax)
 # cripto_pipeline/costs.py belongs to the cost rework of issue 15 (house-ops): its Spark price is tested
 # (tests/unit/ops/test_costs.py) and read by that rework.
 _.spark_dpu  # noqa: F821
-
-# The Spark feature job's output prefix (features/<dataset>/<run_id>/parts/): the job of issue 12 (large-job,
-# glue/) writes there; the layout defines it with the rest of the contract.
-_.parts_prefix  # noqa: F821
