@@ -7,6 +7,7 @@ JSON (``--format json``), schema version :data:`SCHEMA_VERSION`; fields are only
     {"schema_version": 1,
      "runs": [{"dataset", "run_id", "state", "is_latest", "raw_key", "raw_version_id", "feature_rows",
                "engine" (pandas | spark), "training_rows", "training_sample" (e.g. all rows, time-stratified),
+               "spark_run_id", "spark_state" (the Spark feature job's run, while it builds the features),
                "glue_run_id", "glue_state", "error", "duplicate_of", "artifacts_prefix", "report_key",
                "durations_s": {"features", "trigger", "waiting", "training", "total", "report"},
                "best_model", "comparison": metrics.json's comparison as written (model_accuracy_mean,
@@ -130,7 +131,8 @@ def training_rows_text(run: RunStatus) -> str:
         return ""
     built = "Spark feature job" if run.engine == "spark" else "feature Lambda (pandas)"
     if run.training_rows is None:
-        return f"features: {built}, running"
+        return f"features: {built}, " + (f"run {run.spark_run_id[:12]}… {run.spark_state}" if run.spark_run_id
+                                         else "running")
     if run.training_rows == run.feature_rows:
         return f"features: {built}; trained on all {run.training_rows:,} rows"
     return (f"features: {built}; trained on {run.training_rows:,} of {run.feature_rows or 0:,} rows "
@@ -177,6 +179,7 @@ def detail_table(run: RunStatus, cost: Optional[Dict[str, float]]) -> Table:
         ("features built by", {"pandas": "feature Lambda (pandas)", "spark": "Glue Spark feature job"}.get(
             run.engine or "", run.engine or "")),
         ("training rows", "" if run.training_rows is None else f"{run.training_rows:,} ({run.training_sample})"),
+        ("spark run", run.spark_run_id or ""), ("spark state", run.spark_state or ""),
         ("glue run", run.glue_run_id or ""), ("glue state", run.glue_state or ""),
     ]
     fields += [(f"{stage} s", _seconds(run, stage)) for _, stage in STAGES if stage in run.durations_s]
