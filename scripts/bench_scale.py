@@ -194,9 +194,7 @@ def _add_cost(results: Any, label: str, stack: StackOutputs, glue: Any, config: 
         for page in glue.get_paginator("get_job_runs").paginate(JobName=spark_job):
             for run in page.get("JobRuns", []):
                 if run.get("Arguments", {}).get("--run_id") == result.run_id:
-                    dpu = costs.spark_dpu(run["WorkerType"], run["NumberOfWorkers"]) if run.get("WorkerType") \
-                        else float(run.get("MaxCapacity") or 0)
-                    spark_runs.append((dpu, float(run.get("ExecutionTime") or 0)))
+                    spark_runs.append(costs.spark_run(run))
     puts, gets = costs.s3_requests(objects)
     usage = costs.RunUsage(
         lambda_invocations=[(float(config["MemorySize"]), result.durations["features"])] * FILES
