@@ -125,7 +125,7 @@ class RunCatalog:
         elif spark_inputs:
             status.engine = routing.SPARK
             self._spark_run(status)
-        uploaded = _parse_time(raw.get("event_time"))
+        uploaded = _parse_time(raw.get("event_time"))  # None for a Spark-built run: no feature Lambda span
         status.objects = {key: item.get("Size", 0) for key, item in objects.items()
                           if key.startswith((keys.features_prefix, keys.models_prefix))}
         written = {key: item["LastModified"] for key, item in objects.items()}
@@ -149,7 +149,7 @@ class RunCatalog:
         if keys.metrics in objects:
             metrics = self._json(keys.metrics) or {}
             status.best_model, status.comparison = metrics.get("best_model"), metrics.get("comparison", {})
-        status.durations_s = stages.run_stage_seconds(keys, raw.get("event_time"), written, run)
+        status.durations_s = stages.run_stage_seconds(keys, routing.upload_event_time(manifest, run_id), written, run)
         return status
 
     # -- AWS helpers -----------------------------------------------------------------------------

@@ -182,6 +182,12 @@ def started_by(manifest: Dict[str, Any]) -> Dict[str, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
+def upload_event_time(manifest: Dict[str, Any], run_id: str) -> str:
+    """When the upload that started the run happened: the manifest's ``raw.event_time``, else (the Spark job's
+    manifest lists files without events) the run id's time, to the second."""
+    return started_by(manifest).get("event_time") or layout.parse_run_id(run_id)[0].isoformat()
+
+
 def training_rows(manifest: Dict[str, Any]) -> Dict[str, Any]:
     """Which engine built the features and how many of their rows training used (report, status).
 

@@ -345,3 +345,8 @@ def test_the_report_says_which_engine_and_how_many_rows_training_used():
 def test_the_upload_that_started_a_run_from_either_manifest_shape():
     assert routing.started_by({"raw": {"key": "raw/d/c.csv", "event_time": "t"}})["event_time"] == "t"
     assert routing.started_by({"raw": [{"key": "raw/d/a.csv"}]}) == {}
+
+
+def test_the_upload_time_of_a_run_from_its_manifest_or_its_run_id():
+    assert routing.upload_event_time({"raw": {"event_time": "2026-11-27T04:00:00.123Z"}}, "x") == "2026-11-27T04:00:00.123Z"
+    assert routing.upload_event_time({"raw": [{"key": "a"}]}, "20261127T040001Z-0123abcd") == "2026-11-27T04:00:01+00:00"
