@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -158,6 +159,7 @@ def bench_scale(results: Any) -> None:
         follower = RunFollower(s3, glue, boto3.client("logs"), stack,
                                Budgets(features=3600, trigger=600, training=3600, poll_interval=1.0))
         with PeakMemory(emulation_roots()) as memory:
+            since_ms = int(time.time() * 1000) - 1000
             began = time.perf_counter()
             for path in paths:
                 s3.upload_file(str(path), stack.bucket_name, layout.dataset_file_key(dataset, path.name))
@@ -174,13 +176,14 @@ def bench_scale(results: Any) -> None:
                 rows / result.durations["features"], "rows/s")
     for entry in memory.top():
         results.add("scale", f"{label}: peak RSS {entry['label']}", entry["rss"] / 2**20, "MiB", TARGET_PEAK_MIB)
-    _add_cost(results, label, stack, glue, config, result)
+    _add_cost(results, label, stack, glue, config, result, since_ms)
 
 
 def _add_cost(results: Any, label: str, stack: StackOutputs, glue: Any, config: Dict[str, Any],
-              result: RunResult) -> None:
-    """costs.run_cost of the measured run: the feature Lambda once per file (debounce + work, bounded by the
-    features stage), the Python-shell training run, the Spark run if any, the run's S3 objects."""
+              result: RunResult, since_ms: int) -> None:
+    """costs.run_cost of the measured run: every feature Lambda invocation since the upload (its REPORT line's
+    duration: the debounce wait is billed too), the Python-shell training run, the Spark run if any, the run's
+    S3 objects."""
     keys = layout.run_keys(result.dataset, result.run_id)
     s3 = boto3.client("s3")
     objects: Dict[str, int] = {}
@@ -196,15 +199,26 @@ def _add_cost(results: Any, label: str, stack: StackOutputs, glue: Any, config: 
                 if run.get("Arguments", {}).get("--run_id") == result.run_id:
                     spark_runs.append(costs.spark_run(run))
     puts, gets = costs.s3_requests(objects)
+    durations = _lambda_durations(stack.feature_lambda_name, since_ms)
     usage = costs.RunUsage(
-        lambda_invocations=[(float(config["MemorySize"]), result.durations["features"])] * FILES
+        lambda_invocations=[(float(config["MemorySize"]), seconds) for seconds in durations]
         + [(128.0, costs.TRIGGER_BILLED_SECONDS)],
         glue_dpu=float(training.get("MaxCapacity") or 0.0625), glue_seconds=float(training.get("ExecutionTime") or 0),
         s3_puts=puts, s3_gets=gets, stored_bytes=costs.stored_bytes(objects), spark_runs=spark_runs,
     )
     cost = costs.run_cost(usage)
     note = ", ".join(f"{name} {value:.5f}" for name, value in cost.items() if name != "total")
-    results.add("scale", f"{label}: estimated AWS cost (upper bound)", cost["total"], "USD", None, note)
+    results.add("scale", f"{label}: estimated AWS cost", cost["total"], "USD", None,
+                f"{note}; feature Lambda: {len(durations)} invocations, {sum(durations):.1f} s (debounce waits included)")
+
+
+def _lambda_durations(function_name: str, since_ms: int) -> List[float]:
+    """Seconds of every invocation of the function since ``since_ms``, from the runtime's REPORT lines."""
+    logs = boto3.client("logs")
+    pages = logs.get_paginator("filter_log_events").paginate(
+        logGroupName=f"/aws/lambda/{function_name}", startTime=since_ms, filterPattern="REPORT")
+    found = [re.search(r"\tDuration: ([\d.]+) ms", event["message"]) for page in pages for event in page.get("events", [])]
+    return [float(match[1]) / 1000.0 for match in found if match]
 
 
 def _timed_tree(command: List[str], env: Dict[str, str]) -> Dict[str, Any]:
@@ -223,7 +237,10 @@ def _timed_tree(command: List[str], env: Dict[str, str]) -> Dict[str, Any]:
 def bench_engines(results: Any) -> None:
     """The features stage at COMPARE_ROWS rows over 100 symbols: pandas vs Spark (where the crossover lies)."""
     symbols = min(100, COMPARE_ROWS)
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT / "src"))
+    # PYSPARK_PYTHON: Spark's Python workers (the EWM's applyInPandas) run the environment's interpreter, as the
+    # Glue service sets it for a job run, not whatever python3 comes first on PATH.
+    spark_python = str(VENVS / "glue-spark-5.0" / "bin" / "python")
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT / "src"), PYSPARK_PYTHON=spark_python)
     label = f"features of {COMPARE_ROWS / 1e6:g} M rows ({symbols} symbols)"
     pandas = _timed_tree([str(VENVS / "tools" / "bin" / "python"), "-m", "cripto_pipeline.bench", "--rows",
                           str(COMPARE_ROWS), "--symbols", str(symbols), "--repeat", "1", "--max-seconds", "1e9",
@@ -234,7 +251,7 @@ def bench_engines(results: Any) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         source = Path(scratch) / "input.parquet"
         _write(str(VENVS / "tools" / "bin" / "python"), symbols, COMPARE_ROWS // symbols, 0, 1, source)
-        spark = _timed_tree([str(VENVS / "glue-spark-5.0" / "bin" / "python"), "-m", "cripto_pipeline.spark_features",
+        spark = _timed_tree([spark_python, "-m", "cripto_pipeline.spark_features",
                              str(Path(scratch) / "out"), str(source)], env)
     results.add("scale", f"{label}: Spark local[*] (session start included)", spark["seconds"], "s", None,
                 f"{COMPARE_ROWS / spark['seconds']:,.0f} rows/s")
