@@ -588,11 +588,16 @@ def test_the_largest_accepted_file_is_processed_within_memory_and_timeout(aws_cl
     manifest = get_json(s3, bucket, manifest_key)
     assert manifest["rows"]["raw"] == million["rows"] and manifest["engine"] == "pandas"
 
-    def report_line():  # the runtime's REPORT line of that invocation: peak memory and duration
-        for line in log_lines(logs, f"/aws/lambda/{deployed_stack.feature_lambda_name}", million["since_ms"]):
-            match = re.search(r"Duration: ([\d.]+) ms.*Max Memory Used: (\d+) MB", line)
-            if match and float(match[1]) > 1000:
-                return float(match[1]), int(match[2])
+    run_id = layout.parse_features_key(million["features_key"]).run_id
+
+    def report_line():  # the runtime's REPORT line of that invocation (found by its request id): memory, duration
+        lines = log_lines(logs, f"/aws/lambda/{deployed_stack.feature_lambda_name}", million["since_ms"])
+        requests = {r.get("function_request_id") for r in json_log_records(lines)
+                    if r.get("run_id") == run_id and r.get("message") == "features_written"}
+        for line in lines:
+            match = re.search(r"RequestId: (\S+)\s+Duration: ([\d.]+) ms.*Max Memory Used: (\d+) MB", line)
+            if match and match[1] in requests:
+                return float(match[2]), int(match[3])
         return None
 
     duration_ms, peak_mb = wait_for("the REPORT line", report_line, timeout=60)
