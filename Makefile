@@ -4,6 +4,8 @@
 # a Glue-compatible service); `*-aws` targets run the very same Terraform and code against AWS.
 
 SHELL := /bin/bash
+comma := ,
+space := $(subst ,, )
 .DEFAULT_GOAL := help
 
 # ---- settings (override on the command line: `make up LOCALSTACK_PORT=4577`) -------------------
@@ -24,7 +26,12 @@ export LOCALAWS_MODE := $(MODE)
 export LOCALAWS_COMPOSE_FILE := $(CURDIR)/docker-compose.yml
 export LOCALAWS_LOCALSTACK_PYTHON   := $(VENVS)/localstack/bin/python
 export LOCALAWS_GLUE_SERVICE_PYTHON := $(TOOLS_PY)
-export LOCALAWS_LAMBDA_RUNTIMES     := python3.12=$(VENVS)/lambda-python3.12/bin/python
+# One python3.x runtime per boto3-only environment bootstrap built (.venvs/lambda-python3.x, one for each
+# interpreter it found): `python3.10=<venvs>/lambda-python3.10/bin/python,...`. Recursive (=) with $(shell),
+# so it is computed when a recipe runs: after `up`'s bootstrap prerequisite has created the environments.
+LAMBDA_PYTHONS = $(shell ls -d $(VENVS)/lambda-python3.*/bin/python 2>/dev/null)
+export LOCALAWS_LAMBDA_RUNTIMES = $(subst $(space),$(comma),$(strip \
+	$(foreach python,$(LAMBDA_PYTHONS),$(patsubst $(VENVS)/lambda-%/bin/python,%,$(python))=$(python))))
 export LOCALAWS_GLUE_RUNTIMES       := 3.9=$(VENVS)/glue-pythonshell-3.9/bin/python,spark-5.0=$(VENVS)/glue-spark-5.0/bin/python
 
 # The only place local endpoints and dummy credentials are set: prefixed to local commands, never

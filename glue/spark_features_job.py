@@ -108,7 +108,8 @@ def run(session: Any, s3: Any, bucket: str, dataset: str, run_id: str, sample_ro
             raw = next(r for r in inputs.raw if r.key == error.where["key"])
             culprit = {"bucket": bucket, "key": raw.key, "version_id": raw.version_id, "etag": raw.etag,
                        "size_bytes": raw.size}  # fmt: skip
-        report = large_inputs.error_report(inputs, error, culprit, [s.identity for s in summaries])
+        everything = large_inputs.raw_summary(bucket, dataset, [s.identity for s in summaries])
+        report = large_inputs.error_report(inputs, error, culprit, everything)
         s3.put_object(Bucket=bucket, Key=keys.error, Body=pipeline.to_json_bytes(report),
                       ContentType=pipeline.JSON_TYPE)  # fmt: skip
         delete_prefix(s3, bucket, keys.validated_prefix)
@@ -116,7 +117,7 @@ def run(session: Any, s3: Any, bucket: str, dataset: str, run_id: str, sample_ro
                    "error_key": keys.error, "reason": error.what}  # fmt: skip
         logger.warning("rejected", extra={"fields": summary})
         return summary
-    manifest = spark_job.spark_manifest(inputs, keys, summaries, result, job_run_id)
+    manifest = spark_job.spark_manifest(bucket, inputs, keys, summaries, result, job_run_id)
     s3.put_object(Bucket=bucket, Key=keys.manifest, Body=pipeline.to_json_bytes(manifest),
                   ContentType=pipeline.JSON_TYPE)  # fmt: skip
     # Conditional, as in the Lambda: a repeated run must not create it again (that would train twice).

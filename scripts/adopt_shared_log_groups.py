@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Bring the account-wide Glue Python shell log groups under this stack's state when they exist.
+"""Bring the account-wide Glue log groups under this stack's state when they exist.
 
 AWS Glue writes every Python shell job's output to ``/aws-glue/python-jobs/output`` and
-``/error`` and creates those groups on a job's first run. In an account (or an emulation) where any
+``/error`` (Spark jobs' drivers: ``/aws-glue/jobs/output`` and ``/error``) and creates those groups on
+a job's first run. In an account (or an emulation) where any
 job already ran, ``terraform apply`` would fail with ResourceAlreadyExistsException; importing the
 existing groups instead lets the stack set their retention. Runs between ``init`` and ``apply``
 (scripts/deploy.sh); a no-op when the groups are absent, already in the state, or not managed
@@ -30,7 +31,8 @@ import boto3
 
 ROOT = Path(__file__).resolve().parents[1]
 TERRAFORM = ROOT / "scripts" / "terraform.sh"
-GROUPS = ("/aws-glue/python-jobs/output", "/aws-glue/python-jobs/error")
+GROUPS = ("/aws-glue/python-jobs/output", "/aws-glue/python-jobs/error",  # Python shell jobs
+          "/aws-glue/jobs/output", "/aws-glue/jobs/error")  # Spark jobs' drivers (issue 12)
 ADDRESS = 'aws_cloudwatch_log_group.glue["{}"]'
 
 

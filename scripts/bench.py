@@ -50,12 +50,14 @@ SKIP = set(filter(None, os.environ.get("BENCH_SKIP", "").split(",")))
 class Results:
     def __init__(self) -> None:
         self.rows: List[Dict[str, Any]] = []
+        self.bench = ""  # the GROUPS entry running now: every row records which one measured it
 
     def add(self, group: str, name: str, value: float, unit: str, target: Optional[float] = None,
             note: str = "") -> None:
         ok = None if target is None else value <= target
         self.rows.append({"group": group, "name": name, "value": round(value, 4), "unit": unit,
-                          "target": target, "ok": ok, "note": note})
+                          "target": target, "ok": ok, "note": note, "bench": self.bench,
+                          "measured": datetime.now(timezone.utc).isoformat(timespec="seconds")})
         mark = "" if ok is None else (" [green]✓[/]" if ok else " [red]✗ over target[/]")
         console.print(f"  {group:<9} {name:<44} {value:10.3f} {unit}{mark}")
 
@@ -365,36 +367,63 @@ def machine() -> Dict[str, Any]:
             "os": platform.platform(), "python": platform.python_version()}
 
 
-def write(results: Results, failures: Dict[str, str]) -> None:
+def merged(previous: Dict[str, Any], results: Results, failures: Dict[str, str],
+           ran: List[str]) -> Tuple[List[Dict[str, Any]], Dict[str, str]]:
+    """This run's rows and failures, plus the previous file's for every group this run did not run
+    (BENCH_SKIP, or a benchmark only run now and then): one run of a few groups updates their rows
+    and keeps the others' figures, each row with the date it was measured."""
+    def bench_of(row: Dict[str, Any]) -> str:
+        # Files written before rows named their benchmark group: the group shown, "emulator" is "up".
+        return row.get("bench") or ("up" if row["group"] == "emulator" else row["group"])
+
+    # Rows written before rows carried their date and machine: those of the file they come from.
+    kept = [{"measured": previous.get("generated", ""), "machine": previous.get("machine", {}), **row}
+            for row in previous.get("results", []) if bench_of(row) not in ran]
+    order = {name: index for index, (name, _) in enumerate(GROUPS)}
+    rows = sorted(kept + results.rows, key=lambda row: order.get(bench_of(row), len(order)))  # stable
+    kept_failures = {group: error for group, error in previous.get("failures", {}).items() if group not in ran}
+    return rows, {**kept_failures, **failures}
+
+
+def write(results: Results, failures: Dict[str, str], ran: List[str]) -> None:
     RESULTS_DIR.mkdir(exist_ok=True)
+    path = RESULTS_DIR / "results.json"
+    previous = json.loads(path.read_text()) if path.exists() else {}
     info = machine()
-    document = {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": info,
-                "results": results.rows, "failures": failures}
-    (RESULTS_DIR / "results.json").write_text(json.dumps(document, indent=2) + "\n")
-    lines = [f"Measured {document['generated']} on {info['cores']} cores ({info['cpu']}), "
-             f"{info['memory_gib']} GiB, {info['os']}.", "",
-             "| group | benchmark | result | target | note |", "|---|---|---|---|---|"]
     for row in results.rows:
+        row["machine"] = info
+    rows, failures = merged(previous, results, failures, ran)
+    document = {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": info,
+                "results": rows, "failures": failures}
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    lines = [f"Last written {document['generated']} on {info['cores']} cores ({info['cpu']}), "
+             f"{info['memory_gib']} GiB, {info['os']}. Each row gives the date it was measured: a run of "
+             "some groups (BENCH_SKIP) keeps the other groups' rows (results.json names each row's machine).", "",
+             "| group | benchmark | result | target | note | measured |", "|---|---|---|---|---|---|"]
+    for row in rows:
         target = "" if row["target"] is None else f"≤ {row['target']:g} {row['unit']}" + (" ✓" if row["ok"] else " ✗")
-        lines.append(f"| {row['group']} | {row['name']} | {row['value']:.3f} {row['unit']} | {target} | {row['note']} |")
+        lines.append(f"| {row['group']} | {row['name']} | {row['value']:.3f} {row['unit']} | {target} "
+                     f"| {row['note']} | {row['measured'][:10]} |")
     for group, error in failures.items():
-        lines.append(f"| {group} | FAILED | {error} | | |")
+        lines.append(f"| {group} | FAILED | {error} | | | |")
     (RESULTS_DIR / "results.md").write_text("\n".join(lines) + "\n")
 
 
 def main() -> int:
-    results, failures = Results(), {}
+    results, failures, ran = Results(), {}, []
     for group, bench in GROUPS:
         if group in SKIP:
             continue
         console.print(f"[bold]{group}[/]")
+        results.bench = group
+        ran.append(group)
         try:
             bench(results)
         except Exception as error:  # one broken benchmark must not hide the others' figures
             detail = getattr(error, "stderr", "") or ""
             failures[group] = f"{type(error).__name__}: {error} {detail[-500:]}".strip()
             console.print(f"  [red]failed:[/] {failures[group]}")
-    write(results, failures)
+    write(results, failures, ran)
     table = Table("group", "benchmark", "result", "target")
     for row in results.rows:
         target = "" if row["target"] is None else f"≤ {row['target']:g}"

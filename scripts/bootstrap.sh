@@ -6,9 +6,12 @@
 #   localstack            Python 3.13: localstack-core (open source, runs on the host) + our
 #                         Lambda executor plugin. Kept apart because LocalStack bundles its own
 #                         `moto` and pins many libraries.
-#   lambda-python3.12     Python 3.12 with only boto3/botocore: what AWS's python3.12 Lambda
-#                         runtime provides. Functions run on it; their own code and layers add
-#                         the rest.
+#   lambda-python3.x      One per python3.x Lambda runtime whose interpreter is found (pyenv or PATH;
+#                         LAMBDA_PYTHON_VERSIONS lists the candidates), with only boto3/botocore
+#                         (emulator/requirements/lambda-python.txt): what AWS's python3.x Lambda runtime
+#                         provides. Functions run on it; their own code and layers add the rest. The
+#                         Makefile serves every one of them (LOCALAWS_LAMBDA_RUNTIMES). In ONLY,
+#                         `lambda-python` means all of them, `lambda-python3.11` one (required).
 #   glue-pythonshell-3.9  Python 3.9 with AWS Glue Python shell's `analytics` library set.
 #   checks                Python 3.12: checkov, bandit, hadolint (static security/lint gates).
 #   glue-spark-5.0        Python 3.11 + PySpark 3.5.4 (AWS Glue 5.0 Spark jobs, `glueetl`), plus the S3A
@@ -23,13 +26,17 @@
 # An environment is rebuilt only when its requirement files or interpreter change (a stamp
 # file records their hash), so re-running is cheap.
 #
-# Env vars: PYTHON312, PYTHON313, PYTHON39, PYTHON311 (interpreters to use; found on PATH or under pyenv otherwise),
-#           VENVS_DIR (default: <repo>/.venvs), ONLY (space-separated subset of environments).
+# Env vars: PYTHON39, PYTHON310 ... PYTHON314 (interpreter of that version to use; found on PATH or under pyenv
+#           otherwise), VENVS_DIR (default: <repo>/.venvs), ONLY (space-separated subset of environments),
+#           LAMBDA_PYTHON_VERSIONS (the python3.x Lambda runtimes to look for).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENVS_DIR="${VENVS_DIR:-$ROOT/.venvs}"
-ONLY="${ONLY:-tools localstack lambda-python3.12 glue-pythonshell-3.9 glue-spark-5.0 checks}"
+ONLY="${ONLY:-tools localstack lambda-python glue-pythonshell-3.9 glue-spark-5.0 checks}"
+# Lambda's python3.x runtimes (AWS's list of runtimes) from the oldest the pinned boto3 supports (3.9;
+# AWS no longer lets anyone create python3.8 functions) to the newest.
+LAMBDA_PYTHON_VERSIONS="${LAMBDA_PYTHON_VERSIONS:-3.9 3.10 3.11 3.12 3.13 3.14}"
 
 say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[bootstrap] error:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -46,10 +53,16 @@ find_python() {
   return 1
 }
 
-PY312="${PYTHON312:-$(find_python 3.12 || true)}"
-PY39="${PYTHON39:-$(find_python 3.9 || true)}"
-PY313="${PYTHON313:-$(find_python 3.13 || true)}"
-PY311="${PYTHON311:-$(find_python 3.11 || true)}"
+# python_for VERSION -> $PYTHON<major><minor> if set, else an interpreter found for VERSION (or nothing)
+python_for() {
+  local variable="PYTHON${1//./}"
+  printf '%s' "${!variable:-$(find_python "$1" || true)}"
+}
+
+PY312="$(python_for 3.12)"
+PY39="$(python_for 3.9)"
+PY313="$(python_for 3.13)"
+PY311="$(python_for 3.11)"
 
 # make_venv NAME PYTHON REQUIREMENT_FILE... [-- EXTRA_PIP_ARGS...]
 make_venv() {
@@ -131,6 +144,21 @@ ensure_spark_jars() {
 
 need() { [ -n "$2" ] || die "Python $1 not found. Install it (e.g. 'pyenv install $1') or set PYTHON${1//./}=/path/to/python$1."; }
 
+LAMBDA_REQUIREMENTS="$ROOT/emulator/requirements/lambda-python.txt"
+
+# lambda_runtimes: a boto3-only environment for every candidate version whose interpreter exists.
+lambda_runtimes() {
+  local version python found=() missing=()
+  for version in $LAMBDA_PYTHON_VERSIONS; do
+    python="$(python_for "$version")"
+    if [ -z "$python" ]; then missing+=("python$version"); continue; fi
+    make_venv "lambda-python$version" "$python" "$LAMBDA_REQUIREMENTS"
+    found+=("python$version")
+  done
+  [ ${#found[@]} -gt 0 ] || die "no Python for any Lambda runtime (${LAMBDA_PYTHON_VERSIONS}) was found. Install one (e.g. 'pyenv install 3.12') and re-run."
+  say "Lambda runtimes: ${found[*]}${missing[*]:+ (no interpreter for ${missing[*]}: install one, e.g. 'pyenv install <version>', and re-run to add it)}"
+}
+
 for env in $ONLY; do
   case "$env" in
     tools)
@@ -139,9 +167,13 @@ for env in $ONLY; do
     localstack)
       need 3.13 "$PY313"
       make_venv localstack "$PY313" "$ROOT/emulator/requirements/localstack.txt" -- -e "$ROOT/emulator" ;;
-    lambda-python3.12)
-      need 3.12 "$PY312"
-      make_venv lambda-python3.12 "$PY312" "$ROOT/emulator/requirements/lambda-python3.12.txt" ;;
+    lambda-python)
+      lambda_runtimes ;;
+    lambda-python3.*)
+      version="${env#lambda-python}"
+      python="$(python_for "$version")"
+      need "$version" "$python"
+      make_venv "$env" "$python" "$LAMBDA_REQUIREMENTS" ;;
     glue-pythonshell-3.9)
       need 3.9 "$PY39"
       make_venv glue-pythonshell-3.9 "$PY39" "$ROOT/emulator/requirements/glue-pythonshell-3.9.txt" ;;

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Build the deployment artifacts Terraform uploads, reproducibly, into ``build/``.
 
-    .venvs/tools/bin/python scripts/build_artifacts.py [--out build] [--only lambda,layer,glue]
+    .venvs/tools/bin/python scripts/build_artifacts.py [--out build] [--only lambda,layer,glue,glue-modules]
 
 Outputs (paths relative to ``--out``)::
 
     lambda/feature_engineering.zip   lambdas/feature_engineering/*.py + src/cripto_pipeline/
     lambda/glue_trigger.zip          lambdas/glue_trigger/*.py + src/cripto_pipeline/
+    lambda/glue_run_metrics.zip      lambdas/glue_run_metrics/*.py + src/cripto_pipeline/
     layers/data_science.zip          python/<requirements/lambda-layer.txt, manylinux2014_x86_64, cp312>
+    glue-modules/*.whl               requirements/glue-report-modules.txt (cp39; optional: glue_module_wheels.py)
     glue/model_training.py           copy of glue/model_training.py
     glue/spark_features_job.py       copy of glue/spark_features_job.py (the Glue 5.0 Spark feature job)
     glue/cripto_ml_pipeline-<version>-py3-none-any.whl
@@ -32,20 +34,20 @@ import argparse
 import base64
 import compileall
 import hashlib
-import os
 import py_compile
 import re
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
 import time
 import tomllib
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence
+
+import glue_module_wheels
+from reproducible_files import copy_file, unzipped_size, write_zip
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = ROOT / "src" / "cripto_pipeline"
@@ -55,7 +57,7 @@ SPARK_SCRIPT = ROOT / "glue" / "spark_features_job.py"
 PYPROJECT = ROOT / "pyproject.toml"
 LAYER_REQUIREMENTS = ROOT / "requirements" / "lambda-layer.txt"
 
-LAMBDA_FUNCTIONS = ("feature_engineering", "glue_trigger")
+LAMBDA_FUNCTIONS = ("feature_engineering", "glue_trigger", "glue_run_metrics")
 #: The function that uses the layer: its code and the layer share Lambda's unzipped size limit.
 LAYER_FUNCTION = "feature_engineering"
 
@@ -84,8 +86,6 @@ LAMBDA_UNZIPPED_LIMIT = 262_144_000
 #: Lambda: zips larger than this cannot be uploaded directly (Terraform sends the layer via S3).
 LAMBDA_DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
 
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest timestamp a zip entry can hold
-ZIP_COMPRESSLEVEL = 6  # zlib's default: ~1 % larger than 9 on the layer, several times faster
 
 
 class BuildError(Exception):
@@ -116,87 +116,7 @@ class Artifact:
 
 # --------------------------------------------------------------------------------------------------
 # Reproducible files
-# --------------------------------------------------------------------------------------------------
-
-
-def _zip_timestamp() -> Tuple[int, int, int, int, int, int]:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if not epoch:
-        return ZIP_EPOCH
-    stamp = time.gmtime(max(int(epoch), 315532800))  # zip cannot store dates before 1980
-    return stamp.tm_year, stamp.tm_mon, stamp.tm_mday, stamp.tm_hour, stamp.tm_min, stamp.tm_sec
-
-
-def write_zip(dest: Path, entries: Dict[str, Path]) -> bool:
-    """Write ``entries`` (archive name -> file) to ``dest`` reproducibly; True if ``dest`` changed.
-
-    Entries are sorted; every entry gets the same timestamp and a mode of 0644, or 0755 when the
-    source is executable (shared libraries keep their bit).
-    """
-    timestamp = _zip_timestamp()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with zipfile.ZipFile(tmp, "w", compresslevel=ZIP_COMPRESSLEVEL) as archive:
-            for name in sorted(entries):
-                source = entries[name]
-                info = zipfile.ZipInfo(name, date_time=timestamp)
-                info.create_system = 3  # unix, so external_attr holds POSIX permissions
-                mode = 0o755 if os.stat(source).st_mode & stat.S_IXUSR else 0o644
-                info.external_attr = (stat.S_IFREG | mode) << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                # Known size up front: zipfile adds ZIP64 records only to entries that need them.
-                info.file_size = os.stat(source).st_size
-                with open(source, "rb") as src, archive.open(info, "w") as out:
-                    shutil.copyfileobj(src, out, 1024 * 1024)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        return _replace_if_different(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def copy_file(source: Path, dest: Path) -> bool:
-    """Copy ``source`` to ``dest`` unless identical; True if ``dest`` changed."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        shutil.copyfile(source, tmp)
-        os.chmod(tmp, 0o644)
-        return _replace_if_different(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _replace_if_different(new: Path, dest: Path) -> bool:
-    # Leaving an identical file untouched keeps its mtime too, which keeps tools that look at
-    # mtimes (make, rsync) quiet.
-    if dest.exists() and _sha256(dest) == _sha256(new):
-        return False
-    os.replace(new, dest)
-    return True
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def unzipped_size(path: Path) -> int:
-    """Sum of the uncompressed sizes of a zip's entries, in bytes (what Lambda counts)."""
-    with zipfile.ZipFile(path) as archive:
-        return sum(info.file_size for info in archive.infolist())
-
-
-# --------------------------------------------------------------------------------------------------
-# Inputs
-# --------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 
 def _require(path: Path, what: str) -> Path:
@@ -381,7 +301,7 @@ def build_wheel(out_dir: Path, package: Dict[str, Path]) -> Artifact:
 # Orchestration
 # --------------------------------------------------------------------------------------------------
 
-PARTS = ("lambda", "layer", "glue")
+PARTS = ("lambda", "layer", "glue", "glue-modules")
 
 
 def build(out: Path, parts: Iterable[str] = PARTS) -> List[Artifact]:
@@ -414,6 +334,11 @@ def build(out: Path, parts: Iterable[str] = PARTS) -> List[Artifact]:
         changed = copy_file(SPARK_SCRIPT, spark_script)
         artifacts.append(Artifact(spark_script, spark_script.stat().st_size, None, changed))
         artifacts.append(build_wheel(out / "glue", glue_package))
+    if "glue-modules" in parts:
+        if warning := glue_module_wheels.download(out):  # optional: the job then skips its report
+            print(f"build_artifacts: warning: {warning}", file=sys.stderr)
+        for wheel in glue_module_wheels.wheel_files(out / glue_module_wheels.WHEELS_DIR):
+            artifacts.append(Artifact(wheel, wheel.stat().st_size, None, False))
     return artifacts
 
 

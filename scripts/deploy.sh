@@ -6,8 +6,9 @@
 #   scripts/deploy.sh aws --plan-only        # a real account: only show the plan
 #   scripts/deploy.sh aws --destroy          # a real account: show what goes, ask, delete it
 #
-# local: scripts/build_artifacts.py -> terraform init -> terraform apply -auto-approve; extra
-#        arguments go to `terraform apply`.
+# local: scripts/local_state.py (a state written for a previous emulation is moved aside: an
+#        emulation starts empty) -> scripts/build_artifacts.py -> terraform init -> terraform apply
+#        -auto-approve; extra arguments go to `terraform apply`.
 # aws:   scripts/aws_preflight.py (credentials, region, bucket name, state; nothing is built,
 #        initialised or applied unless it passes) -> build -> init -> `terraform plan -out` (shown)
 #        -> confirmation (type "yes"; AUTO_APPROVE=1 skips it) -> `terraform apply` of exactly
@@ -68,6 +69,11 @@ if [ "$ENV_NAME" = local ]; then
   export AWS_ENDPOINT_URL_GLUE="${AWS_ENDPOINT_URL_GLUE:-http://127.0.0.1:${GLUE_PORT:-4567}}"
   wait_for_http LocalStack "$AWS_ENDPOINT_URL/_localstack/health"
   wait_for_http "The Glue service" "$AWS_ENDPOINT_URL_GLUE/"
+  # The emulation starts empty after every restart: a state describing a previous one is moved aside
+  # (kept), so Terraform creates everything again instead of failing on what is gone. The directory
+  # is scripts/terraform.sh's local state directory.
+  "$TOOLS_PYTHON" "$ROOT/scripts/local_state.py" --state-dir "${LOCALAWS_HOME:-$ROOT/.local}/terraform/local" \
+    | sed 's/^/[deploy] /' >&2 || die "could not check which emulation the local Terraform state belongs to (see above)."
   # The emulation accepts any credentials; never use (or leak calls with) the host's real ones.
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
   unset AWS_SESSION_TOKEN AWS_PROFILE

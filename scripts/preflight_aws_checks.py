@@ -11,6 +11,7 @@ from preflight_checks import (
     ARTIFACTS_PREFIX,
     EMULATOR_ACCESS_KEY,
     GLUE_LOG_GROUP_PREFIX,
+    GLUE_SPARK_LOG_GROUP_PREFIX,
     HINT_CREDENTIALS,
     TFVARS,
     AwsUnreachable,
@@ -130,14 +131,16 @@ def check_bucket(s3, settings: Settings, managed: ManagedNames, state_location: 
 def check_glue_log_groups(logs, settings: Settings, managed: ManagedNames, state_location: str) -> Optional[str]:
     if not settings.manage_glue_log_groups:
         return None
-    pages = logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=GLUE_LOG_GROUP_PREFIX)
-    existing = {group["logGroupName"] for page in pages for group in page.get("logGroups", [])}
-    wanted = {GLUE_LOG_GROUP_PREFIX + "output", GLUE_LOG_GROUP_PREFIX + "error"}
+    prefixes = (GLUE_LOG_GROUP_PREFIX, GLUE_SPARK_LOG_GROUP_PREFIX)
+    existing = {group["logGroupName"] for prefix in prefixes
+                for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=prefix)
+                for group in page.get("logGroups", [])}  # fmt: skip
+    wanted = {prefix + name for prefix in prefixes for name in ("output", "error")}
     foreign = sorted((existing & wanted) - managed.log_groups)
     if foreign:
         raise ResourceConflict(
-            f"The log groups {', '.join(foreign)} already exist in {settings.region} (every Glue Python shell job "
-            f"of the account shares them) and the state ({state_location}) does not manage them. Set "
+            f"The log groups {', '.join(foreign)} already exist in {settings.region} (every Glue Python shell or Spark "
+            f"job of the account shares them) and the state ({state_location}) does not manage them. Set "
             f"manage_glue_log_groups = false in {TFVARS.name} to leave them alone, or import them with "
             f"`scripts/terraform.sh aws import 'aws_cloudwatch_log_group.glue[\"<name>\"]' <name>`."
         )

@@ -30,6 +30,8 @@ EMULATOR_ACCOUNT = "000000000000"
 BUCKET_ADDRESS = "aws_s3_bucket.data"
 GLUE_LOG_GROUPS_ADDRESS = "aws_cloudwatch_log_group.glue"
 GLUE_LOG_GROUP_PREFIX = "/aws-glue/python-jobs/"
+#: The Spark feature job's driver groups (glue_spark.tf), shared by every Glue Spark job the same way.
+GLUE_SPARK_LOG_GROUP_PREFIX = "/aws-glue/jobs/"
 #: Terraform-managed objects (locals.tf artifacts_prefix); destroy deletes them before the bucket.
 ARTIFACTS_PREFIX = "artifacts/"
 

@@ -3,49 +3,45 @@
 
 Run by `make up` (target `glue-modules`, after `make bootstrap`), so the very first Glue run after a fresh
 clone finds its modules installed instead of pip-installing them (the same files, in the same
-read-only cache the service fills itself on a first run). The module list and installer option are
-read from terraform/glue.tf (their one definition); the interpreter of each Glue runtime from
-LOCALAWS_GLUE_RUNTIMES (`3.9=/path/to/python`, set by the Makefile), the cache location from
-LOCALAWS_HOME. A failure prints a warning and exits 0: the first run then installs the modules
-itself, as before.
+read-only cache the service fills itself on a first run). The modules are the wheels Terraform
+uploads to S3 (build/glue-modules/, downloaded here from the hashed lock
+requirements/glue-report-modules.txt when missing, as scripts/build_artifacts.py does); a run's cache
+key follows the wheels' names and bytes, so preparing from the local copies fills the entry a run
+that downloads them from S3 reuses. The installer option is read from terraform/glue.tf (its one
+definition); the interpreter of each Glue runtime from LOCALAWS_GLUE_RUNTIMES (`3.9=/path/to/python`,
+set by the Makefile), the cache location from LOCALAWS_HOME. A failure prints a warning and exits 0:
+the first run then installs the modules itself.
 """
 from __future__ import annotations
 
-import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
+import glue_module_wheels
 import hcl2
 
 REPO = Path(__file__).resolve().parents[1]
 GLUE_TF = REPO / "terraform" / "glue.tf"
-MODULES_LOCAL = "glue_report_modules"
-QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+BUILD = REPO / "build"
+OPTION_LOCAL = "glue_report_modules_installer_option"
 
 
-def job_modules(path: Path = GLUE_TF) -> tuple[str, str]:
-    """(--additional-python-modules, --python-modules-installer-option) of the Glue job in glue.tf."""
+def installer_option(path: Path = GLUE_TF) -> str:
+    """The job's --python-modules-installer-option, from glue.tf's locals."""
     with path.open() as handle:
         tf = hcl2.load(handle)
     local_values = {k: v for block in tf.get("locals", []) for k, v in block.items()}
-    expression = local_values[MODULES_LOCAL]  # ${join(",", ["a==1", ...])}
-    specs = [json.loads(f'"{s}"') for s in QUOTED.findall(expression) if "==" in s]
-    options = ""
-    for resource in tf.get("resource", []):
-        for kind, jobs in resource.items():
-            if _unquote(kind) != "aws_glue_job":
-                continue
-            for job in jobs.values():
-                # The code-loading arguments are non-overridable (a run cannot swap them); older
-                # definitions kept them in default_arguments.
-                arguments = {_unquote(k): v for block in ("default_arguments", "non_overridable_arguments")
-                             for k, v in job.get(block, {}).items()}
-                if MODULES_LOCAL in str(arguments.get("--additional-python-modules", "")):
-                    options = _unquote(str(arguments.get("--python-modules-installer-option", "")))
-    return ",".join(specs), options
+    return _unquote(str(local_values[OPTION_LOCAL]))
+
+
+def job_wheels(build: Path = BUILD) -> list[str]:
+    """Absolute paths of the wheels Terraform uploads (downloaded first if the lock changed)."""
+    warning = glue_module_wheels.download(build)
+    if warning:
+        raise OSError(warning)
+    return list(glue_module_wheels.specs(build / glue_module_wheels.WHEELS_DIR))
 
 
 def _unquote(text: str) -> str:
@@ -59,16 +55,20 @@ def main() -> int:
         print("[prepare-glue-modules] LOCALAWS_GLUE_RUNTIMES is not set; nothing to prepare", file=sys.stderr)
         return 0
     try:
-        modules, options = job_modules()
+        options = installer_option()
+        BUILD.mkdir(exist_ok=True)
+        wheels = job_wheels()
     except (OSError, KeyError, ValueError) as exc:
-        print(f"[prepare-glue-modules] warning: cannot read the job's modules from {GLUE_TF}: {exc}", file=sys.stderr)
+        print(f"[prepare-glue-modules] warning: {exc}; the first Glue run will install the modules", file=sys.stderr)
         return 0
-    for _version, python in runtimes:
+    for version, python in runtimes:
+        if version != "3.9":
+            continue  # the wheels are for Python shell 3.9 (cp39), the training job's runtime
         if not os.access(python, os.X_OK):
             print(f"[prepare-glue-modules] skipped: {python} does not exist (yet)", file=sys.stderr)
             continue
         done = subprocess.run([sys.executable, "-m", "localaws.glue.prepare", "--python", python,
-                               "--modules", modules, f"--installer-option={options}"],
+                               "--modules", ",".join(wheels), f"--installer-option={options}"],
                               capture_output=True, text=True, check=False)
         message = (done.stdout or done.stderr).strip()
         if done.returncode != 0:

@@ -30,6 +30,8 @@
 # then /opt/tf-plugins, ~/.terraform.d/plugins, ~/.local/share/terraform/plugins,
 # /usr/share/terraform/plugins), a CLI config using only that mirror is generated and exported as
 # TF_CLI_CONFIG_FILE, so `init` never goes online. Otherwise `init` uses the registry as usual.
+# The config is <LOCALAWS_HOME>/terraform/terraformrc, written by every run (even `version`): other
+# Terraform wrappers (tflocal, README "One endpoint") can point TF_CLI_CONFIG_FILE at it.
 #
 # Env vars: LOCALAWS_HOME (default <repo>/.local), TF_DIR (default <repo>/terraform),
 #           TF_PROVIDER_MIRROR, LOCALSTACK_PORT, GLUE_PORT, TERRAFORM (binary, default terraform),

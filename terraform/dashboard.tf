@@ -53,6 +53,19 @@ locals {
       metrics = concat([for d in var.monitored_datasets : [[local.metrics_namespace, "FeatureSeconds", "dataset", d], [local.metrics_namespace, "TrainingSeconds", "dataset", d]]]...)
     },
     {
+      title = "Glue training runs by final state (runs)"
+      stat  = "Sum"
+      metrics = [for state in local.glue_final_states : [
+        local.metrics_namespace, "GlueRuns", "JobName", aws_glue_job.model_training.name, "State", state, { label = state }
+      ]]
+    },
+    {
+      title       = "Glue training run duration (s) vs timeout"
+      stat        = "Maximum"
+      metrics     = [[local.metrics_namespace, "GlueRunSeconds", "JobName", aws_glue_job.model_training.name, { label = "ExecutionTime" }]]
+      annotations = { horizontal = [{ label = "timeout", value = var.glue_timeout_minutes * 60 }] }
+    },
+    {
       title = "Model: walk-forward accuracy, balanced accuracy, margin over best baseline"
       stat  = "Average"
       # concat(...), not flatten(): each row must stay a list of its own.

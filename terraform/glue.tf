@@ -1,27 +1,21 @@
 # AWS Glue Python shell job, Python 3.9 with the preloaded `analytics` library set (pandas, numpy,
 # scikit-learn, joblib, pyarrow, boto3, ...), so only our own package is shipped, in --extra-py-files,
-# plus matplotlib for the run's report.html through --additional-python-modules.
+# plus matplotlib for the run's report.html through --additional-python-modules (wheels in S3).
 # See https://docs.aws.amazon.com/glue/latest/dg/add-job-python.html
 locals {
   # 1/16 DPU: the smallest (and cheapest) Python shell capacity; the alternative is 1.
   glue_max_capacity = 0.0625
 
-  # matplotlib is not in the analytics set. The list is a lock: every dependency that the analytics
-  # set lacks, pinned, installed with --no-deps so pip can never replace the preinstalled numpy 1.22.3
-  # (left to itself it picks contourpy 1.3 -> numpy 2.x, which breaks the set's pandas and scikit-learn).
-  # matplotlib 3.8.4 is the last release for numpy < 1.23; contourpy 1.2.1 the last for numpy 1.20+.
-  # numpy, python-dateutil, packaging and six come from the analytics set.
+  # matplotlib is not in the analytics set: its wheels (the lock requirements/glue-report-modules.txt,
+  # downloaded by scripts/build_artifacts.py) are uploaded by this stack (s3.tf) and installed from
+  # S3, so a run needs no package index. --no-deps: the lock lists every dependency the analytics set
+  # lacks, and pip must never replace the set's own numpy. No wheels built: no modules, and the job
+  # trains and skips its report.
   glue_report_modules = join(",", [
-    "matplotlib==3.8.4",
-    "contourpy==1.2.1",
-    "cycler==0.12.1",
-    "fonttools==4.60.2",
-    "kiwisolver==1.4.7",
-    "pillow==11.3.0",
-    "pyparsing==3.3.3",
-    "importlib-resources==6.5.2",
-    "zipp==3.23.1",
+    for name in sort(tolist(local.glue_module_wheels)) :
+    "s3://${aws_s3_object.glue_module[name].bucket}/${aws_s3_object.glue_module[name].key}"
   ])
+  glue_report_modules_installer_option = "--no-deps"
 }
 
 resource "aws_glue_job" "model_training" {
@@ -55,14 +49,18 @@ resource "aws_glue_job" "model_training" {
 
   # Arguments that decide which code runs as the job's role cannot be replaced by a StartJobRun
   # caller (Glue refuses a run that sets one): glue:StartJobRun must not mean "run any code".
-  non_overridable_arguments = {
-    # Python shell's own key, without the leading "--" of the other job arguments.
-    "library-set"      = "analytics"
-    "--extra-py-files" = "s3://${aws_s3_object.artifact["glue_package"].bucket}/${aws_s3_object.artifact["glue_package"].key}"
-
-    "--additional-python-modules"       = local.glue_report_modules
-    "--python-modules-installer-option" = "--no-deps"
-  }
+  non_overridable_arguments = merge(
+    {
+      # Python shell's own key, without the leading "--" of the other job arguments.
+      "library-set"      = "analytics"
+      "--extra-py-files" = "s3://${aws_s3_object.artifact["glue_package"].bucket}/${aws_s3_object.artifact["glue_package"].key}"
+    },
+    # AWS Glue takes comma-separated S3 paths of wheels here; left out when no wheels were built.
+    { for key, value in {
+      "--additional-python-modules"       = local.glue_report_modules
+      "--python-modules-installer-option" = local.glue_report_modules_installer_option
+    } : key => value if local.glue_report_modules != "" },
+  )
 
   default_arguments = {
     "--bucket" = aws_s3_bucket.data.id

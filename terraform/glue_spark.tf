@@ -41,26 +41,8 @@ resource "aws_glue_job" "spark_features" {
 
   depends_on = [
     aws_iam_role_policy.glue_spark,
-    aws_cloudwatch_log_group.glue_spark,
+    aws_cloudwatch_log_group.glue, # the shared Glue groups (logs.tf), /aws-glue/jobs/* among them
   ]
-}
-
-# Spark jobs log their driver to these two fixed groups, shared by every Glue Spark job of the
-# account and region: optional like the Python shell ones (manage_glue_log_groups), never destroyed.
-resource "aws_cloudwatch_log_group" "glue_spark" {
-  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest by default; a KMS key would need a key policy for the logs service.
-  #checkov:skip=CKV_AWS_338:Retention is log_retention_days (14 by default): operational logs, not an audit record.
-
-  for_each = var.manage_glue_log_groups ? toset(local.glue_spark_log_group_names) : toset([])
-
-  name              = each.value
-  retention_in_days = var.log_retention_days
-  skip_destroy      = true
-
-  lifecycle {
-    # Shared groups (see aws_cloudwatch_log_group.glue in logs.tf).
-    ignore_changes = [tags, tags_all]
-  }
 }
 
 ################################################################################

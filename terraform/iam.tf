@@ -7,6 +7,9 @@ locals {
   # Log-group ARNs are built from names so the policies do not depend on whether Terraform manages
   # the (account-wide) Glue groups.
   log_group_arn_prefix = "arn:${local.partition}:logs:${var.aws_region}:${local.account_id}:log-group:"
+
+  # The failed-events queue (lambda.tf), by name: see SendFailedEvents below.
+  failed_events_queue_arn = "arn:${local.partition}:sqs:${var.aws_region}:${local.account_id}:${local.failed_events_queue}"
 }
 
 # Who may assume each kind of role: the Lambda service (both functions) and Glue (the job).
@@ -104,6 +107,15 @@ data "aws_iam_policy_document" "trigger_lambda" {
   }
 }
 
+# Glue-run metrics: reads the duration of the training job's runs (PutMetricData: monitoring.tf).
+data "aws_iam_policy_document" "glue_runs_lambda" {
+  statement {
+    sid       = "ReadTrainingRuns"
+    actions   = ["glue:GetJobRun"]
+    resources = [aws_glue_job.model_training.arn]
+  }
+}
+
 locals {
   # Each function's role: what it is for (its description) and its own statements.
   lambda_access = {
@@ -114,6 +126,10 @@ locals {
     trigger = {
       purpose = "starts ${local.glue_job_name} for new feature files."
       policy  = data.aws_iam_policy_document.trigger_lambda.json
+    }
+    "glue-runs" = {
+      purpose = "counts finished runs of ${local.glue_job_name} by state, with their duration."
+      policy  = data.aws_iam_policy_document.glue_runs_lambda.json
     }
   }
 }
@@ -138,11 +154,13 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["${aws_cloudwatch_log_group.lambda[each.key].arn}:*"]
   }
 
-  # Lambda sends events that failed all retries with the function's role.
+  # Lambda sends events that failed all retries with the function's role. The ARN is built from the
+  # queue's name: a reference to the queue would make the roles, and so the functions, wait for SQS's
+  # creation (the provider polls it for ~25 s) although IAM never checks that the resource exists.
   statement {
     sid       = "SendFailedEvents"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.failed_events.arn]
+    resources = [local.failed_events_queue_arn]
   }
 }
 

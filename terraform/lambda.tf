@@ -59,14 +59,29 @@ locals {
         LOG_LEVEL     = var.lambda_log_level
       }
     }
+
+    # "Glue Job State Change" (every final state) -> GlueRuns / GlueRunSeconds (monitoring.tf).
+    "glue-runs" = {
+      description = "Counts finished runs of the ${local.glue_job_name} Glue job by state and records their duration."
+      package     = local.artifacts.glue_runs_lambda_zip
+      layers      = []
+      memory_mb   = var.glue_runs_lambda_memory_mb
+      timeout_s   = var.glue_runs_lambda_timeout_seconds
+      # One short invocation per finished run.
+      reserved_concurrency = null
+      environment = {
+        LOG_LEVEL         = var.lambda_log_level
+        METRICS_NAMESPACE = local.metrics_namespace
+      }
+    }
   }
 }
 
 resource "aws_lambda_function" "lambda" {
   # Accepted checkov findings (tests/static/test_security.py), with the reason:
-  #checkov:skip=CKV_AWS_115:Only the feature function is unreserved (the trigger reserves var.trigger_reserved_concurrency): a reservation fails on accounts still at the default concurrency quota of 10.
+  #checkov:skip=CKV_AWS_115:Only the feature and glue-run-metrics functions are unreserved (the trigger reserves var.trigger_reserved_concurrency): a reservation fails on accounts still at the default concurrency quota of 10.
   #checkov:skip=CKV_AWS_116:Failed async events go to the on-failure destination (aws_lambda_function_event_invoke_config), which also records the error.
-  #checkov:skip=CKV_AWS_117:They call only AWS APIs over public AWS endpoints (feature: S3, CloudWatch and Glue; trigger: S3, Glue and Lambda); a VPC would need NAT or endpoints for no gain.
+  #checkov:skip=CKV_AWS_117:They call only AWS APIs over public AWS endpoints (feature: S3, CloudWatch and Glue; trigger: S3, Glue and Lambda; glue-run-metrics: Glue and CloudWatch); a VPC would need NAT or endpoints for no gain.
   #checkov:skip=CKV_AWS_173:The environments hold no secrets (log level, size limit, metrics namespace, debounce, job names); Lambda encrypts them at rest with an AWS key.
   #checkov:skip=CKV_AWS_272:Code signing needs AWS Signer profiles; artifacts are built reproducibly and their hashes pinned in the state.
   #checkov:skip=CKV_AWS_50:No X-Ray: structured logs carry the run id through the pipeline.

@@ -11,15 +11,18 @@ locals {
   glue_job_name       = "${var.project}-model-training${local.name_suffix}"
   layer_name          = "${var.project}-data-science${local.name_suffix}"
   failed_events_queue = "${var.project}-failed-events${local.name_suffix}"
+  # Counts finished Glue runs by state and records their duration (monitoring.tf).
+  glue_runs_lambda_name = "${var.project}-glue-run-metrics${local.name_suffix}"
 
   # The Glue Spark feature job, for datasets too large for the feature Lambda (issue 12).
   spark_features_job_name = "${var.project}-spark-features${local.name_suffix}"
 
-  # The two functions, by the key every per-function resource and alarm uses (alarm names are
+  # The functions, by the key every per-function resource and alarm uses (alarm names are
   # <monitoring_prefix>-<key>-errors, ...).
   lambda_names = {
-    feature = local.feature_lambda_name
-    trigger = local.trigger_lambda_name
+    feature     = local.feature_lambda_name
+    trigger     = local.trigger_lambda_name
+    "glue-runs" = local.glue_runs_lambda_name
   }
   lambda_log_group_names = { for key, name in local.lambda_names : key => "/aws/lambda/${name}" }
 
@@ -35,6 +38,7 @@ locals {
   alerts_topic_name      = "${local.monitoring_prefix}-alerts"
   dashboard_name         = "${local.monitoring_prefix}-pipeline"
   glue_failure_rule_name = "${local.monitoring_prefix}-glue-run-failed"
+  glue_runs_rule_name    = "${local.monitoring_prefix}-glue-run-ended"
   # One namespace for every run metric (cripto_pipeline/run_metrics.py), `dataset` as the dimension.
   metrics_namespace = "${var.project}/${var.environment}"
   # Namespace of the values the metric filters read from the Lambda REPORT lines (alarms.tf).
@@ -58,10 +62,17 @@ locals {
     spark_script       = "${local.artifacts_dir}/glue/spark_features_job.py"
     # The wheel's name carries the package version, so it is looked up rather than spelled out.
     glue_package = "${local.artifacts_dir}/glue/${coalesce(one(fileset("${local.artifacts_dir}/glue", "*.whl")), "<no wheel: run scripts/build_artifacts.py>")}"
+    # The function behind the "Glue runs by state and duration" widget.
+    glue_runs_lambda_zip = "${local.artifacts_dir}/lambda/glue_run_metrics.zip"
   }
 
   # Everything Terraform uploads lives under this prefix; the pipeline never writes there.
   artifacts_prefix = "artifacts/"
+
+  # The Glue job's report-module wheels (scripts/glue_module_wheels.py writes them; s3.tf uploads them).
+  glue_module_wheels_dir = "${local.artifacts_dir}/glue-modules"
+  glue_module_wheels     = fileset(local.glue_module_wheels_dir, "*.whl")
+  glue_modules_prefix    = "${local.artifacts_prefix}glue-modules/"
 
   glue_log_group_names = ["/aws-glue/python-jobs/output", "/aws-glue/python-jobs/error"]
   # Glue Spark jobs' driver logs (stream = job run id), shared by every Spark job of the account.

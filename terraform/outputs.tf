@@ -23,6 +23,16 @@ output "feature_lambda_log_group_name" {
   value       = aws_cloudwatch_log_group.lambda["feature"].name
 }
 
+output "glue_runs_lambda_name" {
+  description = "Name of the Lambda function that counts finished training runs by state and records their duration."
+  value       = aws_lambda_function.lambda["glue-runs"].function_name
+}
+
+output "glue_runs_rule_name" {
+  description = "Name of the EventBridge rule that sends every finished training run to the glue-run-metrics function."
+  value       = aws_cloudwatch_event_rule.glue_run_ended.name
+}
+
 output "trigger_lambda_name" {
   description = "Name of the Lambda function that starts the training job for new feature files."
   value       = aws_lambda_function.lambda["trigger"].function_name

@@ -47,8 +47,14 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "data" {
 }
 
 # Versioning keeps every overwritten object (latest.json is rewritten on each run): expire old
-# versions so the bucket does not grow without bound. Creating this is slow even against an
-# emulator: the provider waits out S3's eventual consistency (terraform-provider-aws PR #41764).
+# versions so the bucket does not grow without bound.
+# Creating (or changing) it takes at least 55 s wherever it is applied, AWS or the emulation: after
+# the put, the AWS provider's waitLifecycleConfigEquals (internal/service/s3/
+# bucket_lifecycle_configuration.go in hashicorp/terraform-provider-aws, since PR #41764) waits
+# Delay 10 s, then needs 10 consecutive matching reads (ContinuousTargetOccurence) 5 s apart
+# (PollInterval): 10 + 9 x 5 = 55 s, however fast and consistent the server is. That is the floor of a
+# fresh deploy, so nothing may wait for this resource: it is a leaf of the graph (nothing references
+# it), and the rest of the stack is created during those 55 s.
 resource "aws_s3_bucket_lifecycle_configuration" "data" {
   bucket = aws_s3_bucket.data.id
 
@@ -124,5 +130,19 @@ resource "aws_s3_object" "artifact" {
   content_type = each.value.content_type
 
   # The layer version names the object's version id, which exists once versioning is on.
+  depends_on = [aws_s3_bucket_versioning.data]
+}
+
+# The Glue job's report modules: one object per wheel that scripts/build_artifacts.py downloaded
+# (glue.tf names them in --additional-python-modules).
+resource "aws_s3_object" "glue_module" {
+  for_each = local.glue_module_wheels
+
+  bucket       = aws_s3_bucket.data.id
+  key          = "${local.glue_modules_prefix}${each.value}"
+  source       = "${local.glue_module_wheels_dir}/${each.value}"
+  source_hash  = filemd5("${local.glue_module_wheels_dir}/${each.value}")
+  content_type = "application/zip"
+
   depends_on = [aws_s3_bucket_versioning.data]
 }

@@ -184,6 +184,28 @@ variable "trigger_lambda_timeout_seconds" {
   }
 }
 
+variable "glue_runs_lambda_memory_mb" {
+  description = "Memory of the glue-run-metrics function (counts finished Glue runs by state), in MB (128-10240)."
+  type        = number
+  default     = 128
+
+  validation {
+    condition     = var.glue_runs_lambda_memory_mb >= 128 && var.glue_runs_lambda_memory_mb <= 10240 && floor(var.glue_runs_lambda_memory_mb) == var.glue_runs_lambda_memory_mb
+    error_message = "glue_runs_lambda_memory_mb must be a whole number from 128 to 10240."
+  }
+}
+
+variable "glue_runs_lambda_timeout_seconds" {
+  description = "Timeout of the glue-run-metrics function, in seconds (3-900): one GetJobRun and one PutMetricData per finished run."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.glue_runs_lambda_timeout_seconds >= 3 && var.glue_runs_lambda_timeout_seconds <= 900 && floor(var.glue_runs_lambda_timeout_seconds) == var.glue_runs_lambda_timeout_seconds
+    error_message = "glue_runs_lambda_timeout_seconds must be a whole number from 3 to 900."
+  }
+}
+
 variable "trigger_reserved_concurrency" {
   description = "Reserved concurrent executions of the Glue-trigger function (1-900, or -1): the most trigger invocations that can wait for a Glue slot at once, so a burst of uploads cannot take the account's whole Lambda concurrency (1,000 by default; Lambda keeps 100 unreserved). -1: unreserved (accounts whose quota is still 10)."
   type        = number
@@ -266,7 +288,7 @@ variable "glue_max_retries" {
 }
 
 variable "manage_glue_log_groups" {
-  description = "Create /aws-glue/python-jobs/{output,error}. These groups are shared by every Python shell job of the account and region: set false (or `terraform import` them) where they already exist. `destroy` never deletes them (skip_destroy)."
+  description = "Create /aws-glue/python-jobs/{output,error} and /aws-glue/jobs/{output,error} (Spark). These groups are shared by every Python shell / Spark job of the account and region: set false (or `terraform import` them) where they already exist. `destroy` never deletes them (skip_destroy)."
   type        = bool
   default     = true
 }

@@ -166,3 +166,25 @@ class GlueTriggerSettings:
             min(self.start_backoff_seconds * (2 ** min(i, 32)), self.start_max_backoff_seconds)
             for i in range(self.start_max_attempts - 1)
         ]
+
+
+@dataclass(frozen=True)
+class GlueRunMetricsSettings:
+    """Settings of the glue-run-metrics Lambda."""
+
+    metrics_namespace: str
+    log_level: str = DEFAULT_LOG_LEVEL
+
+    @classmethod
+    def from_env(
+        cls, environ: Optional[Mapping[str, str]] = None, **overrides: object
+    ) -> "GlueRunMetricsSettings":
+        """Build from explicit ``overrides``, then ``METRICS_NAMESPACE`` / ``LOG_LEVEL``, then defaults."""
+        env = _env(environ)
+        values = {"metrics_namespace": env.get(ENV_METRICS_NAMESPACE, "").strip(), "log_level": _log_level(env)}
+        values.update(overrides)
+        if not values["metrics_namespace"]:
+            raise ConfigurationError(
+                f"{ENV_METRICS_NAMESPACE} is not set: set it to the stack's metrics namespace."
+            )
+        return cls(**values)  # type: ignore[arg-type]

@@ -217,16 +217,28 @@ def chunk_to_parquet(chunk: ValidatedChunk) -> bytes:
     return buffer.getvalue()
 
 
+def raw_summary(bucket: str, dataset: str, identities: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The ``raw`` object of the manifest (and of a report on a rule across files), shaped like the
+    Lambda's so that every reader of ``raw.key`` / ``raw.version_id`` keeps working: one file -> its
+    identity; several -> ``key`` = ``raw/<dataset>/``, no single version, and ``files`` = every file's
+    identity (key, version id, ETag, size, sha256): the lineage."""
+    if len(identities) == 1:
+        return {**identities[0], "files": identities}
+    return {"bucket": bucket, "key": layout.raw_dataset_prefix(dataset), "version_id": None, "etag": None,
+            "size_bytes": sum(int(i.get("size_bytes") or 0) for i in identities), "sha256": None,
+            "files": identities}  # fmt: skip
+
+
 def error_report(inputs: JobInputs, error: exc.InputRejectedError,
-                 culprit: Optional[Dict[str, Any]], identities: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """The run's errors/ document: the Lambda's shape (``raw`` = the file at fault, or every file when
-    the rule spans files), plus ``engine`` and ``inputs`` (every raw key of the run)."""
+                 culprit: Optional[Dict[str, Any]], raw: Dict[str, Any]) -> Dict[str, Any]:
+    """The run's errors/ document: the Lambda's shape (``raw`` = the file at fault, else
+    :func:`raw_summary`), plus ``engine`` and ``inputs`` (every raw key of the run)."""
     return {
         "schema": ERROR_SCHEMA,
         "dataset": inputs.dataset,
         "run_id": inputs.run_id,
         "engine": ENGINE,
-        "raw": culprit if culprit is not None else identities,
+        "raw": culprit if culprit is not None else raw,
         "inputs": [raw.key for raw in inputs.raw],
         **error.to_report(),
     }

@@ -160,6 +160,11 @@ def is_dataset_file(dataset: str, key: str) -> bool:
     return parts is not None and len(parts) == 2 and parts[0] == dataset
 
 
+def raw_dataset_prefix(dataset: str) -> str:
+    """``raw/<dataset>/``: where the files of a multi-file dataset are uploaded."""
+    return f"{RAW_PREFIX}{validate_dataset(dataset)}/"
+
+
 def raw_key(dataset: Optional[str] = None) -> str:
     """Where to upload ``dataset``: ``raw/<dataset>.csv``, or ``raw.csv`` (dataset ``default``) for None."""
     return DEFAULT_RAW_KEY if dataset is None else f"{RAW_PREFIX}{validate_dataset(dataset)}{RAW_SUFFIX}"

@@ -1,9 +1,9 @@
-"""The Spark engine of :mod:`cripto_pipeline.feature_spec`: the same features as native Spark SQL.
+"""The Spark engine of :mod:`cripto_pipeline.feature_spec`: the same features in Spark.
 
-Every expression node becomes a Spark ``Column``; every per-symbol operation (Shift, Diff, Rolling,
-Ewm) becomes a window function over ``PARTITION BY symbol ORDER BY timestamp`` and is materialised
-as a column of its own (Spark does not nest window functions). No Python UDF runs per row, so the
-work stays in the JVM and scales with executors.
+Every expression node becomes a Spark ``Column``; every per-symbol operation (Shift, Diff, Rolling)
+becomes a window function over ``PARTITION BY symbol ORDER BY timestamp`` and is materialised as a
+column of its own (Spark does not nest window functions). No Python UDF runs per row; the one Python
+step is the EWM, once per symbol (below). The work scales with executors, symbols spread over them.
 
 ``Ewm`` has no built-in window function, and its recursion has no bounded frame: a value depends on
 every earlier one. It runs per symbol in pandas (``groupBy("symbol").applyInPandas``), with the very

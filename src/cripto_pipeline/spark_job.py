@@ -10,7 +10,7 @@
 4. draws the bounded training sample from what was written (:mod:`cripto_pipeline.spark_sample`);
 
 :func:`spark_manifest` is the run's ``manifest.json``: the Lambda path's keys (``raw`` lists every file:
-key, version id, ETag, size, sha256: the lineage training copies), plus ``engine``, ``rows_total``,
+key, version id, ETag, size, sha256 in ``raw.files``: the lineage training copies), plus ``engine``, ``rows_total``,
 ``rows_sampled``, ``sample``, ``parts_prefix``, ``inputs_key``.
 """
 
@@ -24,7 +24,7 @@ from pyspark.sql import SparkSession
 
 from . import __version__, spark_dataset, spark_features, spark_sample
 from .features import FEATURE_COLUMNS
-from .large_inputs import ENGINE, FileSummary, JobInputs
+from .large_inputs import ENGINE, FileSummary, JobInputs, raw_summary
 from .layout import RunKeys
 from .pipeline import MANIFEST_SCHEMA, code_fingerprint, library_versions
 from .validation import CANONICAL_COLUMNS
@@ -54,7 +54,7 @@ def build_feature_set(session: SparkSession, staged_uri: str, parts_uri: str, fi
     return FeatureSet(dataset, rows_total, sample, described)
 
 
-def spark_manifest(inputs: JobInputs, keys: RunKeys, files: List[FileSummary], result: FeatureSet,
+def spark_manifest(bucket: str, inputs: JobInputs, keys: RunKeys, files: List[FileSummary], result: FeatureSet,
                    job_run_id: str | None) -> Dict[str, Any]:  # fmt: skip
     """The run's manifest.json (see the module docstring)."""
     dataset = result.dataset
@@ -65,7 +65,7 @@ def spark_manifest(inputs: JobInputs, keys: RunKeys, files: List[FileSummary], r
         "run_id": inputs.run_id,
         "reason": inputs.reason,
         "inputs_key": keys.inputs,
-        "raw": [summary.identity for summary in files],
+        "raw": raw_summary(bucket, inputs.dataset, [summary.identity for summary in files]),
         "features_key": keys.features,
         "parts_prefix": keys.parts_prefix,
         "feature_columns": list(FEATURE_COLUMNS),

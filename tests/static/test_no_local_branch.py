@@ -27,6 +27,7 @@ LOCAL_BRANCH = re.compile(r"""(==|!=)\s*["'](local|localstack|dev)["']|["'](loca
 ALLOWED = {
     "scripts/terraform.sh": "`local` sets the emulator's endpoints for Terraform (and refuses them for `aws`)",
     "scripts/deploy.sh": "`deploy.sh local` points at the emulation and waits for it",
+    "scripts/local_state.py": "`deploy.sh local` asks LocalStack which emulation answers, to keep the local state with it",
     "scripts/aws_preflight.py": "lists the preflight's checks, the refusal of emulator settings first",
     "scripts/preflight_checks.py": "detects emulator settings in order to refuse them before an AWS deploy",
     "scripts/bootstrap.sh": "builds LocalStack's own environment",

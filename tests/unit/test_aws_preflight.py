@@ -236,8 +236,10 @@ def test_s3_state_absent_present_and_missing_bucket():
 
 def _log_groups(logs, names):
     stub = Stubber(logs)
-    stub.add_response("describe_log_groups", {"logGroups": [{"logGroupName": n} for n in names]},
-                      {"logGroupNamePrefix": "/aws-glue/python-jobs/"})
+    for prefix in ("/aws-glue/python-jobs/", "/aws-glue/jobs/"):  # Python shell, then Spark (issue 12)
+        stub.add_response("describe_log_groups",
+                          {"logGroups": [{"logGroupName": n} for n in names if n.startswith(prefix)]},
+                          {"logGroupNamePrefix": prefix})  # fmt: skip
     return stub
 
 
@@ -251,6 +253,8 @@ def test_existing_glue_log_groups_outside_the_state_stop_the_deploy():
         assert "managed" in aws_checks.check_glue_log_groups(logs, SETTINGS, managed, "state")
     with _log_groups(logs, []):
         assert "created" in aws_checks.check_glue_log_groups(logs, SETTINGS, preflight.managed_names(None), "state")
+    with _log_groups(logs, ["/aws-glue/jobs/error"]), pytest.raises(preflight.ResourceConflict, match="jobs/error"):
+        aws_checks.check_glue_log_groups(logs, SETTINGS, preflight.managed_names(None), "state")
     unmanaged = preflight.Settings("eu-west-1", "b", manage_glue_log_groups=False)
     assert aws_checks.check_glue_log_groups(logs, unmanaged, preflight.managed_names(None), "state") is None
 

@@ -30,10 +30,13 @@ def test_destroy_never_deletes_the_shared_glue_log_groups():
 
 def test_code_loading_job_arguments_cannot_be_overridden_per_run():
     job = _resource("glue.tf", "aws_glue_job", "model_training")
-    fixed = {_unquote(k) for k in job["non_overridable_arguments"]}
-    assert {"--extra-py-files", "--additional-python-modules", "--python-modules-installer-option",
-            "library-set"} <= fixed
-    assert not fixed & {_unquote(k) for k in job.get("default_arguments", {})}
+    # A merge() of the fixed keys and the module keys (present when wheels were built): the keys are
+    # quoted names inside the expression.
+    fixed_text = str(job["non_overridable_arguments"])
+    code_loading = {"--extra-py-files", "--additional-python-modules", "--python-modules-installer-option",
+                    "library-set"}
+    assert all(f'"{key}"' in fixed_text for key in code_loading), fixed_text
+    assert not code_loading & {_unquote(k) for k in job.get("default_arguments", {})}
 
 
 def test_trigger_concurrency_is_reserved_from_a_variable_with_a_safe_default():
@@ -49,13 +52,14 @@ def test_trigger_concurrency_is_reserved_from_a_variable_with_a_safe_default():
 
 def test_every_resource_name_derives_from_project_and_environment():
     (locals_block,) = _load("locals.tf")["locals"]
-    for name in ("feature_lambda_name", "trigger_lambda_name", "glue_job_name", "layer_name",
-                 "failed_events_queue"):
+    for name in ("feature_lambda_name", "trigger_lambda_name", "glue_runs_lambda_name", "glue_job_name",
+                 "layer_name", "failed_events_queue"):
         value = _unquote(locals_block[name])
         assert value.startswith("${var.project}-") and value.endswith("${local.name_suffix}"), (name, value)
     assert _unquote(locals_block["name_suffix"]) == "-${var.environment}"
-    assert {key: _unquote(value) for key, value in locals_block["lambda_names"].items()} == {
-        "feature": "${local.feature_lambda_name}", "trigger": "${local.trigger_lambda_name}"}
+    assert {_unquote(key): _unquote(value) for key, value in locals_block["lambda_names"].items()} == {
+        "feature": "${local.feature_lambda_name}", "trigger": "${local.trigger_lambda_name}",
+        "glue-runs": "${local.glue_runs_lambda_name}"}
     assert _unquote(locals_block["monitoring_prefix"]) == "${var.project}-${var.environment}"
     assert "${var.project}" in locals_block["bucket_name"] and "account_id" in locals_block["bucket_name"]
     queue = _resource("lambda.tf", "aws_sqs_queue", "failed_events")
@@ -99,6 +103,7 @@ def test_the_layer_is_downloaded_and_installed_with_require_hashes(tmp_path, mon
     import importlib.util
     import sys
 
+    sys.path.insert(0, str(REPO / "scripts"))  # where build_artifacts.py finds glue_module_wheels
     spec = importlib.util.spec_from_file_location("build_artifacts_under_test", REPO / "scripts" / "build_artifacts.py")
     build = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = build

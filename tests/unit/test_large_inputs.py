@@ -93,3 +93,12 @@ def test_spark_run_cost_from_get_job_run_has_the_one_minute_minimum():
     assert costs.spark_run({"MaxCapacity": 10.0, "ExecutionTime": 120}) == (10.0, 120.0)
     with pytest.raises(ValueError, match="neither"):
         costs.spark_run({"Id": "jr"})
+
+
+def test_raw_summary_keeps_the_lambda_shape_and_lists_every_file():
+    one = {"bucket": "b", "key": "raw/big/a.csv", "version_id": "v1", "etag": "e", "size_bytes": 3, "sha256": "s"}
+    two = {**one, "key": "raw/big/b.csv", "version_id": "v2", "size_bytes": 4}
+    assert large_inputs.raw_summary("b", "big", [one]) == {**one, "files": [one]}
+    several = large_inputs.raw_summary("b", "big", [one, two])
+    assert several["key"] == "raw/big/" and several["version_id"] is None and several["size_bytes"] == 7
+    assert several["files"] == [one, two]

@@ -1,5 +1,5 @@
-"""`scripts/prepare_glue_modules.py` reads the training job's modules from terraform/glue.tf (their one
-definition) and `localaws.glue.prepare` files them under the key a run would use."""
+"""`scripts/prepare_glue_modules.py` prepares the wheels Terraform uploads (build/glue-modules/) with the
+installer option of terraform/glue.tf, and `localaws.glue.prepare` files them under the key a run would use."""
 from __future__ import annotations
 
 import importlib.util
@@ -15,19 +15,33 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _script():
+    sys.path.insert(0, str(REPO / "scripts"))  # where the script finds glue_module_wheels
     spec = importlib.util.spec_from_file_location("prepare_glue_modules", REPO / "scripts" / "prepare_glue_modules.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def test_modules_come_from_the_jobs_terraform():
-    modules, options = _script().job_modules()
-    specs = modules.split(",")
-    assert "matplotlib==3.8.4" in specs and all("==" in s for s in specs)
-    assert options == "--no-deps"
-    glue_tf = (REPO / "terraform" / "glue.tf").read_text()
-    assert all(f'"{s}"' in glue_tf for s in specs)
+def test_installer_option_comes_from_the_jobs_terraform():
+    assert _script().installer_option() == "--no-deps"
+    assert 'glue_report_modules_installer_option = "--no-deps"' in (REPO / "terraform" / "glue.tf").read_text()
+
+
+def test_the_wheels_prepared_are_the_ones_terraform_uploads(tmp_path, monkeypatch):
+    script = _script()
+    folder = tmp_path / "glue-modules"
+
+    def download(build):
+        folder.mkdir()
+        for name in ("b-1.0-py3-none-any.whl", "a-2.0-cp39-cp39-manylinux2014_x86_64.whl"):
+            (folder / name).write_bytes(b"x")
+
+    monkeypatch.setattr(script.glue_module_wheels, "download", download)
+    assert script.job_wheels(tmp_path) == [str(folder / "a-2.0-cp39-cp39-manylinux2014_x86_64.whl"),
+                                           str(folder / "b-1.0-py3-none-any.whl")]  # fileset() order
+    monkeypatch.setattr(script.glue_module_wheels, "download", lambda build: "offline")
+    with pytest.raises(OSError, match="offline"):
+        script.job_wheels(tmp_path)
 
 
 def test_prepare_installs_under_the_runs_key_once(tmp_path, monkeypatch):

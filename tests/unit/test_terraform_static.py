@@ -92,6 +92,9 @@ def test_the_lock_file_pins_the_provider_with_hashes():
     assert re.match(r"^5\.\d+\.\d+$", _unquote(entry["version"]))
     hashes = [_unquote(h) for h in entry["hashes"]]
     assert hashes and all(re.match(r"^(h1|zh):[A-Za-z0-9+/=]+$", h) for h in hashes), hashes
+    # Every platform's package of the release (the registry's SHA256SUMS: darwin and linux, amd64 and
+    # arm64 among them), not only the one platform of the offline mirror.
+    assert sum(h.startswith("zh:") for h in hashes) >= 15, hashes
 
 
 def test_init_refuses_a_provider_that_does_not_match_the_lock_file(tmp_path):
@@ -213,3 +216,51 @@ def test_for_each_keys_are_known_before_any_resource_exists():
             if re.search(r"\bfor_each\s*=\s*(aws_|data\.)", code) or re.search(r"\bfor\s+[\w, ]+\s+in\s+(aws_|data\.)", code):
                 offenders.append(f"{path.name}:{number}: {line.strip()}")
     assert not offenders, "for_each keys derived from resources:\n" + "\n".join(offenders)
+
+
+# --- the critical path of a fresh deploy (issue 9) ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dependencies(terraform, tmp_path_factory) -> Dict[str, set]:
+    """`terraform graph` (which needs an initialised backend: a throw-away local state in a copy):
+    each resource (or data source) -> what it waits for."""
+    work = tmp_path_factory.mktemp("tf-graph")
+    shutil.copytree(TERRAFORM_DIR, work / "terraform",
+                    ignore=shutil.ignore_patterns(".terraform", "state", "*.tfstate*"))
+    env = {"TF_DIR": str(work / "terraform"), "LOCALAWS_HOME": str(work / "home")}
+    result = _run([str(WRAPPER), "local", "init", "-no-color"], **env)
+    assert result.returncode == 0, f"terraform init failed:\n{result.stdout}{result.stderr}"
+    result = _run([str(WRAPPER), "local", "graph"], **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    edges: Dict[str, set] = {}
+    for waiter, waited_for in re.findall(r'"([^"]+)" -> "([^"]+)"', result.stdout):
+        edges.setdefault(waiter, set()).add(waited_for)
+    assert edges, f"no edges in the graph:\n{result.stdout[:2000]}"
+    return edges
+
+
+def _waits_for(edges: Dict[str, set], node: str) -> set:
+    seen, todo = set(), [node]
+    while todo:
+        for dependency in edges.get(todo.pop(), ()):
+            if dependency not in seen:
+                seen.add(dependency)
+                todo.append(dependency)
+    return seen
+
+
+def test_nothing_waits_for_the_lifecycle_configuration(dependencies):
+    """Its creation takes >= 55 s by the provider's own fixed wait (s3.tf): everything else must be
+    created in parallel with it, so nothing may depend on it."""
+    lifecycle = "aws_s3_bucket_lifecycle_configuration.data"
+    assert any(lifecycle in waiter for waiter in dependencies), "the lifecycle configuration is not in the graph"
+    assert [waiter for waiter, waited in dependencies.items() if lifecycle in waited] == []
+
+
+def test_the_functions_do_not_wait_for_the_failed_events_queue(dependencies):
+    """The provider polls a new queue's attributes for ~25 s: the roles name it by ARN built from its name."""
+    queue = "aws_sqs_queue.failed_events"
+    assert queue not in _waits_for(dependencies, "aws_lambda_function.lambda")
+    # The on-failure destination is checked by Lambda when it is configured: that one waits for the queue.
+    assert queue in _waits_for(dependencies, "aws_lambda_function_event_invoke_config.lambda")

@@ -114,13 +114,20 @@ def _glue_healthy(body: bytes) -> bool:
         return False
 
 
+# LocalStack 1.x's Lambda switch (`LAMBDA_EXECUTOR=local`, still in many sample apps' instructions). Today's
+# LocalStack ignores it but logs at startup that it is obsolete and to "mount the Docker socket", which
+# host mode never needs: LAMBDA_RUNTIME_EXECUTOR=local-process (below) is what runs functions locally.
+OBSOLETE_VARIABLES = frozenset({"LAMBDA_EXECUTOR"})
+
+
 def _clean_env(extra: Dict[str, str], tmpdir: Path) -> Dict[str, str]:
     """The parent's environment minus anything that could point a service at real AWS or at another
-    Python environment, plus ``extra``."""
+    Python environment (or is obsolete, see ``OBSOLETE_VARIABLES``), plus ``extra``."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("AWS_", "PYTHON", "VIRTUAL_ENV", "LOCALSTACK_", "LOCALAWS_"))
+        and key not in OBSOLETE_VARIABLES
     }
     env["TMPDIR"] = str(tmpdir)
     env.update(extra)
@@ -291,6 +298,9 @@ def start(settings: Settings, on_progress: Callable[[str], None] = lambda _msg: 
     for sub in ("logs", "run", "tmp/localstack", "tmp/glue", "localstack", "glue"):
         (settings.home / sub).mkdir(parents=True, exist_ok=True)
 
+    # LocalStack keeps nothing across a restart: when it starts, the account is empty, and the Glue
+    # service must be too (one emulation, one account). A Glue service still running is restarted.
+    new_account = _read_owned_process(settings.home, "localstack") is None
     started: List[tuple] = []
     for spec in service_specs(settings):
         if not Path(spec.command[0]).exists():
@@ -298,9 +308,16 @@ def start(settings: Settings, on_progress: Callable[[str], None] = lambda _msg: 
                 f"{spec.name}: interpreter {spec.command[0]} does not exist. "
                 "Create the environments first (`make bootstrap`)."
             )
-        if _read_owned_process(settings.home, spec.name) is not None:
+        running = _read_owned_process(settings.home, spec.name)
+        if running is not None and new_account and spec.name == "glue":
+            on_progress("glue restarting: LocalStack starts empty, so the Glue service starts empty too")
+            _stop_tree(running)
+        elif running is not None:
             on_progress(f"{spec.name} already running")
             continue
+        env = spec.env
+        if new_account and spec.name == "glue":
+            env = {**spec.env, glue_config.ENV_FRESH_START: "1"}
         _pid_file(settings.home, spec.name).unlink(missing_ok=True)
         if _port_in_use(settings.bind_host, spec.port):
             raise LauncherError(
@@ -313,7 +330,7 @@ def start(settings: Settings, on_progress: Callable[[str], None] = lambda _msg: 
         log.flush()
         process = subprocess.Popen(
             spec.command,
-            env=spec.env,
+            env=env,
             cwd=settings.home,
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -117,3 +117,73 @@ def test_modules_prepared_ahead_of_time_are_the_ones_a_run_uses(glue, s3, bucket
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert refused.returncode == 1 and "only pinned modules" in refused.stderr
+
+
+# ---- s3:// wheels in --additional-python-modules (as AWS Glue accepts them) ------------------------
+PROBE_SCRIPT = """
+import sys, boto3, wheelprobe
+from awsglue.utils import getResolvedOptions
+args = getResolvedOptions(sys.argv, ["bucket"])
+boto3.client("s3").put_object(Bucket=args["bucket"], Key="where/" + args["JOB_RUN_ID"],
+                              Body=wheelprobe.__file__ + "\\n" + wheelprobe.VERSION)
+"""
+
+
+def probe_wheel(marker: str) -> bytes:
+    """A minimal pure-Python wheel, ``wheelprobe`` 1.0, whose module says ``marker``."""
+    import io
+    import zipfile
+
+    files = {
+        "wheelprobe/__init__.py": f"VERSION = {marker!r}\n",
+        "wheelprobe-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: wheelprobe\nVersion: 1.0\n",
+        "wheelprobe-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    files["wheelprobe-1.0.dist-info/RECORD"] = "".join(f"{name},,\n" for name in [*files, "wheelprobe-1.0.dist-info/RECORD"])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def run_probe(glue, s3, bucket: str, name: str, modules: str) -> dict:
+    glue.create_job(
+        Name=name, Role=ROLE, MaxCapacity=0.0625,
+        DefaultArguments={"--bucket": bucket, "--additional-python-modules": modules,
+                          "--python-modules-installer-option": "--no-deps"},
+        Command={"Name": "pythonshell", "PythonVersion": "3.9", "ScriptLocation": f"s3://{bucket}/probe.py"},
+    )
+    try:
+        run_id = glue.start_job_run(JobName=name)["JobRunId"]
+        return wait_run(glue, name, run_id, timeout=240)
+    finally:
+        glue.delete_job(JobName=name)
+
+
+def test_s3_wheels_are_installed_without_an_index_and_cached_by_their_bytes(glue, s3, bucket, service, unique_name):
+    s3.put_object(Bucket=bucket, Key="probe.py", Body=PROBE_SCRIPT.encode())
+    wheel = "wheelprobe-1.0-py3-none-any.whl"
+    s3.put_object(Bucket=bucket, Key=f"wheels-a/{wheel}", Body=probe_wheel("first"))
+    s3.put_object(Bucket=bucket, Key=f"wheels-b/{wheel}", Body=probe_wheel("first"))  # same bytes elsewhere
+    s3.put_object(Bucket=bucket, Key=f"wheels-c/{wheel}", Body=probe_wheel("second"))  # same name, new bytes
+    cache_root = service.state_dir / "python-modules-cache"
+
+    def where(prefix: str) -> tuple:
+        run = run_probe(glue, s3, bucket, unique_name("s3wheel"), f"s3://{bucket}/{prefix}/{wheel}")
+        assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+        path, version = s3.get_object(Bucket=bucket, Key=f"where/{run['Id']}")["Body"].read().decode().split("\n")
+        return Path(path), version
+
+    first, same, changed = where("wheels-a"), where("wheels-b"), where("wheels-c")
+    assert cache_root in first[0].parents and first[1] == "first"
+    assert same == first, "the same wheel bytes from another S3 key reuse the cache entry"
+    assert changed[1] == "second" and changed[0] != first[0], "new wheel bytes are a new install"
+
+
+def test_a_missing_s3_wheel_fails_the_run_naming_it(glue, s3, bucket, unique_name):
+    s3.put_object(Bucket=bucket, Key="probe.py", Body=PROBE_SCRIPT.encode())
+    missing = f"s3://{bucket}/wheels-none/wheelprobe-1.0-py3-none-any.whl"
+    run = run_probe(glue, s3, bucket, unique_name("s3wheel-missing"), missing)
+    assert run["JobRunState"] == "FAILED"
+    assert missing in run["ErrorMessage"] and "NoSuchKey" in run["ErrorMessage"]

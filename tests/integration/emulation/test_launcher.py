@@ -5,34 +5,12 @@ Runs the real CLI as a user would; the interpreters come from the same variables
 from __future__ import annotations
 
 import json
-import os
+import re
 import socket
-import subprocess
-import sys
+import urllib.request
 from pathlib import Path
 
 import psutil
-import pytest
-from support.net import free_port
-
-LOCALAWS = [sys.executable, "-m", "localaws"]
-REQUIRED_ENV = ("LOCALAWS_LOCALSTACK_PYTHON", "LOCALAWS_GLUE_SERVICE_PYTHON")
-
-
-@pytest.fixture
-def private_emulation(tmp_path: Path):
-    missing = [name for name in REQUIRED_ENV if not os.environ.get(name)]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} not set: run the suite through `make test`.")
-    env = dict(os.environ, LOCALAWS_HOME=str(tmp_path / "home"),
-               LOCALSTACK_PORT=str(free_port()), GLUE_PORT=str(free_port()))
-
-    def localaws(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(LOCALAWS + list(args), env=env, capture_output=True, text=True,
-                              timeout=180, check=check)
-
-    yield localaws, env
-    localaws("down", check=False)
 
 
 def _service_pids(localaws) -> dict:
@@ -83,3 +61,24 @@ def test_up_fails_clearly_when_an_interpreter_is_missing(private_emulation, tmp_
     assert result.returncode == 1
     assert "no-such-python does not exist" in result.stderr
     assert "make bootstrap" in result.stderr
+
+
+# What LocalStack logs when it looks for a Docker it does not need: `docker ps` failing ("Cannot connect
+# to the Docker daemon at unix:///var/run/docker.sock"), or the LocalStack 1.x setting's "Please mount
+# the Docker socket /var/run/docker.sock".
+DOCKER_SOCKET_ADVICE = re.compile(r"docker\.sock|docker daemon|docker socket", re.IGNORECASE)
+
+
+def test_host_mode_logs_nothing_about_a_docker_socket(private_emulation):
+    """Even for a user whose shell still has LocalStack 1.x's LAMBDA_EXECUTOR=local, and after
+    /_localstack/info (which tools call; its first answer computes a machine id, asking Docker)."""
+    localaws, env = private_emulation
+    env["LAMBDA_EXECUTOR"] = "local"
+    localaws("up")
+    port = env["LOCALSTACK_PORT"]
+    for path in ("/_localstack/info", "/_localstack/health"):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30).read()
+    localaws("down")  # LocalStack exits: whatever it printed is in the log file now
+    log = (Path(env["LOCALAWS_HOME"]) / "logs" / "localstack.log").read_text()
+    assert "Ready." in log, log[-2000:]
+    assert not [line for line in log.splitlines() if DOCKER_SOCKET_ADVICE.search(line)]

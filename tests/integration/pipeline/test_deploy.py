@@ -85,12 +85,20 @@ def test_failed_async_events_go_to_the_queue(aws_client, outputs):
     for name in (outputs["feature_lambda_name"], outputs["trigger_lambda_name"]):
         config = lambda_.get_function_event_invoke_config(FunctionName=name)
         assert config["DestinationConfig"]["OnFailure"]["Destination"] == queue_arn
+        # The role may send there: its policy names the queue by an ARN built from the queue's name
+        # (iam.tf), which must be the queue's real ARN.
+        role = lambda_.get_function_configuration(FunctionName=name)["Role"].rsplit("/", 1)[-1]
+        iam = aws_client("iam")
+        statements = [statement for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]
+                      for statement in iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]["Statement"]]
+        send = [s for s in statements if s.get("Sid") == "SendFailedEvents"]
+        assert len(send) == 1 and send[0]["Resource"] in (queue_arn, [queue_arn]), send
 
 
 def test_log_groups_exist_with_retention(aws_client, outputs):
     logs = aws_client("logs")
     names = [outputs["feature_lambda_log_group_name"], outputs["trigger_lambda_log_group_name"],
-             *outputs["glue_log_group_names"]]
+             *outputs["glue_log_group_names"], *outputs["glue_spark_log_group_names"]]
     for name in names:
         groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
         match = [group for group in groups if group["logGroupName"] == name]

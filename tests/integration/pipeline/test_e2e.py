@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.polling import wait_for
+
 REPO = Path(__file__).resolve().parents[3]
 DAILY = REPO / "data" / "samples" / "coinbase_btcusd_daily.csv"
 
@@ -64,6 +66,62 @@ def test_daily_sample_run_writes_every_artifact_with_lineage(aws_client, deploye
     feature_list = json.loads(s3.get_object(Bucket=bucket, Key=f"models/{dataset}/{result.run_id}/features.json")["Body"].read())
     model_bytes = s3.get_object(Bucket=bucket, Key=f"models/{dataset}/{result.run_id}/model.joblib")["Body"].read()
     assert len(feature_list) >= 10 and model_bytes[:1] in (b"\x80", b"x")  # a pickle (raw or zlib-compressed)
+
+    # The report needs matplotlib, which the run installed from the stack's S3 wheels (issue 14): the
+    # run's own log names them and the module cache entry their bytes select.
+    s3.head_object(Bucket=bucket, Key=f"models/{dataset}/{result.run_id}/report.html")
+    wheels = aws_client("glue").get_job(JobName=deployed_stack.glue_job_name)["Job"]["NonOverridableArguments"][
+        "--additional-python-modules"].count(",") + 1
+    lines = [event["message"] for event in aws_client("logs").get_log_events(
+        logGroupName="/aws-glue/python-jobs/output", logStreamName=result.glue_run_id, startFromHead=True)["events"]]
+    installed = f"--additional-python-modules ({wheels} wheel(s) from S3)"
+    assert any(installed in line and "module cache entry" in line for line in lines), lines[:20]
+
+    # Without the wheels the same job still trains and only skips its report (issue 14).
+    _train_again_without_modules(aws_client, deployed_stack, result, unique_name("e2e-no-wheels"))
+
+
+def _train_again_without_modules(aws_client, deployed_stack, result, job_name: str) -> None:
+    """Run the stack's own job script, code and role on ``result``'s features as a job that has no
+    --additional-python-modules (a stack deployed without wheels): SUCCEEDED, model written, and the
+    report skipped with the reason logged."""
+    glue, logs = aws_client("glue"), aws_client("logs")
+    job = glue.get_job(JobName=deployed_stack.glue_job_name)["Job"]
+    code = {k: v for k, v in job["NonOverridableArguments"].items()
+            if k not in ("--additional-python-modules", "--python-modules-installer-option")}
+    glue.create_job(Name=job_name, Role=job["Role"], Command=job["Command"], GlueVersion=job["GlueVersion"],
+                    MaxCapacity=job["MaxCapacity"], NonOverridableArguments=code,
+                    DefaultArguments={k: v for k, v in job["DefaultArguments"].items() if k != "--metrics_namespace"})
+    try:
+        run_id = glue.start_job_run(JobName=job_name, Arguments={"--features_key": result.features_key})["JobRunId"]
+
+        def finished():
+            run = glue.get_job_run(JobName=job_name, RunId=run_id)["JobRun"]
+            return run if run["JobRunState"] in ("SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED") else None
+
+        run = wait_for(f"run {run_id} of {job_name}", finished, 300, 1)
+    finally:
+        glue.delete_job(JobName=job_name)
+    assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    records = [json.loads(e["message"]) for e in logs.get_log_events(
+        logGroupName="/aws-glue/python-jobs/output", logStreamName=run_id, startFromHead=True)["events"]
+        if e["message"].startswith("{")]
+    assert any(r["message"] == "model written" for r in records)
+    (skipped,) = [r for r in records if r["message"] == "report failed"]
+    assert "matplotlib" in skipped["error"], skipped
+
+
+def test_the_jobs_modules_are_wheels_the_stack_uploaded_to_its_bucket(aws_client, deployed_stack):
+    """Issue 14: --additional-python-modules names only wheels in the stack's own bucket (no package
+    index at run time); the daily run above shows they are installed and used (its report)."""
+    glue, s3 = aws_client("glue"), aws_client("s3")
+    bucket = deployed_stack.bucket_name
+    job = glue.get_job(JobName=deployed_stack.glue_job_name)["Job"]
+    modules = job["NonOverridableArguments"]["--additional-python-modules"].split(",")
+    assert any("/matplotlib-" in m for m in modules)
+    for module in modules:
+        assert module.startswith(f"s3://{bucket}/artifacts/glue-modules/") and module.endswith(".whl"), module
+        s3.head_object(Bucket=bucket, Key=module.split("/", 3)[3])  # uploaded by the stack
 
 
 def test_a_new_version_of_the_same_key_starts_a_new_run(deployed_stack, follower, tmp_path, unique_name):

@@ -1,5 +1,6 @@
 """Monitoring on the real stack (issue 13): a good run's metrics are readable with GetMetricData, the
-dashboard names only metrics that exist, and a Lambda error drives its alarm to ALARM. Alarms evaluate
+"Glue runs by state and duration" widget has data after a failing and a good Glue run, the dashboard
+names only metrics that exist, and a Lambda error drives its alarm to ALARM. Alarms evaluate
 10 s periods locally (terraform/env/local.tfvars), a value AWS accepts too."""
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cripto_ops import dashboard
-from cripto_pipeline import run_metrics
+from cripto_pipeline import glue_runs, run_metrics
 from tests.support.polling import wait_for
 
 REPO = Path(__file__).resolve().parents[3]
@@ -41,6 +42,39 @@ def follower_factory(aws_client, deployed_stack):
 
     return lambda: RunFollower(aws_client("s3"), aws_client("glue"), aws_client("logs"), deployed_stack,
                                Budgets(features=120, trigger=120, training=300))
+
+
+@pytest.fixture(scope="module")
+def failed_run(aws_client, deployed_stack):
+    """A real training run that ends FAILED: its features key is not one, so the script raises at once."""
+    glue = aws_client("glue")
+    run_id = glue.start_job_run(JobName=deployed_stack.glue_job_name,
+                                Arguments={"--features_key": "mon/not-a-features-key"})["JobRunId"]
+    wait_for(f"run {run_id} FAILED", lambda: glue.get_job_run(
+        JobName=deployed_stack.glue_job_name, RunId=run_id)["JobRun"]["JobRunState"] == "FAILED", 180, 1)
+    return run_id
+
+
+@pytest.fixture(scope="module")
+def glue_runs_recorded(aws_client, deployed_stack, good_run, failed_run):
+    """The glue-run-metrics function's log line for the good run and for the failing run, by run id:
+    EventBridge delivered both "Glue Job State Change" events and the metrics were published."""
+    logs = aws_client("logs")
+    group = f"/aws/lambda/{deployed_stack.raw['glue_runs_lambda_name']}"
+    wanted = {good_run.glue_run_id, failed_run}
+    since_ms = int((datetime.now(timezone.utc) - timedelta(hours=1)).timestamp() * 1000)
+
+    def recorded():
+        found = {}
+        for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group, startTime=since_ms):
+            for event in page.get("events", []):
+                text = event["message"].strip()
+                record = json.loads(text) if text.startswith("{") else {}
+                if record.get("message") == "glue run recorded" and record.get("job_run_id") in wanted:
+                    found[record["job_run_id"]] = record
+        return found if set(found) == wanted else None
+
+    return wait_for(f"glue-run-metrics records of {sorted(wanted)}", recorded, 120, 1)
 
 
 def _metric_values(cloudwatch, namespace: str, name: str, dataset: str):
@@ -73,13 +107,38 @@ def test_good_run_publishes_its_metrics_readable_with_get_metric_data(aws_client
     assert 0 < values["FeatureSeconds"][0] < good_run.durations["features"] + 1
 
 
-def test_dashboard_names_only_metrics_that_exist(aws_client, deployed_stack, good_run):
+def test_glue_runs_by_state_and_duration_widgets_have_data(aws_client, deployed_stack, good_run, failed_run,
+                                                           glue_runs_recorded):
+    glue, cloudwatch = aws_client("glue"), aws_client("cloudwatch")
+    job = deployed_stack.glue_job_name
+    for run_id, state in ((good_run.glue_run_id, "SUCCEEDED"), (failed_run, "FAILED")):
+        record = glue_runs_recorded[run_id]
+        assert record["state"] == state and record["job_name"] == job
+        # The duration published is the run's own ExecutionTime (the event carries none).
+        assert record["execution_seconds"] == glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]["ExecutionTime"]
+
+    # The dashboard's own widgets, fetched the way `make dashboard` fetches them.
+    widgets = [w for w in dashboard.parse_widgets(dashboard.load_body(cloudwatch, deployed_stack))
+               if any(s.metric and s.metric[1] in (glue_runs.GLUE_RUNS, glue_runs.GLUE_RUN_SECONDS) for s in w.series)]
+    assert [sorted(s.label for s in w.series) for w in widgets] == [sorted(glue_runs.FINAL_STATES), ["ExecutionTime"]]
+    counts, durations = widgets
+    dashboard.fetch(cloudwatch, widgets, timedelta(hours=1), datetime.now(timezone.utc) + timedelta(minutes=1))
+    by_state = {s.label: s for s in counts.series}
+    for state in glue_runs.FINAL_STATES:  # every state has points: 1 for its runs, 0 for the others'
+        assert by_state[state].values and not by_state[state].error, (state, by_state[state])
+    assert sum(by_state["SUCCEEDED"].values) >= 1 and sum(by_state["FAILED"].values) >= 1
+    (duration,) = durations.series
+    assert duration.values and max(duration.values) >= glue_runs_recorded[good_run.glue_run_id]["execution_seconds"]
+
+
+def test_dashboard_names_only_metrics_that_exist(aws_client, deployed_stack, good_run, glue_runs_recorded):
     cloudwatch = aws_client("cloudwatch")
     body = dashboard.load_body(cloudwatch, deployed_stack)
     referenced = dashboard.referenced_metrics(body)
     existing = {(m["Namespace"], m["MetricName"], tuple((d["Name"], d["Value"]) for d in m.get("Dimensions", [])))
                 for page in cloudwatch.get_paginator("list_metrics").paginate() for m in page["Metrics"]}
-    functions = {deployed_stack.feature_lambda_name, deployed_stack.trigger_lambda_name}
+    functions = {deployed_stack.feature_lambda_name, deployed_stack.trigger_lambda_name,
+                 deployed_stack.raw["glue_runs_lambda_name"]}
     queue = deployed_stack.raw["failed_events_queue_url"].rsplit("/", 1)[1]
     ours = [m for m in referenced if m[0] not in AWS_METRICS]
     assert ours and len(ours) < len(referenced)

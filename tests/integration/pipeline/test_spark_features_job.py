@@ -38,16 +38,30 @@ def _hourly_by_period(parts: int = 3) -> List[bytes]:
     return [b"\n".join([banner, header, *rows[i : i + size]]) + b"\n" for i in range(0, len(rows), size)]
 
 
+def _synthetic(seed: int) -> pd.DataFrame:
+    frame = synthetic_ohlcv(3 * 400, symbols=3, seed=seed)
+    return frame.assign(timestamp=frame["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
 def _synthetic_csv(seed: int, bad_row: int | None = None) -> bytes:
     """A 3-symbol file (symbol column, ISO times); ``bad_row``: that data row gets close = -1."""
-    frame = synthetic_ohlcv(3 * 400, symbols=3, seed=seed)
-    frame["timestamp"] = frame["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    frame = _synthetic(seed)
     if bad_row is not None:
         frame.loc[bad_row, "close"] = -1.0
     return frame.to_csv(index=False).encode()
 
 
-def _start(s3, glue, bucket: str, job: str, dataset: str, files: Dict[str, bytes]) -> Dict[str, object]:
+def _overlapping_csvs(seed: int) -> Dict[str, bytes]:
+    """Two files sharing rows 700-799; row 750's volume differs by 2x in the second (beyond rounding)."""
+    frame = _synthetic(seed)
+    second = frame.iloc[700:].copy()
+    second.loc[750, "volume"] *= 2
+    return {"first.csv": frame.iloc[:800].to_csv(index=False).encode(),
+            "second.csv": second.to_csv(index=False).encode()}  # fmt: skip
+
+
+def _start(s3, glue, bucket: str, job: str, dataset: str, files: Dict[str, bytes],
+           **arguments: str) -> Dict[str, object]:  # fmt: skip
     raw = []
     for name, body in files.items():
         key = f"raw/{dataset}/{name}"
@@ -58,7 +72,7 @@ def _start(s3, glue, bucket: str, job: str, dataset: str, files: Dict[str, bytes
     inputs = {"dataset": dataset, "run_id": run_id, "raw": raw, "reason": "integration test: multi-file dataset"}
     s3.put_object(Bucket=bucket, Key=keys.inputs, Body=json.dumps(inputs).encode())
     job_run = glue.start_job_run(JobName=job, Arguments={"--bucket": bucket, "--dataset": dataset, "--run_id": run_id,
-                                                         "--training_sample_rows": str(SAMPLE_ROWS)})  # fmt: skip
+                                                         "--training_sample_rows": str(SAMPLE_ROWS), **arguments})  # fmt: skip
     return {"keys": keys, "raw": raw, "job_run_id": job_run["JobRunId"], "files": files}
 
 
@@ -96,9 +110,15 @@ def spark_runs(aws_client, deployed_stack):
     stamp = datetime.now(timezone.utc).strftime("%H%M%S%f")
     hourly = _hourly_by_period()
     good = {f"period-{n + 1}.csv": body for n, body in enumerate(hourly)} | {"symbols.csv": _synthetic_csv(5)}
+    # The first 60 bars of period 2 again, identical: rounding duplicates across files, kept once.
+    good["overlap.csv"] = b"\n".join(hourly[1].split(b"\n")[:62]) + b"\n"
     bad = {"period-1.csv": hourly[0], "symbols.csv": _synthetic_csv(6, bad_row=700)}
-    runs = {"good": _start(s3, glue, bucket, job, f"spark-good-{stamp}", good),
-            "bad": _start(s3, glue, bucket, job, f"spark-bad-{stamp}", bad)}  # fmt: skip
+    runs = {
+        # Files above 200 kB are validated in parts (the path of files above the Lambda's limit).
+        "good": _start(s3, glue, bucket, job, f"spark-good-{stamp}", good, **{"--validation_chunk_bytes": "200000"}),
+        "bad": _start(s3, glue, bucket, job, f"spark-bad-{stamp}", bad),
+        "overlap": _start(s3, glue, bucket, job, f"spark-overlap-{stamp}", _overlapping_csvs(7)),
+    }
     _wait(glue, job, list(runs.values()))
     return s3, bucket, runs
 
@@ -112,8 +132,9 @@ def test_the_job_writes_every_feature_row_to_parts(spark_runs):
     assert part_keys and all(k.rsplit("/", 1)[1].startswith("part-") and k.endswith(".parquet") for k in part_keys)
     parts = pd.concat([_parquet(s3, bucket, k) for k in part_keys]).sort_values(["symbol", "timestamp"])
     # The same validation and the same features as the Lambda path, on the concatenated files.
-    frames = [load_ohlcv(body, default_symbol=keys.dataset).frame for body in run["files"].values()]
-    validated = pd.concat(frames, ignore_index=True)
+    frames = [load_ohlcv(body, default_symbol=keys.dataset, min_rows_per_symbol=0).frame
+              for body in run["files"].values()]
+    validated = pd.concat(frames, ignore_index=True).drop_duplicates(["symbol", "timestamp"])
     per_symbol = validated["symbol"].value_counts()
     assert len(parts) == int((per_symbol - WARMUP_ROWS).clip(lower=0).sum())  # input rows minus warm-up
     expected = compute_features(validated).reset_index(drop=True)
@@ -124,6 +145,7 @@ def test_the_job_writes_every_feature_row_to_parts(spark_runs):
         a, b = parts[column].to_numpy(), expected[column].to_numpy()
         assert np.allclose(a, b, rtol=1e-8, atol=1e-8), column
     assert not _keys(s3, bucket, keys.validated_prefix), "the staged validated rows are deleted"
+    assert max(len(body) for body in run["files"].values()) > 200_000, "a file was validated in parts"
 
 
 def test_manifest_lineage_and_the_time_stratified_sample(spark_runs):
@@ -135,8 +157,11 @@ def test_manifest_lineage_and_the_time_stratified_sample(spark_runs):
     assert manifest["engine"] == "spark" and manifest["parts_prefix"] == keys.parts_prefix
     assert manifest["rows_sampled"] == len(sample) <= SAMPLE_ROWS < manifest["rows_total"]
     assert manifest["sample"]["method"] == "time-stratified"
-    assert [(r["key"], r["version_id"]) for r in manifest["raw"]] == [(r["key"], r["version_id"]) for r in run["raw"]]
-    assert all(r["version_id"] and len(r["sha256"]) == 64 for r in manifest["raw"])
+    files = manifest["raw"]["files"]
+    assert [(r["key"], r["version_id"]) for r in files] == [(r["key"], r["version_id"]) for r in run["raw"]]
+    assert all(r["version_id"] and len(r["sha256"]) == 64 for r in files)
+    assert manifest["raw"]["key"] == f"raw/{keys.dataset}/"
+    assert any("Dropped 60 duplicate bar(s)" in w and "overlap.csv" in w for w in manifest["warnings"])
     assert list(sample.columns) == list(ID_COLUMNS) + list(FEATURE_COLUMNS)
     # Time-stratified: every time bucket that holds feature rows holds sample rows.
     parts = pd.concat([_parquet(s3, bucket, k) for k in _keys(s3, bucket, keys.parts_prefix)])
@@ -164,16 +189,30 @@ def test_the_run_cost_comes_from_get_job_run(spark_runs, deployed_stack):
     print(f"Spark run: {seconds:.0f} s ExecutionTime, {dpus:g} DPU, {costs.run_cost(usage)['glue_spark']:.4f} USD")
 
 
-def test_a_bad_file_gives_an_error_report_naming_its_rows_and_no_features(spark_runs):
+def _rejected(spark_runs, name: str):
+    """(run, its error report) of a run that must end SUCCEEDED with a report and no features."""
     s3, bucket, runs = spark_runs
-    run = runs["bad"]
+    run = runs[name]
     assert run["job_run"]["JobRunState"] == "SUCCEEDED", run["job_run"].get("ErrorMessage")
     keys = run["keys"]
-    report = json.loads(s3.get_object(Bucket=bucket, Key=keys.error)["Body"].read())
+    written = _keys(s3, bucket, keys.features_prefix)
+    assert written == [keys.inputs], f"a rejected run writes no features: {written}"
+    return run, json.loads(s3.get_object(Bucket=bucket, Key=keys.error)["Body"].read())
+
+
+def test_a_bad_file_gives_an_error_report_naming_its_rows_and_no_features(spark_runs):
+    run, report = _rejected(spark_runs, "bad")
+    keys = run["keys"]
     bad_key = f"raw/{keys.dataset}/symbols.csv"
     assert report["error"] == "NonPositivePriceError" and report["engine"] == "spark"
     assert report["raw"]["key"] == bad_key and report["where"]["key"] == bad_key
     assert [s["line"] for s in report["where"]["samples"]] == [702]  # data row 700 = line 702 (header = 1)
     assert report["inputs"] == [r["key"] for r in run["raw"]] and report["fix"]
-    written = _keys(s3, bucket, keys.features_prefix)
-    assert written == [keys.inputs], f"a rejected run writes no features: {written}"
+
+
+def test_bars_that_differ_between_files_are_refused_naming_both_copies(spark_runs):
+    run, report = _rejected(spark_runs, "overlap")
+    assert report["error"] == "DuplicateTimestampError" and report["where"]["count"] == 200  # 100 bars, twice
+    copies = {(s["key"].rsplit("/", 1)[1], s["line"]) for s in report["where"]["samples"]}
+    assert copies == {("first.csv", 752), ("second.csv", 52)}  # row 750: line 752 of one, 52 of the other
+    assert report["raw"]["key"] == f"raw/{run['keys'].dataset}/" and len(report["raw"]["files"]) == 2

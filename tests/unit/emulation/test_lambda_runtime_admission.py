@@ -42,3 +42,8 @@ def test_a_configured_but_missing_interpreter_is_refused(tmp_path):
 def test_non_python_runtimes_are_refused_with_the_reason(tmp_path):
     message = refusal("nodejs20.x", _environ(tmp_path))
     assert "Python runtimes only" in message
+
+
+def test_runtimes_available_are_listed_oldest_first(tmp_path):
+    environ = {f"LOCALAWS_LAMBDA_RUNTIME_PYTHON3_{minor}": sys.executable for minor in (13, 9, 10)}
+    assert available_runtimes(environ) == ["python3.9", "python3.10", "python3.13"]

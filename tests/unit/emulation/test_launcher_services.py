@@ -85,3 +85,13 @@ def test_the_cli_reports_a_refused_runtime_as_an_error_line(tmp_path):
                                 env={"LOCALAWS_GLUE_RUNTIMES": "2.7=/py27"})
     assert result.exit_code == 1
     assert "error:" in result.output and "'2.7'" in result.output and "Traceback" not in result.output
+
+
+def test_localstack_1x_lambda_executor_setting_is_not_passed_on(monkeypatch):
+    """LocalStack logs "Please mount the Docker socket" for it; host mode selects its executor itself."""
+    monkeypatch.setenv("LAMBDA_EXECUTOR", "local")
+    monkeypatch.setenv("SOME_USER_SETTING", "kept")
+    env = _localstack_env(glue_python=None)
+    assert "LAMBDA_EXECUTOR" not in env
+    assert env["LAMBDA_RUNTIME_EXECUTOR"] == "local-process"
+    assert env["SOME_USER_SETTING"] == "kept"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
 import time
 from typing import Any
 
@@ -45,6 +46,11 @@ class GlueApp:
         )
         self.runner.backend = self.backend
         self.runner.reap_orphans()
+        if settings.fresh_start:
+            # One emulation, one account: the AWS emulation beside this service started empty.
+            self.backend.forget_everything()
+            shutil.rmtree(settings.state_dir / "runs", ignore_errors=True)  # the runner's run directories
+            log.info("fresh start: no jobs, no runs (LOCALAWS_GLUE_FRESH_START=1)")
         self.responses = GlueResponses(self.backend)
         self.url_map = Map(
             [

@@ -105,6 +105,13 @@ class GlueBackend:
         tmp.write_text(json.dumps(data, indent=1))
         os.replace(tmp, self._path)  # atomic: a crash never leaves a half-written state file
 
+    def forget_everything(self) -> None:
+        """Drop every job and run (a fresh account); the caller reaps orphaned processes first."""
+        with self._lock:
+            self._jobs.clear()
+            self._runs.clear()
+            self._save()
+
     def orphaned_pids(self) -> list[tuple[str, int]]:
         """(run id, pid) of runs failed at load time that had a process: the caller may reap them."""
         with self._lock:

@@ -13,6 +13,10 @@ Env vars read here (and nowhere else):
 - ``LOCALAWS_GLUE_PYTHONSPARK_5_0``  interpreter for ``glueetl`` jobs with ``GlueVersion`` 5.0 (the
   ``glue-spark-5.0`` environment, with the S3A jars in its ``jars/``; the launcher sets it from the
   ``spark-5.0=`` entry of ``LOCALAWS_GLUE_RUNTIMES``). Unset -> runs of such jobs fail, naming it.
+- ``LOCALAWS_GLUE_FRESH_START``  ``1``: start with no jobs and no runs (those of earlier starts are
+  dropped after their processes are reaped; the module cache and runtimes stay). For a service whose
+  jobs must live exactly as long as the AWS emulation it pairs with, when that one keeps nothing across
+  a restart (LocalStack): one emulation, one account. Default: jobs and runs persist across restarts.
 - ``LOCALAWS_GLUE_SECONDS_PER_MINUTE``  how many real seconds one minute of a job's ``Timeout`` lasts
   (default 60). Only for test suites that need to see a ``TIMEOUT`` without waiting a minute; the API
   still speaks minutes, as AWS does.
@@ -37,6 +41,7 @@ ENV_PYTHON3_9 = "LOCALAWS_GLUE_PYTHON3_9"
 ENV_SECONDS_PER_MINUTE = "LOCALAWS_GLUE_SECONDS_PER_MINUTE"
 ENV_SPARK_PYTHON = "LOCALAWS_GLUE_PYTHONSPARK_5_0"
 ENV_LOCALAWS_HOME = "LOCALAWS_HOME"
+ENV_FRESH_START = "LOCALAWS_GLUE_FRESH_START"
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4567
@@ -73,6 +78,7 @@ class Settings:
     python_interpreters: Mapping[str, str | None]  # PythonVersion -> interpreter path (None: unset)
     seconds_per_minute: float
     spark_python: str | None = None  # glueetl / Glue 5.0 interpreter (None: unset)
+    fresh_start: bool = False  # drop the jobs and runs of earlier starts (ENV_FRESH_START)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -86,6 +92,7 @@ class Settings:
             "python_interpreters": {v: env.get(name) or None for v, name in PYTHON_INTERPRETER_ENV.items()},
             "seconds_per_minute": float(env.get(ENV_SECONDS_PER_MINUTE, 60)),
             "spark_python": env.get(ENV_SPARK_PYTHON) or None,
+            "fresh_start": env.get(ENV_FRESH_START, "") == "1",
         }
         values.update(overrides)
         return cls(**values)
@@ -130,6 +137,8 @@ def service_environment(
         ENV_PORT: str(port),
         ENV_STATE_DIR: str(state_dir),
         ENV_AWS_ENDPOINT: aws_endpoint,
+        # Kept across restarts unless the caller starts the paired AWS emulation afresh (the launcher).
+        ENV_FRESH_START: "0",
     }
     env.update({RUNTIMES[key].env_var: str(python) for key, python in runtimes.items()})
     return env

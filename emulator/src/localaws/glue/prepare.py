@@ -1,13 +1,15 @@
 """Install ``--additional-python-modules`` into the service's module cache ahead of the first run.
 
 ``python -m localaws.glue.prepare --python PY --modules "a==1,b==2" [--installer-option "--no-deps"]``
+(``--modules`` may also name local wheel files by absolute path: the local copies of ``s3://`` wheels).
 
 Fills exactly the entry a run with these arguments would create and reuse (same pip command, same
 key, same read-only files; see :class:`localaws.glue.module_cache.ModuleCache`), so the first run of a job
 is as fast as any later one. Does nothing when the entry exists. The cache lives in the service's
 state directory (``LOCALAWS_GLUE_STATE_DIR``, else ``<LOCALAWS_HOME>/glue``); ``--python`` must be
 the same path the service is given for the runtime (``LOCALAWS_GLUE_PYTHON3_9``), as it is part of
-the key. Only pinned modules (``name==version``) are cached; anything else is refused.
+the key. Only pinned modules (``name==version``) and wheel files (keyed by their name and sha256, so a
+run that downloads the same wheels from S3 finds the entry) are cached; anything else is refused.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ def prepare(python: str, specs: list[str], options: list[str], cache: ModuleCach
     """(entry path, whether it was installed now). Raises ``RuntimeError`` with pip's last line."""
     if not cache.cacheable(specs):
         raise RuntimeError(
-            f"only pinned modules (name==version) are cached; got {', '.join(specs) or 'nothing'}"
+            f"only pinned modules (name==version) and wheel files (absolute paths) are cached; "
+            f"got {', '.join(specs) or 'nothing'}"
         )
     key = cache.key(specs, options, python)
     found = cache.lookup(key)
@@ -56,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modules", required=True, help="the --additional-python-modules value")
     parser.add_argument("--installer-option", default="", help="the --python-modules-installer-option value")
     args = parser.parse_args(argv)
-    specs = [s.strip() for s in args.modules.split(",") if s.strip()]
+    specs = [os.path.abspath(s.strip()) if s.strip().endswith(".whl") else s.strip()
+             for s in args.modules.split(",") if s.strip()]
     cache = ModuleCache(Settings.from_env().state_dir / MODULE_CACHE_DIR)
     try:
         entry, installed = prepare(args.python, specs, args.installer_option.split(), cache)

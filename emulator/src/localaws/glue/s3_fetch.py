@@ -1,11 +1,13 @@
 """The service's own AWS access: clients of the local endpoint, and the S3 downloads a run needs
-(``Command.ScriptLocation``, ``--extra-py-files``, ``--extra-jars``) into its run directory."""
+(``Command.ScriptLocation``, ``--extra-py-files``, ``--extra-jars``, ``s3://`` wheels of
+``--additional-python-modules``) into its run directory."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -14,7 +16,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .exceptions import AwsEndpointUnavailable, ExtraPyFileUnavailable, ScriptNotFound
+from .exceptions import AwsEndpointUnavailable, ExtraPyFileUnavailable, ModuleInstallFailed, ScriptNotFound
 
 # Not a secret: the emulation accepts any credentials; these keep real ones out of job processes.
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}  # nosec B105
@@ -62,18 +64,24 @@ class LocalAws:
         with target.open("wb") as fh:
             shutil.copyfileobj(body, fh)
 
-    def fetch_script(self, location: str, run_dir: Path, region: str) -> Path:
-        bucket, key = _parse_s3(location, "Command.ScriptLocation")
-        target = run_dir / "glue-python-scripts" / (Path(key).name or "script.py")
+    def _fetch(self, bucket: str, key: str, target: Path, region: str,
+               failure: Callable[[str], Exception]) -> None:
+        """``download``; an S3 error (missing object, denied) raises ``failure(<what S3 said>)``, an
+        endpoint that does not answer :meth:`unavailable`."""
         try:
             self.download(bucket, key, target, region)
         except ClientError as exc:
-            raise ScriptNotFound(
-                f"Cannot fetch the job script {location}: {_describe(exc)}. Upload the script there or fix "
-                f"Command.ScriptLocation."
-            ) from None
+            raise failure(_describe(exc)) from None
         except BotoCoreError as exc:
             raise self.unavailable(exc) from None
+
+    def fetch_script(self, location: str, run_dir: Path, region: str) -> Path:
+        bucket, key = _parse_s3(location, "Command.ScriptLocation")
+        target = run_dir / "glue-python-scripts" / (Path(key).name or "script.py")
+        self._fetch(bucket, key, target, region, lambda problem: ScriptNotFound(
+            f"Cannot fetch the job script {location}: {problem}. Upload the script there or fix "
+            f"Command.ScriptLocation."
+        ))
         return target
 
     def fetch_extra_py_files(self, value: str, run_dir: Path, region: str) -> list[str]:
@@ -89,31 +97,34 @@ class LocalAws:
                     f"(AWS: no .egg files in Python 3.9+)."
                 )
             target = folder / Path(key).name
-            try:
-                self.download(bucket, key, target, region)
-            except ClientError as exc:
-                raise ExtraPyFileUnavailable(
-                    f"Cannot fetch --extra-py-files entry {location}: {_describe(exc)}."
-                ) from None
-            except BotoCoreError as exc:
-                raise self.unavailable(exc) from None
+            self._fetch(bucket, key, target, region, lambda problem, at=location: ExtraPyFileUnavailable(
+                f"Cannot fetch --extra-py-files entry {at}: {problem}."
+            ))
             # .py files are imported from their folder; .zip/.whl archives through zipimport.
             entry = str(folder) if suffix == ".py" else str(target)
             if entry not in entries:
                 entries.append(entry)
         return entries
 
+    def module_wheel_downloader(self, region: str):
+        """``download(bucket, key, target)`` for the ``s3://`` wheels of ``--additional-python-modules``."""
+
+        def download(bucket: str, key: str, target: Path) -> None:
+            self._fetch(bucket, key, target, region, lambda problem: ModuleInstallFailed(
+                f"Cannot fetch --additional-python-modules entry s3://{bucket}/{key}: {problem}. "
+                f"Upload the wheel there or remove it from the job's arguments."
+            ))
+
+        return download
+
     def fetch_extra_jars(self, value: str, run_dir: Path, region: str) -> list[str]:
         jars: list[str] = []
         for location in [v.strip() for v in value.split(",") if v.strip()]:
             bucket, key = _parse_s3(location, "--extra-jars")
             target = run_dir / "extra-jars" / Path(key).name
-            try:
-                self.download(bucket, key, target, region)
-            except ClientError as exc:
-                raise ExtraPyFileUnavailable(f"Cannot fetch --extra-jars entry {location}: {_describe(exc)}.") from None
-            except BotoCoreError as exc:
-                raise self.unavailable(exc) from None
+            self._fetch(bucket, key, target, region, lambda problem, at=location: ExtraPyFileUnavailable(
+                f"Cannot fetch --extra-jars entry {at}: {problem}."
+            ))
             jars.append(str(target))
         return jars
 

@@ -35,6 +35,10 @@ How an environment compares with AWS's:
 - lifetime: stop() SIGKILLs the process group; if LocalStack itself dies (even by SIGKILL) the worker
   notices through a pipe, removes its directory and kills its group: no orphans.
 
+Also: hot reload (code from a local folder, the ``hot-reload`` bucket marker: an edit restarts the
+runtime before the next invocation, see :mod:`.hot_reload`); functions in ``Failed`` can be updated and
+deleted (:mod:`.failed_versions`); LocalStack is told there is no Docker (:mod:`.no_docker`).
+
 Not emulated: memory limits (``MemorySize`` is reported, not enforced), a read-only file system and
 a literal ``/tmp`` (code writing to the path ``/tmp`` writes to the host's), ``AWS_LAMBDA_LOG_FORMAT=JSON``,
 non-Python runtimes and container-image functions (both fail to become Active, with the reason).
@@ -45,5 +49,6 @@ Modules: ``plugin`` (plux entry point, loads ``executor`` lazily), ``executor`` 
 (timeouts and runtime exits the executor reports), ``worker`` (stdlib-only runtime, runs in the
 function's interpreter), ``config`` (the variables it reads, and how the launcher writes them),
 ``runtimes`` (interpreter per runtime), ``admission`` (refuses functions without a local runtime),
-``layers`` (``/opt`` equivalent), ``exceptions``.
+``failed_versions`` and ``no_docker`` (LocalStack hooks), ``hot_reload``, ``layers`` (``/opt``
+equivalent), ``exceptions``.
 """

@@ -47,7 +47,7 @@ from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEnd
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
 from localstack.services.lambda_.invocation.runtime_executor import RuntimeExecutor
 
-from localaws.lambda_executor import invocation_errors, worker
+from localaws.lambda_executor import hot_reload, invocation_errors, worker
 from localaws.lambda_executor.environment import WORKER_PATH, build_environment, layer_sys_path
 from localaws.lambda_executor.exceptions import (
     EnvironmentStartError,
@@ -85,6 +85,9 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         self._invoke_started = 0.0
         self._stopped = threading.Event()
         self._lock = threading.RLock()
+        # Hot reload (see .hot_reload): the code folder, and its signature when the worker started.
+        self._hot_code_dir: Path | None = None
+        self._code_signature: frozenset = frozenset()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -104,7 +107,12 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         paths = [arg for p in layer_sys_path(opt_dir, version) for arg in ("--path", p)]
         # -s: no user site-packages. -u: unbuffered, so output survives a kill. Not -I/-E: the
         # environment is already clean, and AWS honours PYTHON* variables set on the function.
-        self._command = [str(interpreter), "-s", "-u", str(WORKER_PATH), "--code-dir", str(code_dir), *paths]
+        flags = ["-s", "-u"]
+        if config_.code.is_hot_reloading():
+            self._hot_code_dir = code_dir
+            self._code_signature = hot_reload.signature(code_dir)
+            flags.append("-B")  # no __pycache__ in the user's folder (see .hot_reload)
+        self._command = [str(interpreter), *flags, str(WORKER_PATH), "--code-dir", str(code_dir), *paths]
         self.executor_endpoint.start()
         self._spawn()
         self.executor_endpoint.wait_for_startup()
@@ -232,7 +240,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         request_id = payload["invoke-id"]
         if self._stopped.is_set():
             raise InvokeDeliveryError(f"Execution environment {self.id} is stopped.")
-        if self._process is None or self._process.poll() is not None:
+        code_changed = self._code_changed()
+        if code_changed or self._process is None or self._process.poll() is not None:
             self._respawn()
         future: Future[InvocationResult] = Future()
         self.executor_endpoint.invocation_future = future
@@ -253,6 +262,19 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             return self._time_out(future, request_id, timeout)
         finally:
             self._cold = False
+
+    def _code_changed(self) -> bool:
+        """Whether a hot-reloading function's folder changed since its worker started (records the
+        new signature: the worker about to be spawned starts from it)."""
+        if self._hot_code_dir is None:
+            return False
+        current = hot_reload.signature(self._hot_code_dir)
+        if current == self._code_signature:
+            return False
+        LOG.debug("Code of %s changed in %s: restarting its runtime", self.function_version.qualified_arn,
+                  self._hot_code_dir)
+        self._code_signature = current
+        return True
 
     def _time_out(self, future: Future, request_id: str, timeout: float) -> InvocationResult:
         # cancel() fails only if the result arrived in the meantime: then it stands.

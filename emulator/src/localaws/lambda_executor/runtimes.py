@@ -62,7 +62,7 @@ def configured_runtimes(environ: dict[str, str] | None = None) -> dict[str, str]
 
 
 def available_runtimes(environ: dict[str, str] | None = None) -> list[str]:
-    """The runtimes whose interpreter is configured and exists, e.g. ``['python3.12']``."""
+    """The runtimes whose interpreter is configured and exists, oldest first: ``['python3.9', 'python3.12']``."""
     names = []
     for variable in configured_runtimes(environ):
         runtime = variable[len(RUNTIME_ENV_PREFIX):].lower().replace("_", ".", 1)
@@ -71,7 +71,7 @@ def available_runtimes(environ: dict[str, str] | None = None) -> list[str]:
         except LocalExecutorError:
             continue
         names.append(runtime)
-    return sorted(names)
+    return sorted(names, key=lambda name: [int(part) for part in python_version(name).split(".")])
 
 
 def refusal(runtime: str | None, environ: dict[str, str] | None = None) -> str | None:
