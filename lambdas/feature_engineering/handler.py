@@ -116,7 +116,7 @@ def _newest(ref: events.S3ObjectRef, size: int) -> dict:
 
 
 def list_files(bucket: str, dataset: str) -> List[routing.RawObject]:
-    pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=layout.dataset_files_prefix(dataset))
+    pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=layout.raw_dataset_prefix(dataset))
     return routing.current_files(dataset, (entry for page in pages for entry in page.get("Versions", [])))
 
 

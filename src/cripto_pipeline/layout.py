@@ -141,14 +141,9 @@ def dataset_from_raw_key(key: str) -> str:
     return validate_dataset(parts[0])
 
 
-def dataset_files_prefix(dataset: str) -> str:
-    """``raw/<dataset>/``: the listing prefix of a several-file dataset (every ``.csv`` below it)."""
-    return f"{RAW_PREFIX}{validate_dataset(dataset)}/"
-
-
 def dataset_file_key(dataset: str, name: str) -> str:
     """``raw/<dataset>/<name>``: where to upload one file of a several-file dataset (``name`` ends .csv)."""
-    key = f"{dataset_files_prefix(dataset)}{name}"
+    key = f"{raw_dataset_prefix(dataset)}{name}"
     if not is_dataset_file(dataset, key):
         raise InvalidKeyError(f"File name {name!r} must end with {RAW_SUFFIX!r} and contain no '/'.")
     return key

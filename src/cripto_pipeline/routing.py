@@ -169,9 +169,11 @@ def pandas_engine(rows: int) -> Dict[str, Any]:
 
 
 def raw_files(manifest: Dict[str, Any]) -> List[Any]:
-    """Every raw file (key, version) a feature set was built from: ``raw_files``, else ``raw`` (one file,
-    or a list of them)."""
+    """Every raw file (key, version) a feature set was built from: the Spark job's ``raw.files``, the Lambda's
+    ``raw_files`` (several files), else ``raw`` (one file, or a list of them)."""
     raw = manifest.get("raw")
+    if isinstance(raw, dict) and raw.get("files"):  # the Spark job's manifest: raw.files lists every file
+        return list(raw["files"])
     return list(manifest.get("raw_files") or (raw if isinstance(raw, list) else [raw]))
 
 

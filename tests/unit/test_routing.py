@@ -51,7 +51,7 @@ def test_keys_outside_both_forms_are_refused(key):
 
 def test_dataset_file_keys_and_run_keys_of_the_spark_path():
     assert layout.dataset_file_key("btc", "2024-01.csv") == "raw/btc/2024-01.csv"
-    assert layout.dataset_files_prefix("btc") == "raw/btc/"
+    assert layout.raw_dataset_prefix("btc") == "raw/btc/"
     assert layout.is_dataset_file("btc", "raw/btc/2024-01.csv") and not layout.is_dataset_file("eth", "raw/btc/x.csv")
     with pytest.raises(InvalidKeyError):
         layout.dataset_file_key("btc", "a/b.csv")
@@ -136,6 +136,7 @@ def test_training_rows_of_both_engines_and_of_old_manifests():
     assert routing.raw_files({"raw": {"key": "a"}}) == [{"key": "a"}]
     assert routing.raw_files({"raw": [{"key": "a"}, {"key": "b"}]}) == [{"key": "a"}, {"key": "b"}]
     assert routing.raw_files({"raw": {"key": "b"}, "raw_files": [{"key": "a"}]}) == [{"key": "a"}]
+    assert routing.raw_files({"raw": {"key": "raw/d/", "files": [{"key": "raw/d/a.csv"}]}}) == [{"key": "raw/d/a.csv"}]
 
 
 # --- the pandas build over several files -------------------------------------------------------------
