@@ -101,7 +101,7 @@ run: ## Upload a file and follow its run: make run FILE=prices.csv [DATASET=name
 	@test -n "$(FILE)" || { echo "usage: make run FILE=path/to/prices.csv [DATASET=name]"; exit 2; }
 	@$(CRIPTO) run "$(FILE)" $(if $(DATASET),--dataset $(DATASET))
 
-logs: ## Pipeline logs from CloudWatch: make logs [COMPONENT=feature|trigger|training] [FOLLOW=1] [SINCE=1h]
+logs: ## Pipeline logs from CloudWatch: make logs [COMPONENT=feature|trigger|training|spark] [FOLLOW=1] [SINCE=1h]
 	@$(CRIPTO) logs $(COMPONENT) $(if $(FOLLOW),--follow) --since $(or $(SINCE),1h)
 
 report: ## Download the latest run's HTML report: make report [DATASET=default]

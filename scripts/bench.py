@@ -9,7 +9,8 @@ Order matters: the emulation is restarted first (to time `up`), which empties it
 deployed next (timing the deploy) before anything uses it.
 
 Env vars: BENCH_WARM_INVOKES (default 20), BENCH_SKIP (comma-separated benchmark groups to skip:
-up, deploy, lambda, glue, spark, pipeline, e2e, features, training, large).
+up, deploy, lambda, glue, spark, pipeline, e2e, features, training, large, scale; `scale` is the
+large-data path of issue 12, scripts/bench_scale.py, with its own BENCH_SCALE_* variables).
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ import boto3
 from rich.console import Console
 from rich.table import Table
 
+from bench_scale import bench_large_path
 from cripto_ops.follow import RunFollower
 from cripto_ops.stack import REPO_ROOT, load_outputs
 from cripto_pipeline import layout
@@ -351,6 +353,7 @@ def bench_large_files(results: Results) -> None:
 GROUPS = [("up", bench_up), ("deploy", bench_deploy), ("lambda", bench_lambda), ("glue", bench_glue),
           ("spark", bench_spark),
           ("pipeline", bench_pipeline), ("e2e", bench_e2e), ("features", bench_features), ("training", bench_training), ("large", bench_large_files)]
+GROUPS.append(("scale", bench_large_path))  # issue 12: scripts/bench_scale.py
 
 
 def machine() -> Dict[str, Any]:

@@ -46,10 +46,39 @@ data "aws_iam_policy_document" "feature_lambda" {
     resources = ["${local.bucket_arn}/features/*/_content/*"]
   }
 
+  # inputs.json of the Spark feature job: read back when a redelivered event finds it written.
+  statement {
+    sid       = "ReadSparkInputs"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.bucket_arn}/features/*/inputs.json"]
+  }
+
+  # PutObject covers inputs.json too (features/<dataset>/<run_id>/inputs.json).
   statement {
     sid       = "WriteFeaturesAndErrors"
     actions   = ["s3:PutObject"]
     resources = ["${local.bucket_arn}/features/*", "${local.bucket_arn}/errors/*"]
+  }
+
+  # Several-file datasets: the debounce lists the current versions under raw/<dataset>/.
+  statement {
+    sid       = "ListRawDatasets"
+    actions   = ["s3:ListBucket", "s3:ListBucketVersions"]
+    resources = [local.bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["raw/*"]
+    }
+  }
+
+  # Datasets above MAX_RAW_BYTES: start the Spark feature job, and find its run after a retry. The ARN is
+  # built from the name in locals, so this role does not depend on the job resource (glue_spark.tf).
+  statement {
+    sid       = "StartSparkFeatureJob"
+    actions   = ["glue:StartJobRun", "glue:GetJobRuns"]
+    resources = ["arn:${local.partition}:glue:${var.aws_region}:${local.account_id}:job/${local.spark_features_job_name}"]
   }
 }
 
@@ -91,7 +120,7 @@ locals {
   # Each function's role: what it is for (its description) and its own statements.
   lambda_access = {
     feature = {
-      purpose = "reads raw uploads, writes features and error reports."
+      purpose = "reads raw uploads, writes features and error reports, starts the Spark feature job for large datasets."
       policy  = data.aws_iam_policy_document.feature_lambda.json
     }
     trigger = {

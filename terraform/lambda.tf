@@ -37,6 +37,10 @@ locals {
         MAX_RAW_BYTES = tostring(var.feature_max_raw_bytes)
         # Run metrics (rows, seconds) go here; see monitoring.tf.
         METRICS_NAMESPACE = local.metrics_namespace
+        # Several-file datasets: one run per burst of uploads (cripto_pipeline/routing.py).
+        DEBOUNCE_SECONDS = tostring(var.feature_debounce_seconds)
+        # Datasets above MAX_RAW_BYTES go to this Glue Spark job (glue_spark.tf).
+        SPARK_FEATURES_JOB_NAME = local.spark_features_job_name
       }
     }
 
@@ -77,8 +81,8 @@ resource "aws_lambda_function" "lambda" {
   # Accepted checkov findings (tests/static/test_security.py), with the reason:
   #checkov:skip=CKV_AWS_115:Only the feature and glue-run-metrics functions are unreserved (the trigger reserves var.trigger_reserved_concurrency): a reservation fails on accounts still at the default concurrency quota of 10.
   #checkov:skip=CKV_AWS_116:Failed async events go to the on-failure destination (aws_lambda_function_event_invoke_config), which also records the error.
-  #checkov:skip=CKV_AWS_117:They call only AWS APIs over public AWS endpoints (feature: S3 and CloudWatch; trigger: S3, Glue and Lambda; glue-run-metrics: Glue and CloudWatch); a VPC would need NAT or endpoints for no gain.
-  #checkov:skip=CKV_AWS_173:The environments hold no secrets (log level, size limit, metrics namespace, job name); Lambda encrypts them at rest with an AWS key.
+  #checkov:skip=CKV_AWS_117:They call only AWS APIs over public AWS endpoints (feature: S3, CloudWatch and Glue; trigger: S3, Glue and Lambda; glue-run-metrics: Glue and CloudWatch); a VPC would need NAT or endpoints for no gain.
+  #checkov:skip=CKV_AWS_173:The environments hold no secrets (log level, size limit, metrics namespace, debounce, job names); Lambda encrypts them at rest with an AWS key.
   #checkov:skip=CKV_AWS_272:Code signing needs AWS Signer profiles; artifacts are built reproducibly and their hashes pinned in the state.
   #checkov:skip=CKV_AWS_50:No X-Ray: structured logs carry the run id through the pipeline.
   for_each = local.lambdas

@@ -4,12 +4,13 @@
 locals {
   # Which new objects start which function (keys of local.lambdas).
   s3_triggers = {
-    # Prefix "raw" (no slash) + suffix ".csv" matches both raw.csv (dataset "default") and
-    # raw/<dataset>.csv. It also matches e.g. rawdata.csv: the function reports such keys under
-    # errors/_invalid-key/ instead of ignoring them silently.
+    # Prefix "raw" (no slash) + suffix ".csv" matches raw.csv (dataset "default"), raw/<dataset>.csv and
+    # the files of several-file datasets, raw/<dataset>/<file>.csv. It also matches e.g. rawdata.csv: the
+    # function reports such keys under errors/_invalid-key/ instead of ignoring them silently.
     feature = { id = "raw-csv-to-features", prefix = "raw", suffix = ".csv" }
-    # Only the Parquet file, written after its manifest, starts training (see cripto_pipeline/layout.py).
-    trigger = { id = "features-to-training", prefix = "features/", suffix = ".parquet" }
+    # Only features.parquet, written after its manifest, starts training (see cripto_pipeline/layout.py);
+    # the Spark feature job's parts/part-*.parquet never do (it writes features.parquet last).
+    trigger = { id = "features-to-training", prefix = "features/", suffix = "features.parquet" }
   }
 }
 

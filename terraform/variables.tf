@@ -151,6 +151,17 @@ variable "feature_max_raw_bytes" {
   }
 }
 
+variable "feature_debounce_seconds" {
+  description = "DEBOUNCE_SECONDS of the feature-engineering function: quiet period after an upload to a several-file dataset (raw/<dataset>/<file>.csv) before its one run starts, in seconds (0-600). A burst of uploads within it gives one run. Must stay below feature_lambda_timeout_seconds, with room for the work itself."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.feature_debounce_seconds >= 0 && var.feature_debounce_seconds <= 600 && var.feature_debounce_seconds + 30 <= var.feature_lambda_timeout_seconds
+    error_message = "feature_debounce_seconds must be from 0 to 600 and leave at least 30 s of feature_lambda_timeout_seconds for the work."
+  }
+}
+
 variable "trigger_lambda_memory_mb" {
   description = "Memory of the Glue-trigger function, in MB (128-10240)."
   type        = number

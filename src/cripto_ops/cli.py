@@ -144,12 +144,12 @@ def alarms(ctx: click.Context, output_format: str) -> None:
 
 
 @main.command()
-@click.argument("component", required=False, type=click.Choice(["feature", "trigger", "training"]))
+@click.argument("component", required=False, type=click.Choice(["feature", "trigger", "training", "spark"]))
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines (Ctrl-C stops).")
 @click.option("--since", default="1h", help="How far back to start: 30s, 10m, 2h, 1d.")
 @click.pass_context
 def logs(ctx: click.Context, component: Optional[str], follow: bool, since: str) -> None:
-    """CloudWatch logs of the feature Lambda, the trigger Lambda and/or the training job."""
+    """CloudWatch logs of the feature Lambda, the trigger Lambda, the training job and/or the Spark feature job."""
     from cripto_ops import log_tail
 
     from rich.text import Text

@@ -28,7 +28,7 @@ from cripto_ops import stages
 from cripto_ops.exceptions import StageFailed, StageTimeout
 from cripto_ops.log_tail import GLUE_ERROR_GROUP, GLUE_OUTPUT_GROUP
 from cripto_ops.stack import StackOutputs
-from cripto_pipeline import layout
+from cripto_pipeline import layout, routing
 
 GLUE_TERMINAL_FAILURES = {"FAILED", "TIMEOUT", "STOPPED", "ERROR"}
 
@@ -250,7 +250,7 @@ class RunFollower:
         keys = layout.run_keys(result.dataset, result.run_id)
         written = {item["Key"]: item["LastModified"] for prefix in (keys.features_prefix, keys.models_prefix)
                    for item in self._objects(prefix)}
-        event_time = (self._json(keys.manifest).get("raw") or {}).get("event_time")
+        event_time = routing.upload_event_time(self._json(keys.manifest), result.run_id)
         return stages.run_stage_seconds(keys, event_time, written, glue_run)
 
     def _objects(self, prefix: str, start_after: str = "") -> List[Dict[str, Any]]:

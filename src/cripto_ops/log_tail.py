@@ -12,7 +12,7 @@ from cripto_ops.stack import StackOutputs
 
 GLUE_OUTPUT_GROUP = "/aws-glue/python-jobs/output"
 GLUE_ERROR_GROUP = "/aws-glue/python-jobs/error"
-COMPONENTS = ("feature", "trigger", "training")
+COMPONENTS = ("feature", "trigger", "training", "spark")
 
 _SINCE_RE = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -36,9 +36,14 @@ def log_groups(stack: StackOutputs, component: Optional[str]) -> List[str]:
         "feature": [f"/aws/lambda/{stack.feature_lambda_name}"],
         "trigger": [f"/aws/lambda/{stack.trigger_lambda_name}"],
         "training": [GLUE_OUTPUT_GROUP, GLUE_ERROR_GROUP],
+        # The Spark feature job's driver logs (large datasets), named by the stack's output.
+        "spark": list(stack.raw.get("glue_spark_log_group_names") or []),
     }
     if component is None:
         return [group for name in COMPONENTS for group in groups[name]]
+    if not groups[component]:
+        raise OpsError(f"The stack has no {component} log groups (output glue_spark_log_group_names): deploy it "
+                       "with terraform/glue_spark.tf (`make deploy-local`).")
     return groups[component]
 
 

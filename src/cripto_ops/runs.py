@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from cripto_ops import stages
 from cripto_ops.stack import StackOutputs
-from cripto_pipeline import costs, layout
+from cripto_pipeline import costs, layout, routing
 
 
 @dataclass
@@ -23,6 +23,14 @@ class RunStatus:
     raw_key: Optional[str] = None
     raw_version_id: Optional[str] = None
     feature_rows: Optional[int] = None
+    #: Which engine built the features (pandas: the feature Lambda; spark: the Glue Spark feature job) and on
+    #: how many of their rows training ran, drawn how (the manifest's rows_sampled and sample.method).
+    engine: Optional[str] = None
+    training_rows: Optional[int] = None
+    training_sample: Optional[str] = None
+    #: The Spark feature job's run for this run (large datasets), while it builds the features.
+    spark_run_id: Optional[str] = None
+    spark_state: Optional[str] = None
     glue_run_id: Optional[str] = None
     glue_state: Optional[str] = None
     error: Optional[str] = None
@@ -46,6 +54,13 @@ class RunStatus:
 
     def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
+
+
+def _identity(raw: Any) -> Dict[str, Any]:
+    """One raw object's identity from a record's ``raw``: the object itself, or the last of a list of them."""
+    if isinstance(raw, list):
+        return raw[-1] if raw and isinstance(raw[-1], dict) else {}
+    return raw if isinstance(raw, dict) else {}
 
 
 def _parse_time(value: Optional[str]) -> Optional[datetime]:
@@ -87,8 +102,9 @@ class RunCatalog:
         if keys.error in objects:
             report = self._json(keys.error) or {}
             status.state, status.error = "REJECTED", f"{report.get('error')}: {report.get('what')}"
-            status.raw_key = (report.get("raw") or {}).get("key")
-            status.raw_version_id = (report.get("raw") or {}).get("version_id")
+            raw = _identity(report.get("raw"))  # the Spark job's report may list every file
+            status.raw_key, status.raw_version_id = raw.get("key"), raw.get("version_id")
+            status.engine = report.get("engine") or (routing.SPARK if keys.inputs in objects else routing.PANDAS)
             return status
         if keys.duplicate in objects:
             record = self._json(keys.duplicate) or {}
@@ -97,10 +113,19 @@ class RunCatalog:
             status.raw_version_id = (record.get("raw") or {}).get("version_id")
             return status
         manifest = self._json(keys.manifest) or {}
-        raw = manifest.get("raw") or {}
+        # Above MAX_RAW_BYTES the Spark feature job builds the features: inputs.json names the run's files first.
+        spark_inputs = (self._json(keys.inputs) or {}) if keys.inputs in objects else {}
+        raw = routing.started_by(manifest) or _identity(routing.raw_files(manifest) if manifest else spark_inputs.get("raw"))
         status.raw_key, status.raw_version_id = raw.get("key"), raw.get("version_id")
         status.feature_rows = (manifest.get("rows") or {}).get("features")
-        uploaded = _parse_time(raw.get("event_time"))
+        if manifest:
+            used = routing.training_rows(manifest)
+            status.engine, status.training_rows = used["engine"], used["rows_sampled"]
+            status.training_sample = used["sample"].get("method")
+        elif spark_inputs:
+            status.engine = routing.SPARK
+            self._spark_run(status)
+        uploaded = _parse_time(raw.get("event_time"))  # None for a Spark-built run: no feature Lambda span
         status.objects = {key: item.get("Size", 0) for key, item in objects.items()
                           if key.startswith((keys.features_prefix, keys.models_prefix))}
         written = {key: item["LastModified"] for key, item in objects.items()}
@@ -124,7 +149,7 @@ class RunCatalog:
         if keys.metrics in objects:
             metrics = self._json(keys.metrics) or {}
             status.best_model, status.comparison = metrics.get("best_model"), metrics.get("comparison", {})
-        status.durations_s = stages.run_stage_seconds(keys, raw.get("event_time"), written, run)
+        status.durations_s = stages.run_stage_seconds(keys, routing.upload_event_time(manifest, run_id), written, run)
         return status
 
     # -- AWS helpers -----------------------------------------------------------------------------
@@ -138,6 +163,20 @@ class RunCatalog:
             return json.loads(self.s3.get_object(Bucket=self.stack.bucket_name, Key=key)["Body"].read())
         except self.s3.exceptions.NoSuchKey:
             return None
+
+    def _spark_run(self, status: RunStatus) -> None:
+        """A run the Spark feature job is building: its job run, and the run's state when that run failed."""
+        job = self.stack.raw.get("spark_features_job_name")
+        if not job:
+            return
+        for page in self.glue.get_paginator("get_job_runs").paginate(JobName=job):
+            for run in page.get("JobRuns", []):
+                if run.get("Arguments", {}).get("--run_id") == status.run_id:
+                    status.spark_run_id, status.spark_state = run["Id"], run["JobRunState"]
+                    if run["JobRunState"] in ("FAILED", "TIMEOUT", "STOPPED", "ERROR"):
+                        status.state = run["JobRunState"]
+                        status.error = f"Spark feature job: {run.get('ErrorMessage') or run['JobRunState']}"
+                    return
 
     def _glue_runs_by_features_key(self) -> Dict[str, Dict[str, Any]]:
         newest: Dict[str, Dict[str, Any]] = {}

@@ -6,6 +6,8 @@ JSON (``--format json``), schema version :data:`SCHEMA_VERSION`; fields are only
 
     {"schema_version": 1,
      "runs": [{"dataset", "run_id", "state", "is_latest", "raw_key", "raw_version_id", "feature_rows",
+               "engine" (pandas | spark), "training_rows", "training_sample" (e.g. all rows, time-stratified),
+               "spark_run_id", "spark_state" (the Spark feature job's run, while it builds the features),
                "glue_run_id", "glue_state", "error", "duplicate_of", "artifacts_prefix", "report_key",
                "durations_s": {"features", "trigger", "waiting", "training", "total", "report"},
                "best_model", "comparison": metrics.json's comparison as written (model_accuracy_mean,
@@ -106,7 +108,7 @@ def compact_lines(runs: Sequence[RunStatus], width: int) -> List[str]:
     for run, row in zip(runs, rows):
         style = _STATE_STYLE.get(run.state)
         lines.append(_compact_row(row, widths, state_style=style))
-        for detail in comparison_parts(run) + [_note(run)]:
+        for detail in comparison_parts(run) + [training_rows_text(run), _note(run)]:
             for part in textwrap.wrap(detail, width=max(20, width - 4), break_on_hyphens=False):
                 lines.append("    " + escape(part))
     return lines
@@ -123,10 +125,33 @@ def _compact_row(values: Sequence[str], widths: Sequence[int], bold: bool = Fals
     return f"[bold]{line}[/]" if bold else line
 
 
+def training_rows_text(run: RunStatus) -> str:
+    """Which engine built the features and on how many rows training ran ('' before the manifest exists)."""
+    if run.engine is None:
+        return ""
+    built = "Spark feature job" if run.engine == "spark" else "feature Lambda (pandas)"
+    if run.training_rows is None:
+        return f"features: {built}, " + (f"run {run.spark_run_id[:12]}… {run.spark_state}" if run.spark_run_id
+                                         else "running")
+    if run.training_rows == run.feature_rows:
+        return f"features: {built}; trained on all {run.training_rows:,} rows"
+    return (f"features: {built}; trained on {run.training_rows:,} of {run.feature_rows or 0:,} rows "
+            f"({run.training_sample} sample)")
+
+
+def rows_text(run: RunStatus) -> str:
+    """Feature rows, and the rows training ran on when it used a sample of them."""
+    if run.feature_rows is None:
+        return ""
+    if run.training_rows is None or run.training_rows == run.feature_rows:
+        return f"{run.feature_rows:,}"
+    return f"{run.feature_rows:,} ({run.training_rows:,} trained)"
+
+
 def wide_table(runs: Sequence[RunStatus], costs: Dict[str, Optional[float]]) -> Table:
     """Every column (raw object, rows, Glue run, each stage, cost, artifacts): wider than a terminal."""
     stage_names = [stage for _, stage in STAGES]
-    table = Table("dataset", "run", "state", "raw (version)", "rows", "glue run",
+    table = Table("dataset", "run", "state", "raw (version)", "rows", "engine", "glue run",
                   *[f"{stage} s" for stage in stage_names], "total s", "report s",
                   "model vs best baseline", "cost $", "artifacts / error")
     for run in runs:
@@ -136,7 +161,7 @@ def wide_table(runs: Sequence[RunStatus], costs: Dict[str, Optional[float]]) -> 
         where = _note(run) or (run.artifacts_prefix if run.state == "SUCCEEDED" else "")
         table.add_row(
             run.dataset, run.run_id, state, f"{run.raw_key or ''} ({(run.raw_version_id or '-')[:8]})",
-            "" if run.feature_rows is None else f"{run.feature_rows:,}", run.glue_run_id or "",
+            rows_text(run), run.engine or "", run.glue_run_id or "",
             *[_seconds(run, stage) for stage in stage_names], _seconds(run, TOTAL), _seconds(run, REPORT_STAGE),
             escape(comparison_text(run)), "" if cost is None else f"{cost:.5f}", escape(where or ""),
         )
@@ -151,6 +176,10 @@ def detail_table(run: RunStatus, cost: Optional[Dict[str, float]]) -> Table:
     fields = [
         ("state", _state(run)), ("raw", f"{run.raw_key or ''} (version {run.raw_version_id or '-'})"),
         ("feature rows", "" if run.feature_rows is None else f"{run.feature_rows:,}"),
+        ("features built by", {"pandas": "feature Lambda (pandas)", "spark": "Glue Spark feature job"}.get(
+            run.engine or "", run.engine or "")),
+        ("training rows", "" if run.training_rows is None else f"{run.training_rows:,} ({run.training_sample})"),
+        ("spark run", run.spark_run_id or ""), ("spark state", run.spark_state or ""),
         ("glue run", run.glue_run_id or ""), ("glue state", run.glue_state or ""),
     ]
     fields += [(f"{stage} s", _seconds(run, stage)) for _, stage in STAGES if stage in run.durations_s]

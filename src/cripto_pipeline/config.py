@@ -7,7 +7,13 @@ Environment variables (names are the constants below):
 - ``MAX_RAW_BYTES``        feature Lambda: largest accepted upload in bytes (default 128 MiB, at
                            least 1 M rows of any usual OHLCV export; peak memory per file size is
                            measured by ``make bench``, group ``large``); bigger objects are rejected
-                           without being read whole.
+                           without being read whole. Above it (one file, or a several-file dataset
+                           in total) the Spark feature job builds the features instead.
+- ``DEBOUNCE_SECONDS``     feature Lambda: quiet period of a several-file dataset (``raw/<d>/<f>.csv``)
+                           before its run starts, counted from each upload's event (default 20; the
+                           function's timeout must leave room for it, see cripto_pipeline.routing).
+- ``SPARK_FEATURES_JOB_NAME`` feature Lambda: the Glue Spark job that builds the features of datasets
+                           above MAX_RAW_BYTES (empty: such uploads are rejected as too large).
 - ``GLUE_JOB_NAME``        trigger Lambda: the training job to start (required).
 - ``START_MAX_ATTEMPTS``   trigger Lambda: most StartJobRun attempts in one invocation while Glue
                            says the job is busy or throttles (default 1000: in practice the
@@ -38,6 +44,9 @@ ENV_MAX_RAW_BYTES = "MAX_RAW_BYTES"
 #: CloudWatch namespace for the run metrics (cripto_pipeline.run_metrics); empty = publish none.
 ENV_METRICS_NAMESPACE = "METRICS_NAMESPACE"
 ENV_GLUE_JOB_NAME = "GLUE_JOB_NAME"
+ENV_DEBOUNCE_SECONDS = "DEBOUNCE_SECONDS"
+ENV_SPARK_FEATURES_JOB_NAME = "SPARK_FEATURES_JOB_NAME"
+DEFAULT_DEBOUNCE_SECONDS = 20.0
 ENV_START_MAX_ATTEMPTS = "START_MAX_ATTEMPTS"
 ENV_START_BACKOFF_SECONDS = "START_BACKOFF_SECONDS"
 
@@ -88,18 +97,22 @@ class FeatureEngineeringSettings:
     log_level: str = DEFAULT_LOG_LEVEL
     max_raw_bytes: int = DEFAULT_MAX_RAW_BYTES
     metrics_namespace: str = ""
+    debounce_seconds: float = DEFAULT_DEBOUNCE_SECONDS
+    spark_features_job_name: str = ""
 
     @classmethod
     def from_env(
         cls, environ: Optional[Mapping[str, str]] = None, **overrides: object
     ) -> "FeatureEngineeringSettings":
         """Build from explicit ``overrides``, then ``LOG_LEVEL`` / ``MAX_RAW_BYTES`` /
-        ``METRICS_NAMESPACE``, then defaults."""
+        ``METRICS_NAMESPACE`` / ``DEBOUNCE_SECONDS`` / ``SPARK_FEATURES_JOB_NAME``, then defaults."""
         env = _env(environ)
         values = {
             "log_level": _log_level(env),
             "max_raw_bytes": int(_number(env, ENV_MAX_RAW_BYTES, DEFAULT_MAX_RAW_BYTES, int, 1)),
             "metrics_namespace": env.get(ENV_METRICS_NAMESPACE, "").strip(),
+            "debounce_seconds": float(_number(env, ENV_DEBOUNCE_SECONDS, DEFAULT_DEBOUNCE_SECONDS, float, 0.0)),
+            "spark_features_job_name": env.get(ENV_SPARK_FEATURES_JOB_NAME, "").strip(),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -3,11 +3,14 @@
 One bucket holds everything::
 
     raw.csv                                         upload -> dataset "default"
-    raw/<dataset>.csv                               upload -> dataset <dataset>
+    raw/<dataset>.csv                               upload -> dataset <dataset> (one file)
+    raw/<dataset>/<file>.csv                        upload -> dataset <dataset> (several files: every
+                                                    current object under raw/<dataset>/ is the dataset)
     features/<dataset>/<run_id>/manifest.json       written FIRST by the feature Lambda
     features/<dataset>/<run_id>/features.parquet    written LAST; its creation triggers training
     features/<dataset>/<run_id>/duplicate-of.json   instead of both: the same content already has a run
-    features/<dataset>/<run_id>/inputs.json         Spark path: the raw files of the run (written by its starter)
+    features/<dataset>/<run_id>/inputs.json         Spark path: the raw files of the run (written by the feature
+                                                    Lambda, conditional put, before StartJobRun)
     features/<dataset>/<run_id>/validated/*.parquet Spark path: validated rows per file/chunk (deleted at the end)
     features/<dataset>/<run_id>/parts/part-*.parquet Spark path: the full feature set, partitioned
     features/<dataset>/<run_id>/glue-start.json     start claim: the one Glue run of this features file
@@ -24,6 +27,9 @@ One bucket holds everything::
 
 Rules:
 
+- A dataset is one file (``raw.csv``, ``raw/<dataset>.csv``) or several (``raw/<dataset>/<file>.csv``,
+  ``<file>`` any name without ``/``). The two forms of one name are separate uploads of the same dataset:
+  do not mix them (a run of the several-file form reads only ``raw/<dataset>/``).
 - ``<dataset>``: 1-64 characters from ``[A-Za-z0-9_-]``, starting with a letter or digit (so names
   such as ``_invalid-key`` can never collide with a dataset). Keys are case-sensitive.
 - ``<run_id>`` = ``<event time as YYYYmmddTHHMMSSZ>-<8 hex>``, the hex being the start of
@@ -99,26 +105,54 @@ def validate_dataset(name: str) -> str:
     return name
 
 
-def is_raw_key(key: str) -> bool:
-    """True if ``key`` is an upload location the pipeline processes (name checks aside)."""
-    return key == DEFAULT_RAW_KEY or (
-        key.startswith(RAW_PREFIX) and key.endswith(RAW_SUFFIX) and "/" not in key[len(RAW_PREFIX) :]
-    )
+def _raw_parts(key: str) -> Optional[Tuple[str, ...]]:
+    """``raw/<d>.csv`` -> ``(<d>,)``, ``raw/<d>/<f>.csv`` -> ``(<d>, <f>.csv)``, anything else None."""
+    if not (key.startswith(RAW_PREFIX) and key.endswith(RAW_SUFFIX)):
+        return None
+    parts = tuple(key[len(RAW_PREFIX) :].split("/"))
+    if len(parts) == 1:
+        return (parts[0][: -len(RAW_SUFFIX)],)
+    if len(parts) == 2 and parts[0] and len(parts[1]) > len(RAW_SUFFIX):
+        return parts
+    return None
+
+
+def is_multi_file_key(key: str) -> bool:
+    """True for ``raw/<dataset>/<file>.csv``: one file of a several-file dataset."""
+    parts = _raw_parts(key)
+    return parts is not None and len(parts) == 2
 
 
 def dataset_from_raw_key(key: str) -> str:
-    """Map an upload key to its dataset: ``raw.csv`` -> ``default``, ``raw/<d>.csv`` -> ``<d>``.
+    """Map an upload key to its dataset: ``raw.csv`` -> ``default``, ``raw/<d>.csv`` and
+    ``raw/<d>/<file>.csv`` -> ``<d>``.
 
-    Raises InvalidKeyError for keys outside the contract (e.g. ``raw/a/b.csv``, ``rawdata.csv``)
+    Raises InvalidKeyError for keys outside the contract (e.g. ``raw/a/b/c.csv``, ``rawdata.csv``)
     and InvalidDatasetNameError for a bad ``<d>``.
     """
     if key == DEFAULT_RAW_KEY:
         return DEFAULT_DATASET
-    if not is_raw_key(key):
+    parts = _raw_parts(key)
+    if parts is None:
         raise InvalidKeyError(
-            f"Key {key!r} is not an upload location: upload to {DEFAULT_RAW_KEY!r} or 'raw/<dataset>.csv'."
+            f"Key {key!r} is not an upload location: upload to {DEFAULT_RAW_KEY!r}, 'raw/<dataset>.csv' or "
+            "'raw/<dataset>/<file>.csv'."
         )
-    return validate_dataset(key[len(RAW_PREFIX) : -len(RAW_SUFFIX)])
+    return validate_dataset(parts[0])
+
+
+def dataset_file_key(dataset: str, name: str) -> str:
+    """``raw/<dataset>/<name>``: where to upload one file of a several-file dataset (``name`` ends .csv)."""
+    key = f"{raw_dataset_prefix(dataset)}{name}"
+    if not is_dataset_file(dataset, key):
+        raise InvalidKeyError(f"File name {name!r} must end with {RAW_SUFFIX!r} and contain no '/'.")
+    return key
+
+
+def is_dataset_file(dataset: str, key: str) -> bool:
+    """True if ``key`` is one file of the several-file dataset ``dataset`` (``raw/<dataset>/<f>.csv``)."""
+    parts = _raw_parts(key)
+    return parts is not None and len(parts) == 2 and parts[0] == dataset
 
 
 def raw_dataset_prefix(dataset: str) -> str:

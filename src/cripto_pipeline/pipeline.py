@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import pandas as pd
 
-from . import __version__, events, layout
+from . import __version__, events, layout, routing
 from .events import S3ObjectRef
 from .exceptions import InputRejectedError, InvalidKeyError, TrainingDataError
 from .features import FEATURE_COLUMNS, MIN_ROWS_PER_SYMBOL, compute_features
@@ -229,6 +229,7 @@ def build_features(ref: S3ObjectRef, data: bytes, *, max_raw_bytes: int) -> Outc
         "features_key": keys.features,
         "feature_columns": list(FEATURE_COLUMNS),
         "rows": {"raw": validated.details["rows"], "features": int(len(features))},
+        **routing.pandas_engine(len(features)),
         "symbols": validated.details["symbols"],
         "time_range": {
             "first": validated.details["first_timestamp"],
@@ -239,15 +240,8 @@ def build_features(ref: S3ObjectRef, data: bytes, *, max_raw_bytes: int) -> Outc
             "timestamp_format": validated.details["timestamp_format"],
         },
         "warnings": validated.warnings,
-        "code_version": __version__,
-        "code_sha256": code_fingerprint(),
-        "libraries": library_versions(),
     }
-    writes = [
-        ObjectToWrite(keys.manifest, to_json_bytes(manifest), JSON_TYPE),
-        # Conditional: a duplicated event must not create the object again (that would start training twice).
-        ObjectToWrite(keys.features, frame_to_parquet(features), PARQUET_TYPE, only_if_absent=True),
-    ]
+    writes = feature_set_writes(keys, manifest, features)
     claim = {"schema": CLAIM_SCHEMA, "dataset": dataset, "run_id": run_id, "features_key": keys.features,
              "raw": raw}  # fmt: skip
     return Outcome(
@@ -266,6 +260,14 @@ def build_features(ref: S3ObjectRef, data: bytes, *, max_raw_bytes: int) -> Outc
             only_if_absent=True,
         ),
     )
+
+
+def feature_set_writes(keys: layout.RunKeys, manifest: Dict[str, Any], features: pd.DataFrame) -> List[ObjectToWrite]:
+    """The manifest (with the code and library versions) and then features.parquet: the Lambda path's writes."""
+    manifest = {**manifest, "code_version": __version__, "code_sha256": code_fingerprint(), "libraries": library_versions()}
+    # Conditional Parquet put: a duplicated event must not create the object again (that would start training twice).
+    return [ObjectToWrite(keys.manifest, to_json_bytes(manifest), JSON_TYPE),
+            ObjectToWrite(keys.features, frame_to_parquet(features), PARQUET_TYPE, only_if_absent=True)]
 
 
 def covered_by(outcome: Outcome, holder: Dict[str, Any]) -> Outcome:
@@ -348,6 +350,8 @@ def train_from_features(
         "dataset": keys.dataset,
         "run_id": keys.run_id,
         "raw": manifest.get("raw"),
+        "raw_files": routing.raw_files(manifest),  # every key + version the run read
+        "training_rows": routing.training_rows(manifest),
         "features_key": keys.features,
         "features_sha256": hashlib.sha256(parquet).hexdigest(),
         "manifest_key": keys.manifest,

@@ -21,3 +21,9 @@ alarm_period_seconds     = 10
 dashboard_period_seconds = 60
 # The emulation's KMS forgets keys on restart anyway; the shortest window AWS allows.
 alerts_key_deletion_window_days = 7
+
+# Large datasets (issue 12): above MAX_RAW_BYTES the Spark feature job builds the features. A low limit
+# keeps "just above the limit" a few MB in the integration tests (AWS keeps the 128 MiB default); the
+# debounce of several-file datasets is short because of the 60 s poller timeout above.
+feature_max_raw_bytes    = 8388608 # 8 MiB
+feature_debounce_seconds = 5

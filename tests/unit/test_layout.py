@@ -20,7 +20,7 @@ def test_raw_keys_map_to_datasets(key, dataset):
 
 
 @pytest.mark.parametrize(
-    "key", ["rawdata.csv", "raw/a/b.csv", "raw/btc.txt", "other/raw.csv", "raw/", "raw.csv.bak"]
+    "key", ["rawdata.csv", "raw/a/b/c.csv", "raw/btc.txt", "other/raw.csv", "raw/", "raw.csv.bak"]
 )
 def test_keys_outside_the_contract_are_refused(key):
     with pytest.raises(InvalidKeyError):

@@ -14,6 +14,7 @@ import html
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from ..routing import training_rows
 from ..strategy import FEE_RATE
 from .analysis import ReportData
 from .usage import TRIGGER_SECONDS_ESTIMATE
@@ -155,6 +156,7 @@ def render_html(data: ReportData, plots: Dict[str, bytes]) -> str:
         f"<p>Generated {generated}. Selected model: <b>{_e(best)}</b> (highest mean walk-forward "
         f"{_e(metrics.get('selection_metric'))}). Target: {_e(metrics.get('target'))}.</p>",
         headline(metrics.get("comparison", {})),
+        training_rows_line(data.manifest),
         "<h2>Walk-forward evaluation vs baselines</h2>",
         f"<p>{_e(metrics['walk_forward'].get('n_folds'))} expanding-window folds split on "
         f"{_e(metrics['walk_forward'].get('split_on'))}, gap {_e(metrics['walk_forward'].get('gap'))}.</p>",
@@ -212,3 +214,16 @@ def render_html(data: ReportData, plots: Dict[str, bytes]) -> str:
         "</body></html>",
     ]
     return "\n".join(parts)
+
+
+def training_rows_line(manifest: Dict[str, Any]) -> str:
+    """Which engine built the features and on how many of their rows training ran (from the manifest)."""
+    rows = training_rows(manifest)
+    engine = "the Glue Spark feature job" if rows["engine"] == "spark" else "the feature Lambda (pandas)"
+    total, used = rows["rows_total"], rows["rows_sampled"]
+    method = (rows["sample"] or {}).get("method", "all rows")
+    if used is None or total is None:
+        share = "every row of the features file"
+    else:
+        share = f"all {used:,} rows" if used == total else f"{used:,} of {total:,} rows ({_e(method)} sample)"
+    return f"<p>Features built by {engine}; training ran on {share}.</p>"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from .. import costs, layout
+from .. import costs, layout, routing
 
 TRIGGER_SECONDS_ESTIMATE = costs.TRIGGER_BILLED_SECONDS
 
@@ -52,7 +52,9 @@ class JobResources:
         run_objects: Mapping[str, int],
     ) -> CostInputs:
         """CostInputs with the feature Lambda's duration bounded by upload event -> features object written."""
-        event_time = (manifest.get("raw") or {}).get("event_time")
+        # The upload that started a Lambda-built run; a Spark-built run's Lambda time is not this span.
+        event_time = routing.started_by(manifest).get("event_time") if manifest.get("engine", routing.PANDAS) == \
+            routing.PANDAS else None
         uploaded = layout.parse_event_time(event_time) if event_time else None
         seconds = costs.feature_lambda_seconds(uploaded, features_written_at)
         return CostInputs(

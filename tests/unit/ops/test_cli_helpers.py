@@ -44,3 +44,13 @@ def test_metrics_table_lists_models_and_baselines():
     cells = [list(column.cells) for column in table.columns]
     assert any("random_forest" in c for c in cells[0]) and "always_up" in cells[0] and "buy_and_hold" in cells[0]
     assert "55.0 %" in cells[1]
+
+
+
+def test_the_spark_feature_jobs_log_groups_come_from_the_stack():
+    with_spark = StackOutputs(**{**STACK.__dict__, "raw": {**STACK.raw, "glue_spark_log_group_names": [
+        "/aws-glue/jobs/output", "/aws-glue/jobs/error"]}})
+    assert log_groups(with_spark, "spark") == ["/aws-glue/jobs/output", "/aws-glue/jobs/error"]
+    assert len(log_groups(with_spark, None)) == 6
+    with pytest.raises(OpsError, match="glue_spark_log_group_names"):
+        log_groups(STACK, "spark")

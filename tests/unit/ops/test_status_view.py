@@ -119,3 +119,21 @@ def test_json_parses_and_carries_the_same_numbers():
     assert document["runs"][3]["error"] == REJECTED.error and document["runs"][3]["cost_usd"] is None
     assert document["alarms"] == [{"name": "feature-errors", "state": "OK", "reason": "fine", "since": None,
                                    "description": "errors"}]
+
+
+
+def test_status_says_which_engine_built_the_features_and_on_how_many_rows_training_ran():
+    spark = RunStatus(**{**HOURLY.as_dict(), "engine": "spark", "feature_rows": 10_000_000,
+                         "training_rows": 1_000_000, "training_sample": "time-stratified"})
+    pandas = RunStatus(**{**HOURLY.as_dict(), "engine": "pandas", "training_rows": 20077, "training_sample": "all rows"})
+    plain = " ".join(render(status_view.compact_lines([spark, pandas], 80), 80, False).split())
+    assert "features: Spark feature job; trained on 1,000,000 of 10,000,000 rows (time-stratified sample)" in plain
+    assert "features: feature Lambda (pandas); trained on all 20,077 rows" in plain
+    columns = {c.header: list(c.cells) for c in status_view.wide_table([spark, pandas], {}).columns}
+    assert columns["engine"] == ["spark", "pandas"]
+    assert columns["rows"] == ["10,000,000 (1,000,000 trained)", "20,077"]
+    detail = {row: cell for row, cell in zip(*[list(c.cells) for c in status_view.detail_table(spark, None).columns])}
+    assert detail["features built by"] == "Glue Spark feature job"
+    assert detail["training rows"] == "1,000,000 (time-stratified)"
+    assert status_view.training_rows_text(RunStatus(**{**HOURLY.as_dict(), "engine": "spark"})) == \
+        "features: Spark feature job, running"
