@@ -65,3 +65,18 @@ def test_prepare_installs_under_the_runs_key_once(tmp_path, monkeypatch):
     assert len(calls) == 1
     with pytest.raises(RuntimeError, match="only pinned"):
         prepare_module.prepare(python, ["pkg>=1"], [], cache)
+
+
+def test_a_prepared_wheel_is_keyed_by_its_name_and_md5_as_its_s3_etag_states(tmp_path):
+    """The key of a local wheel needs only its bytes' MD5: a run reading the same wheel's single-part
+    ETag from S3 (its MD5) finds what `make glue-modules` prepared without downloading it."""
+    import hashlib
+
+    from localaws.glue import module_cache
+
+    wheel = tmp_path / "a-2.0-cp39-cp39-manylinux2014_x86_64.whl"
+    wheel.write_bytes(b"wheel bytes")
+    md5 = hashlib.md5(b"wheel bytes").hexdigest()
+    assert module_cache.spec_identity(str(wheel)) == f"{wheel.name}#md5={md5}"
+    assert ModuleCache.key([str(wheel)], ["--no-deps"], sys.executable) == ModuleCache.key_of(
+        [f"{wheel.name}#md5={module_cache.etag_md5(chr(34) + md5 + chr(34))}"], ["--no-deps"], sys.executable)

@@ -8,8 +8,8 @@ key, same read-only files; see :class:`localaws.glue.module_cache.ModuleCache`),
 is as fast as any later one. Does nothing when the entry exists. The cache lives in the service's
 state directory (``LOCALAWS_GLUE_STATE_DIR``, else ``<LOCALAWS_HOME>/glue``); ``--python`` must be
 the same path the service is given for the runtime (``LOCALAWS_GLUE_PYTHON3_9``), as it is part of
-the key. Only pinned modules (``name==version``) and wheel files (keyed by their name and sha256, so a
-run that downloads the same wheels from S3 finds the entry) are cached; anything else is refused.
+the key. Only pinned modules (``name==version``) and wheel files (keyed by their name and MD5, so a
+run whose S3 copies have that MD5 as ETag finds the entry) are cached; anything else is refused.
 """
 
 from __future__ import annotations
