@@ -1,6 +1,6 @@
 """``--additional-python-modules`` entries that are ``s3://`` wheel paths (localaws.glue.module_cache):
-parsing, the cache key (name + the ETag's MD5, the same as a local copy's; multipart: sha256 of a
-download), downloads only on a cache miss, and a pip command that needs no package index. pip itself
+parsing, the cache key (name + the ETag's MD5, the same as a local copy's; a multipart ETag: one
+download, then remembered), downloads only on a cache miss, and a pip command that needs no package index. pip itself
 is replaced by a fake that records its argv."""
 
 from __future__ import annotations
@@ -92,13 +92,21 @@ def test_etag_md5(etag, md5):
     assert module_cache.etag_md5(etag) == md5
 
 
-def test_a_multipart_etag_falls_back_to_a_download_and_sha256(tmp_path):
+def test_a_multipart_etag_falls_back_to_a_download_once_then_its_md5_is_remembered(tmp_path):
+    """A multipart ETag is not the MD5 of the bytes (Terraform uploads wheels over 5 MB in parts): the
+    wheel is downloaded and hashed; the cache remembers that ETag's MD5, so the next run downloads nothing."""
     location = ("artifacts-bucket", "wheels/probe-1.0-py3-none-any.whl")
     s3 = FakeS3({location: b"wheel bytes"}, multipart=(location,))
-    [module] = module_cache.identify([WHEEL], s3, tmp_path)
-    assert module.identity == f"probe-1.0-py3-none-any.whl#sha256={hashlib.sha256(b'wheel bytes').hexdigest()}"
+    cache = ModuleCache(tmp_path / "cache")
+    [module] = module_cache.identify([WHEEL], s3, tmp_path / "run1", cache)
+    md5 = hashlib.md5(b"wheel bytes").hexdigest()
+    assert module.identity == f"probe-1.0-py3-none-any.whl#md5={md5}"
     assert len(s3.downloads) == 1 and Path(module.path).read_bytes() == b"wheel bytes"
-    assert module_cache.fetch_wheels([module], s3, tmp_path) == [module.path] and len(s3.downloads) == 1
+    assert module_cache.fetch_wheels([module], s3, tmp_path / "run1") == [module.path] and len(s3.downloads) == 1
+    [again] = module_cache.identify([WHEEL], s3, tmp_path / "run2", cache)
+    assert again.identity == module.identity and again.path is None and len(s3.downloads) == 1
+    [uncached] = module_cache.identify([WHEEL], s3, tmp_path / "run3")  # nothing remembered: download
+    assert uncached.identity == module.identity and len(s3.downloads) == 2
 
 
 def test_a_local_copy_and_its_s3_original_have_one_key(tmp_path):
@@ -223,3 +231,22 @@ def test_unpinned_specs_with_s3_wheels_install_per_run_from_the_downloads(tmp_pa
                                           0.0, Shipper(), Shipper(), s3)
     assert target == control.run_dir / "python-modules" and len(s3.downloads) == 1
     assert fake_pip[0][-1] == "other>=1" and fake_pip[0][-2].endswith("probe-1.0-py3-none-any.whl")
+
+
+def test_a_cache_hit_makes_no_get_object_call(tmp_path, fake_pip):
+    """An entry prepared from a local copy (what `make glue-modules` does) is reused without a download."""
+    local = tmp_path / "local" / "probe-1.0-py3-none-any.whl"
+    local.parent.mkdir()
+    local.write_bytes(b"wheel bytes")
+    cache = ModuleCache(tmp_path / "cache")
+    key = ModuleCache.key([str(local)], ["--no-deps"], sys.executable)
+    staged = cache.staging(key, "prepare")
+    (staged / "probe").mkdir(parents=True)
+    prepared = cache.publish(key, staged, [module_cache.spec_identity(str(local))], ["--no-deps"])
+    s3 = FakeS3({("artifacts-bucket", "wheels/probe-1.0-py3-none-any.whl"): b"wheel bytes"})
+    control = RunControl(tmp_path / "run")
+    control.run_dir.mkdir()
+    entry = module_cache.install_modules(cache, sys.executable, {"--additional-python-modules": WHEEL,
+                                         "--python-modules-installer-option": "--no-deps"}, "jr_1", control, 0.0,
+                                         Shipper(), Shipper(), s3)
+    assert entry == prepared and not s3.downloads and not fake_pip

@@ -3,7 +3,7 @@ an install of the same pinned modules (also filled ahead of time by :mod:`locala
 
 Entries are pip requirement specs (``name==version``) or, as AWS Glue accepts, ``s3://bucket/key.whl``
 paths of wheel files: an ``s3://`` wheel is keyed by its name and the MD5 its HeadObject ETag gives (a
-single-part ETag; a multipart one is downloaded and keyed by sha256), downloaded into a temporary folder
+single-part ETag; a multipart one is downloaded once, hashed and remembered), downloaded into a temporary folder
 of the run only on a cache miss, and installed with ``--no-index`` when every entry is a wheel (no
 package index needed, as on AWS)."""
 
@@ -41,6 +41,8 @@ S3_SCHEME = "s3://"
 WHEEL_SUFFIX = ".whl"
 MODULE_CACHE_DIR = "python-modules-cache"
 MODULE_CACHE_MARKER = ".localaws-module-cache.json"
+#: Under the cache root: the MD5 of each multipart-ETag wheel a run downloaded (``<name>#<etag>``).
+ETAGS_DIR = ".etags"
 
 
 class ModuleCache:
@@ -51,7 +53,7 @@ class ModuleCache:
     and later runs put that directory on their path instead of running pip again: the same files
     pip would install, without the downloads and install time per run nor the need for the package
     index. ``<key>`` hashes the module specs (a wheel: its file name and MD5; an ``s3://`` wheel's MD5 is
-    its single-part ETag, so a hit downloads nothing; a multipart one is downloaded and keyed by sha256),
+    its single-part ETag, so a hit downloads nothing; a multipart one is downloaded once and remembered),
     the installer options and the interpreter (its path and the mtime of that path, which changes when
     the environment is recreated), so any change installs afresh. Unpinned specs (``tabulate``,
     ``pandas>=2``) are installed per run, as on AWS, because the index may resolve them differently
@@ -85,6 +87,22 @@ class ModuleCache:
                     "python_mtime_ns": os.lstat(python).st_mtime_ns}
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
 
+    def recall_md5(self, name: str, etag: str) -> str | None:
+        """The MD5 of a wheel whose (multipart) ETag an earlier run downloaded and hashed, if any."""
+        try:
+            return (self.root / ETAGS_DIR / _etag_file(name, etag)).read_text().strip() or None
+        except OSError:
+            return None
+
+    def remember_md5(self, name: str, etag: str, md5: str) -> None:
+        """Keep what a download told: this ETag is these bytes (a multipart ETag hashes the parts' MD5s,
+        so equal ETags of equal size parts mean equal bytes); the next run needs no download."""
+        folder = self.root / ETAGS_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        staged = folder / f".{_etag_file(name, etag)}.{threading.get_ident()}"
+        staged.write_text(md5)
+        os.replace(staged, folder / _etag_file(name, etag))
+
     def lock(self, key: str) -> threading.Lock:
         """Serialises installs of one entry (concurrent runs of one job wait for the first install)."""
         with self._lock:
@@ -106,6 +124,10 @@ class ModuleCache:
         os.replace(staged, entry)
         _make_read_only(entry)
         return entry
+
+
+def _etag_file(name: str, etag: str) -> str:
+    return f"{name}#{etag.strip().strip(chr(34)).lower()}"
 
 
 def is_wheel_file(spec: str) -> bool:
@@ -175,10 +197,10 @@ class Module:
     path: str | None
 
 
-def identify(specs: Sequence[str], wheels: WheelStore, folder: Path) -> list[Module]:
-    """Each entry with its identity. An ``s3://`` wheel is identified without its bytes when its ETag
-    is an MD5 (name + md5, as :func:`spec_identity` names a local copy); otherwise it is downloaded
-    into ``folder`` and identified by name + sha256."""
+def identify(specs: Sequence[str], wheels: WheelStore, folder: Path, cache: ModuleCache | None = None) -> list[Module]:
+    """Each entry with its identity; a wheel's is its name and MD5 (:func:`spec_identity`) wherever it
+    comes from. An ``s3://`` wheel's MD5 is its ETag when single-part, else what ``cache`` remembers of
+    that ETag; failing both it is downloaded into ``folder`` and hashed (and remembered)."""
     modules = []
     for index, spec in enumerate(specs):
         location = s3_wheel_location(spec)
@@ -186,12 +208,16 @@ def identify(specs: Sequence[str], wheels: WheelStore, folder: Path) -> list[Mod
             modules.append(Module(spec, spec_identity(spec), spec if is_wheel_file(spec) else None))
             continue
         name = Path(location[1]).name
-        md5 = etag_md5(wheels.etag(*location))
+        etag = wheels.etag(*location)
+        md5 = etag_md5(etag) or (cache.recall_md5(name, etag) if cache is not None and etag else None)
         if md5 is not None:
             modules.append(Module(spec, f"{name}#md5={md5}", None))
             continue
-        path = _download(wheels, spec, folder, index)
-        modules.append(Module(spec, f"{name}#sha256={_file_digest(path, 'sha256')}", path))
+        path = _download(wheels, spec, folder, index)  # multipart ETag, or none: the bytes tell
+        md5 = _file_digest(path, "md5")
+        if cache is not None and etag:
+            cache.remember_md5(name, etag, md5)
+        modules.append(Module(spec, f"{name}#md5={md5}", path))
     return modules
 
 
@@ -241,7 +267,7 @@ def install_modules(
     origin = f" ({from_s3} wheel(s) from S3)" if from_s3 else ""
     folder = Path(tempfile.mkdtemp(prefix="python-module-wheels-", dir=control.run_dir))
     try:
-        modules = identify(specs, wheels, folder)
+        modules = identify(specs, wheels, folder, cache)
         install = _Install(python, options, run_id, control, deadline, output, error, origin)
         if not all(_pinned(module) for module in modules):
             target = control.run_dir / "python-modules"  # unpinned: installed per run, as on AWS
