@@ -4,7 +4,7 @@ Per run (in its own thread), under ``<state_dir>/runs/<JobRunId>/``:
 
 1. fetch the script from ``Command.ScriptLocation`` (S3, through the local endpoint);
 2. ``pip install --target`` the ``--additional-python-modules`` (plus ``--python-modules-installer-option``;
-   ``s3://`` wheels are downloaded first and installed without a package index),
+   ``s3://`` wheels are keyed by their ETag's MD5, downloaded only on a cache miss, installed without an index),
    or reuse an earlier run's install of the same pinned modules (:mod:`.module_cache`);
 3. fetch ``--extra-py-files`` (.py / .zip / .whl) and put them on the path after those modules;
 4. start the job's interpreter with Glue's ``sys.argv`` (script, Glue's own options, the job's
@@ -162,7 +162,7 @@ class JobRunner:
             path = [str(runtime)]
             modules = install_modules(
                 self.module_cache, python, arguments, run.id, control, deadline, output, error,
-                self.aws.module_wheel_downloader(run.region),
+                self.aws.module_wheels(run.region),
             )
             if modules:
                 path.append(str(modules))

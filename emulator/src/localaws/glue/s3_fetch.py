@@ -106,16 +106,9 @@ class LocalAws:
                 entries.append(entry)
         return entries
 
-    def module_wheel_downloader(self, region: str):
-        """``download(bucket, key, target)`` for the ``s3://`` wheels of ``--additional-python-modules``."""
-
-        def download(bucket: str, key: str, target: Path) -> None:
-            self._fetch(bucket, key, target, region, lambda problem: ModuleInstallFailed(
-                f"Cannot fetch --additional-python-modules entry s3://{bucket}/{key}: {problem}. "
-                f"Upload the wheel there or remove it from the job's arguments."
-            ))
-
-        return download
+    def module_wheels(self, region: str) -> ModuleWheels:
+        """The ``s3://`` wheels of ``--additional-python-modules``: their ETags and downloads."""
+        return ModuleWheels(self, region)
 
     def fetch_extra_jars(self, value: str, run_dir: Path, region: str) -> list[str]:
         jars: list[str] = []
@@ -127,6 +120,29 @@ class LocalAws:
             ))
             jars.append(str(target))
         return jars
+
+
+class ModuleWheels:
+    """``s3://`` wheels of ``--additional-python-modules`` in one region (a ``module_cache.WheelStore``)."""
+
+    def __init__(self, aws: LocalAws, region: str) -> None:
+        self.aws, self.region = aws, region
+
+    def etag(self, bucket: str, key: str) -> str | None:
+        """HeadObject's ETag (the cache key needs no download); None when S3 refuses: the download
+        that follows then fails naming what GetObject says (NoSuchKey, AccessDenied)."""
+        try:
+            return self.aws.client("s3", self.region).head_object(Bucket=bucket, Key=key).get("ETag")
+        except ClientError:
+            return None
+        except BotoCoreError as exc:
+            raise self.aws.unavailable(exc) from None
+
+    def download(self, bucket: str, key: str, target: Path) -> None:
+        self.aws._fetch(bucket, key, target, self.region, lambda problem: ModuleInstallFailed(
+            f"Cannot fetch --additional-python-modules entry s3://{bucket}/{key}: {problem}. "
+            f"Upload the wheel there or remove it from the job's arguments."
+        ))
 
 
 def _parse_s3(location: str, what: str) -> tuple[str, str]:
