@@ -22,10 +22,10 @@ locals {
       title = "${fn.name}: invocations, errors, throttles"
       stat  = "Sum"
       metrics = [
-        ["AWS/Lambda", "Invocations", "FunctionName", fn.name, { id = "inv_${key}" }],
-        ["AWS/Lambda", "Errors", "FunctionName", fn.name, { id = "err_${key}" }],
+        ["AWS/Lambda", "Invocations", "FunctionName", fn.name, { id = "inv_${fn.metric_id}" }],
+        ["AWS/Lambda", "Errors", "FunctionName", fn.name, { id = "err_${fn.metric_id}" }],
         ["AWS/Lambda", "Throttles", "FunctionName", fn.name],
-        [{ expression = "100 * err_${key} / inv_${key}", label = "error rate (%)", id = "rate_${key}" }],
+        [{ expression = "100 * err_${fn.metric_id} / inv_${fn.metric_id}", label = "error rate (%)", id = "rate_${fn.metric_id}" }],
       ]
     }],
     [for key, fn in local.monitored_functions : {

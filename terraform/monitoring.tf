@@ -10,7 +10,9 @@ locals {
   monitored_functions = {
     # Keys from the static map (see the invoke configs in lambda.tf), values from the resources.
     for key in keys(local.lambdas) : key => {
-      name           = aws_lambda_function.lambda[key].function_name
+      name = aws_lambda_function.lambda[key].function_name
+      # GetMetricData ids allow letters, digits and "_" only: the "glue-runs" key becomes glue_runs.
+      metric_id      = replace(key, "-", "_")
       log_group      = aws_cloudwatch_log_group.lambda[key].name
       timeout_ms     = local.lambdas[key].timeout_s * 1000
       memory_size_mb = local.lambdas[key].memory_mb

@@ -60,7 +60,8 @@ def test_notifications_route_raw_csv_and_feature_parquet(aws_client, outputs):
     }
     assert routes == {
         outputs["feature_lambda_arn"]: {"prefix": "raw", "suffix": ".csv"},
-        outputs["trigger_lambda_arn"]: {"prefix": "features/", "suffix": ".parquet"},
+        # features.parquet, not .parquet: the Spark job's parts/*.parquet must never start training.
+        outputs["trigger_lambda_arn"]: {"prefix": "features/", "suffix": "features.parquet"},
     }
 
 
