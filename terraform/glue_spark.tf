@@ -98,6 +98,14 @@ data "aws_iam_policy_document" "glue_spark" {
     }
   }
 
+  # The job reads its own run (capacity, start time) into the manifest for the report's cost estimate.
+  # The ARN is built from the name: the job resource depends on this policy.
+  statement {
+    sid       = "ReadOwnJobRuns"
+    actions   = ["glue:GetJobRun"]
+    resources = ["arn:${local.partition}:glue:${var.aws_region}:${local.account_id}:job/${local.spark_features_job_name}"]
+  }
+
   statement {
     sid       = "WriteJobLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
