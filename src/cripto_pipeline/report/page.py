@@ -28,10 +28,6 @@ text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}img{max-width:1
 padding:.5em}.best{font-weight:bold}code{font-size:.9em}h2{border-bottom:1px solid #ddd;margin-top:1.6em}"""
 
 
-#: The report's names of cost components that need more than their key (costs.run_cost).
-COST_LABELS = {"glue_spark": "glue spark feature job"}
-
-
 def spark_note(inputs: CostInputs) -> str:
     """What the Spark feature job's line is priced from ('' for features built by the Lambda)."""
     if inputs.spark_unknown:
@@ -155,8 +151,7 @@ def render_html(data: ReportData, plots: Dict[str, bytes]) -> str:
         for g in coverage.gaps[:TOP_GAPS]
     ]
     inputs = data.cost_inputs
-    cost_rows = [[_e(COST_LABELS.get(name, name.replace("_", " "))), f"{value:.6f}"]
-                 for name, value in data.cost.items()]
+    cost_rows = [[_e(name.replace("_", " ")), f"{value:.6f}"] for name, value in data.cost.items()]
     lambda_note = (
         f"feature Lambda {inputs.feature_lambda[0]:.0f} MB × {inputs.feature_lambda[1]:.2f} s (upload → "
         f"features written, an upper bound)"

@@ -121,6 +121,8 @@ def test_a_file_just_above_the_lambda_limit_is_built_by_spark_and_trained(aws_cl
     config = lam.get_function_configuration(FunctionName=deployed_stack.feature_lambda_name)
     limit = int(config["Environment"]["Variables"]["MAX_RAW_BYTES"])
     assert config["Environment"]["Variables"]["SPARK_FEATURES_JOB_NAME"] == job
+    # Above its max_concurrent_runs a Spark run waits for a slot (WAITING) instead of failing StartJobRun.
+    assert glue.get_job(JobName=job)["Job"]["JobRunQueuingEnabled"] is True
     path = tmp_path / "large.csv"
     path.write_bytes(_just_above(limit))
     dataset = f"large-{uuid.uuid4().hex[:8]}"
@@ -173,7 +175,7 @@ def assert_the_spark_job_is_priced(s3, lam, glue, stack, job: str, dataset: str,
     assert (recorded["job_run_id"], recorded["dpu"]) == (spark_run_id, dpus) and recorded["seconds"] > 0
 
     html = s3.get_object(Bucket=stack.bucket_name, Key=layout.run_keys(dataset, run_id).report)["Body"].read().decode()
-    in_report = _report_usd(html, "glue spark feature job")
+    in_report = _report_usd(html, "glue spark")
     assert in_report == pytest.approx(dpus * max(recorded["seconds"], 60) / 3600 * 0.44, abs=1e-6)
     assert in_report >= minimum - 1e-6 and f"{dpus:g} DPU × {recorded['seconds']:.1f} s" in html
     assert _report_usd(html, "total") >= in_report
