@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Any, Dict, Iterable, List, Optional
 
 from cripto_ops import stages
@@ -77,10 +76,6 @@ def _spark_billed(status: RunStatus, job_run: Dict[str, Any]) -> None:
         return
 
 
-def _parse_time(value: Optional[str]) -> Optional[datetime]:
-    return layout.parse_event_time(value) if value else None
-
-
 class RunCatalog:
     """Reads runs of one stack; create with boto3 s3 and glue clients."""
 
@@ -141,11 +136,11 @@ class RunCatalog:
         elif spark_inputs:
             status.engine = routing.SPARK
             self._spark_run(status)
-        uploaded = _parse_time(raw.get("event_time"))  # None for a Spark-built run: no feature Lambda span
         status.objects = {key: item.get("Size", 0) for key, item in objects.items()
                           if key.startswith((keys.features_prefix, keys.models_prefix))}
         written = {key: item["LastModified"] for key, item in objects.items()}
-        status.feature_lambda_s = costs.feature_lambda_seconds(uploaded, written.get(keys.features))
+        status.feature_lambda_s = costs.feature_lambda_bound(status.engine, manifest, run_id, written.get(keys.features),
+                                                             written.get(keys.inputs))
         run = glue_runs.get(keys.features)
         if run:
             status.glue_run_id, status.glue_state = run["Id"], run["JobRunState"]

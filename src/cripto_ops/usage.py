@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Tuple
 
 from cripto_ops.runs import RunStatus
 from cripto_ops.stack import StackOutputs
-from cripto_pipeline import costs
+from cripto_pipeline import costs, routing
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,11 @@ def spark_runs(run: RunStatus) -> List[Tuple[float, float]]:
 
 def run_cost(run: RunStatus, settings: StackSettings) -> Optional[Dict[str, float]]:
     """Estimated USD of ``run`` on AWS per component and ``total``, or None before its features exist (or,
-    built by the Spark job, before that job recorded or finished its run)."""
+    built by the Spark job, before that job recorded its usage or finished its run)."""
     spark = spark_runs(run)
-    if run.feature_lambda_s is None and not spark:
+    known = bool(spark) if run.engine == routing.SPARK else run.feature_lambda_s is not None
+    if not known:
         return None
-    # A Spark-built run's feature Lambda (routing, inputs.json, StartJobRun) is left out, as in the report.
     usage = costs.run_usage(
         glue_dpu=run.glue_max_capacity, glue_seconds=run.glue_execution_s, run_objects=run.objects,
         feature_lambda=(settings.feature_memory_mb, run.feature_lambda_s) if run.feature_lambda_s is not None

@@ -9,7 +9,9 @@ Pure functions (no AWS calls). :func:`run_usage` is the one place a run's usage 
 can be observed of it, so the Glue job's report and ``cripto status`` price a run the same way:
 
 - the feature Lambda is billed at most from the upload's event time to ``features.parquet`` written
-  (:func:`feature_lambda_seconds`); the trigger Lambda :data:`TRIGGER_BILLED_SECONDS`;
+  (:func:`feature_lambda_seconds`), or for a dataset it hands to the Spark job, to ``inputs.json``
+  written (:func:`feature_lambda_bound`); a several-file dataset's debounce wait is inside that span
+  and billed: the invocation sleeps through it. The trigger Lambda :data:`TRIGGER_BILLED_SECONDS`;
 - Glue: DPUs x seconds (the job measures them until it draws the report; status reads Glue's
   ``ExecutionTime`` once the run has ended);
 - the Glue Spark feature job of a large dataset: its DPUs x seconds (:func:`spark_run`). Training (and
@@ -26,9 +28,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Dict, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
-from . import layout
+from . import layout, routing
 
 PRICES: Dict[str, float] = {
     "lambda_gb_second": 0.0000166667,  # USD per GB-second, x86_64
@@ -126,6 +128,23 @@ def feature_lambda_seconds(uploaded: Optional[datetime], features_written: Optio
         return None
     written = features_written.replace(microsecond=0)
     return max(0.0, (written - uploaded).total_seconds())
+
+
+def feature_lambda_bound(engine: Optional[str], manifest: Mapping[str, Any], run_id: str,
+                         features_written: Optional[datetime], inputs_written: Optional[datetime]) -> Optional[float]:
+    """:func:`feature_lambda_seconds` of one run, for the report and ``status`` alike.
+
+    Built by the Lambda (pandas): upload event (``manifest.json`` ``raw.event_time``) -> ``features.parquet``
+    written. Handed to the Spark job: the upload (the run id's time, to the second: the Spark manifest names
+    files, not events) -> ``inputs.json`` written; the invocation ends with StartJobRun right after.
+    """
+    if engine == routing.SPARK:
+        if not run_id:
+            return None
+        uploaded = layout.parse_event_time(routing.upload_event_time(dict(manifest), run_id))
+        return feature_lambda_seconds(uploaded, inputs_written)
+    event_time = routing.started_by(dict(manifest)).get("event_time")
+    return feature_lambda_seconds(layout.parse_event_time(event_time) if event_time else None, features_written)
 
 
 def _listed_before_report(key: str) -> bool:

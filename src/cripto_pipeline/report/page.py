@@ -154,7 +154,7 @@ def render_html(data: ReportData, plots: Dict[str, bytes]) -> str:
     cost_rows = [[_e(name.replace("_", " ")), f"{value:.6f}"] for name, value in data.cost.items()]
     lambda_note = (
         f"feature Lambda {inputs.feature_lambda[0]:.0f} MB × {inputs.feature_lambda[1]:.2f} s (upload → "
-        f"features written, an upper bound)"
+        f"{'inputs.json' if inputs.spark_runs or inputs.spark_unknown else 'features'} written, an upper bound)"
         if inputs.feature_lambda
         else "feature Lambda not measured here (see <code>cripto status</code>)"
     )

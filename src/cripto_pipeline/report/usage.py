@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
-from .. import costs, layout, routing
+from .. import costs, routing
 
 TRIGGER_SECONDS_ESTIMATE = costs.TRIGGER_BILLED_SECONDS
 
@@ -56,13 +56,13 @@ class JobResources:
         manifest: Dict[str, Any],
         features_written_at: Optional[datetime],
         run_objects: Mapping[str, int],
+        inputs_written_at: Optional[datetime] = None,
     ) -> CostInputs:
-        """CostInputs with the feature Lambda's duration bounded by upload event -> features object written."""
-        # The upload that started a Lambda-built run; a Spark-built run's Lambda time is not this span.
-        event_time = routing.started_by(manifest).get("event_time") if manifest.get("engine", routing.PANDAS) == \
-            routing.PANDAS else None
-        uploaded = layout.parse_event_time(event_time) if event_time else None
-        seconds = costs.feature_lambda_seconds(uploaded, features_written_at)
+        """CostInputs with the feature Lambda's duration bounded by upload event -> features object written
+        (or, for features built by the Spark job, -> ``inputs.json`` written: costs.feature_lambda_bound)."""
+        engine = manifest.get("engine", routing.PANDAS)
+        seconds = costs.feature_lambda_bound(engine, manifest, str(manifest.get("run_id") or ""),
+                                             features_written_at, inputs_written_at)
         spark = costs.recorded_spark_run(manifest)
         spark_unknown = None
         if spark is None and manifest.get("engine") == routing.SPARK:

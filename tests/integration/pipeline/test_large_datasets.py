@@ -186,6 +186,9 @@ def assert_the_spark_job_is_priced(s3, lam, glue, stack, job: str, dataset: str,
     breakdown = usage.run_cost(run, usage.stack_settings(lam, stack))
     assert breakdown["glue_spark"] == pytest.approx(dpus * max(execution, 60) / 3600 * 0.44)
     assert breakdown["glue_spark"] >= minimum - 1e-9 and breakdown["total"] > breakdown["glue_spark"]
+    # The feature Lambda that handed the dataset over (upload -> inputs.json written) is priced alike in both.
+    assert run.feature_lambda_s is not None
+    assert _report_usd(html, "lambda compute") == pytest.approx(breakdown["lambda_compute"], abs=1e-6)
     (entry,) = status_view.as_json([run], {run.run_id: breakdown}, [])["runs"]
     assert entry["cost_usd_by_component"]["glue_spark"] == breakdown["glue_spark"]
     (spark_column,) = [list(c.cells) for c in status_view.wide_table([run], {run.run_id: breakdown}).columns

@@ -108,6 +108,8 @@ def test_a_spark_built_run_reads_the_spark_run_its_manifest_names():
     (run,) = spark_built([running]).runs("big")
     assert (run.engine, run.spark_run_id, run.spark_state) == ("spark", "jr_spark1", "RUNNING")
     assert (run.spark_dpu, run.spark_execution_s, run.spark_recorded_s) == (2.0, None, 41.5)
+    # The feature Lambda that handed the dataset over: the upload (the run id's 04:00:00) -> inputs.json (04:00:01).
+    assert run.feature_lambda_s == 1.0
     (run,) = spark_built([{**running, "JobRunState": "SUCCEEDED", "ExecutionTime": 47}]).runs("big")
     assert (run.spark_state, run.spark_dpu, run.spark_execution_s, run.spark_recorded_s) == \
         ("SUCCEEDED", 2.0, 47.0, 41.5)
