@@ -127,8 +127,11 @@ def _publish_report(
 ) -> Dict[str, Any]:
     """Write report.html; never raises, because the model it describes is already published."""
     try:
+        listing = _run_listing(s3, bucket, outcome)
+        keys = layout.run_keys(outcome.summary["dataset"], outcome.summary["run_id"])
         inputs = (resources or report.JobResources()).cost_inputs(
-            time.monotonic() - started, manifest, features_written_at, _run_objects(s3, bucket, outcome)
+            time.monotonic() - started, manifest, features_written_at,
+            {key: item["Size"] for key, item in listing.items()}, listing.get(keys.inputs, {}).get("LastModified"),
         )
         obj = report.build_report(outcome, manifest, parquet, inputs)  # imports matplotlib
         _put(s3, bucket, obj)
@@ -140,10 +143,11 @@ def _publish_report(
     return {"written": True, "key": obj.key}
 
 
-def _run_objects(s3: Any, bucket: str, outcome: pipeline.Outcome) -> Dict[str, int]:
-    """Key -> bytes under the run's features/ and models/ prefixes (its S3 cost; a handful: one page each)."""
+def _run_listing(s3: Any, bucket: str, outcome: pipeline.Outcome) -> Dict[str, Dict[str, Any]]:
+    """Key -> ListObjectsV2 entry under the run's features/ and models/ prefixes (its S3 cost, and when a
+    Spark-built run's inputs.json was written; a handful of objects: one page each)."""
     keys = layout.run_keys(outcome.summary["dataset"], outcome.summary["run_id"])
-    return {item["Key"]: item["Size"] for prefix in (keys.features_prefix, keys.models_prefix)
+    return {item["Key"]: item for prefix in (keys.features_prefix, keys.models_prefix)
             for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])}
 
 

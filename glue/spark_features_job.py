@@ -9,7 +9,10 @@ Reads ``features/<dataset>/<run_id>/inputs.json`` (the raw keys and versions), v
 with the Lambda's rules (cripto_pipeline.large_inputs; the validated rows are staged under
 ``validated/`` and deleted at the end), then cripto_pipeline.spark_job checks across files, computes
 the features and draws the sample. Writes, in order: ``parts/part-*.parquet`` (all feature rows),
-``manifest.json``, and LAST ``features.parquet`` (the sample: its creation starts training). Rejected
+``manifest.json``, and LAST ``features.parquet`` (the sample: its creation starts training). The
+manifest's ``spark_usage`` is the job's own DPUs and seconds so far (GetJobRun of ``--JOB_NAME`` /
+``--JOB_RUN_ID``, glue:GetJobRun on this job only): training starts before this run ends, so the report
+prices that record (cripto_pipeline.costs). Rejected
 input writes only ``errors/<dataset>/<run_id>.json`` and the run still SUCCEEDS (a retry cannot fix a
 file); anything else raises and the run FAILS. Logs: JSON lines on stdout (cripto_pipeline.logs).
 S3 through boto3 and Spark's ``s3://`` filesystem, endpoints and credentials from the environment.
@@ -19,12 +22,13 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
 import boto3
 from botocore.exceptions import ClientError
 
-from cripto_pipeline import config, events, large_inputs, layout, logs, pipeline
+from cripto_pipeline import config, costs, events, large_inputs, layout, logs, pipeline
 from cripto_pipeline.exceptions import InputRejectedError
 
 logger = logs.get_logger("spark-features")
@@ -80,6 +84,25 @@ def put_if_absent(s3: Any, bucket: str, key: str, body: bytes) -> bool:
         s3.meta.events.unregister("before-sign.s3.PutObject", unique_id="cripto-if-none-match")
 
 
+def own_usage(glue: Any, job_name: Optional[str], job_run_id: Optional[str]) -> Dict[str, Any]:
+    """The manifest's ``spark_usage``: this run's DPUs and seconds so far (costs.spark_usage_record).
+
+    Never raises (the features matter more than their cost): a script run by hand, or a role without
+    glue:GetJobRun on this job, records why the usage is unknown, and the report says so.
+    """
+    if glue is None or not job_name or not job_run_id:
+        return {"job_run_id": job_run_id, "dpu": None, "seconds": None,
+                "error": "not started by Glue (no --JOB_NAME / --JOB_RUN_ID): no run to read"}  # fmt: skip
+    try:
+        job_run = glue.get_job_run(JobName=job_name, RunId=job_run_id)["JobRun"]
+        return costs.spark_usage_record(job_run, datetime.now(timezone.utc))
+    except (ClientError, ValueError) as error:
+        message = (f"{type(error).__name__}: {error}. The role needs glue:GetJobRun on job {job_name} "
+                   "(terraform/glue_spark.tf) for the report to price this run.")  # fmt: skip
+        logger.warning("own run not read: Spark cost unknown", extra={"fields": {"error": message}})
+        return {"job_run_id": job_run_id, "dpu": None, "seconds": None, "error": message}
+
+
 def delete_prefix(s3: Any, bucket: str, prefix: str) -> None:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         objects = [{"Key": item["Key"]} for item in page.get("Contents", [])]
@@ -88,7 +111,7 @@ def delete_prefix(s3: Any, bucket: str, prefix: str) -> None:
 
 
 def run(session: Any, s3: Any, bucket: str, dataset: str, run_id: str, sample_rows: int, chunk_bytes: int,
-        job_run_id: Optional[str]) -> Dict[str, Any]:  # fmt: skip
+        job_run_id: Optional[str], glue: Any = None, job_name: Optional[str] = None) -> Dict[str, Any]:  # fmt: skip
     from cripto_pipeline import spark_job  # pyspark: only here, in the Spark job
 
     started = time.monotonic()
@@ -117,7 +140,8 @@ def run(session: Any, s3: Any, bucket: str, dataset: str, run_id: str, sample_ro
                    "error_key": keys.error, "reason": error.what}  # fmt: skip
         logger.warning("rejected", extra={"fields": summary})
         return summary
-    manifest = spark_job.spark_manifest(bucket, inputs, keys, summaries, result, job_run_id)
+    usage = own_usage(glue, job_name, job_run_id)
+    manifest = spark_job.spark_manifest(bucket, inputs, keys, summaries, result, job_run_id, usage)
     s3.put_object(Bucket=bucket, Key=keys.manifest, Body=pipeline.to_json_bytes(manifest),
                   ContentType=pipeline.JSON_TYPE)  # fmt: skip
     # Conditional, as in the Lambda: a repeated run must not create it again (that would train twice).
@@ -147,10 +171,10 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")  # parts/: Parquet only
         .getOrCreate()
     )
-    s3 = boto3.client("s3")
+    s3, glue = boto3.client("s3"), boto3.client("glue")
     try:
         return run(session, s3, args["bucket"], args["dataset"], args["run_id"], sample_rows, chunk_bytes,
-                   _optional_argument(argv, "JOB_RUN_ID"))  # fmt: skip
+                   _optional_argument(argv, "JOB_RUN_ID"), glue, _optional_argument(argv, "JOB_NAME"))  # fmt: skip
     except Exception:
         logger.exception("spark features failed", extra={"fields": {"dataset": args["dataset"],
                                                                      "run_id": args["run_id"]}})  # fmt: skip

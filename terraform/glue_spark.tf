@@ -28,6 +28,12 @@ resource "aws_glue_job" "spark_features" {
     max_concurrent_runs = var.glue_max_concurrent_runs
   }
 
+  # Job run queuing: a large dataset arriving while max_concurrent_runs Spark runs are busy waits
+  # (WAITING) for a free slot instead of failing StartJobRun with ConcurrentRunsExceededException, which
+  # the feature Lambda could only retry a few times. Glue queues only jobs without retries (max_retries
+  # = 0 above; https://docs.aws.amazon.com/glue/latest/dg/job-run-statuses.html).
+  job_run_queuing_enabled = true
+
   # Which code runs as the job's role cannot be replaced by a StartJobRun caller.
   non_overridable_arguments = {
     "--extra-py-files" = "s3://${aws_s3_object.artifact["glue_package"].bucket}/${aws_s3_object.artifact["glue_package"].key}"
@@ -96,6 +102,14 @@ data "aws_iam_policy_document" "glue_spark" {
       variable = "s3:prefix"
       values   = ["features/*", "raw/*", "${local.artifacts_prefix}*"]
     }
+  }
+
+  # The job reads its own run (capacity, start time) into the manifest for the report's cost estimate.
+  # The ARN is built from the name: the job resource depends on this policy.
+  statement {
+    sid       = "ReadOwnJobRuns"
+    actions   = ["glue:GetJobRun"]
+    resources = ["arn:${local.partition}:glue:${var.aws_region}:${local.account_id}:job/${local.spark_features_job_name}"]
   }
 
   statement {

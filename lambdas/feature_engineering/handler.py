@@ -61,6 +61,7 @@ def process(ref: events.S3ObjectRef, me: str = "") -> dict:
         if outcome is None:
             raise
     logger.log(outcome.log_level, outcome.summary["status"], extra={"fields": {"bucket": ref.bucket, **outcome.summary}})
+    # FeatureSeconds measures the build: the debounce wait (in the summary) is left out there, not in the bill.
     publish(run_metrics.feature_metrics(outcome.summary, time.monotonic() - started))
     return outcome.summary
 
@@ -90,23 +91,32 @@ def process_dataset(ref: events.S3ObjectRef, dataset: str, me: str) -> pipeline.
     """One file of a several-file dataset: debounce, then one run over every current file."""
     wait = routing.quiet_wait(events.event_datetime(ref), datetime.now(timezone.utc), SETTINGS.debounce_seconds)
     time.sleep(wait)
+    debounce = routing.debounce_record(wait, datetime.now(timezone.utc))
     files = list_files(ref.bucket, dataset)
     decision = routing.debounce(files, ref)
     run_id = pipeline.run_id_for(ref)
     if decision != routing.PROCEED:
         return pipeline.Outcome(decision, summary={"status": decision, "dataset": dataset, "key": ref.key,
-                                                   "run_id": run_id, "files": len(files)})  # fmt: skip
+                                                   "run_id": run_id, "files": len(files),
+                                                   "debounce_wait_s": debounce["waited_s"]})  # fmt: skip
     newest = _newest(ref, next(obj.size for obj in files if obj.key == ref.key))
     if routing.engine_for(files, SETTINGS.max_raw_bytes) == routing.SPARK:
         if not SETTINGS.spark_features_job_name:
             return dataset_build.too_large(dataset, run_id, newest, files, SETTINGS.max_raw_bytes)
         reason = routing.spark_reason(files, SETTINGS.max_raw_bytes)
-        return dataset_build.spark_request(dataset, run_id, newest, files, reason, me)
+        return _waited(dataset_build.spark_request(dataset, run_id, newest, files, reason, me, debounce), debounce)
     read = [(obj, s3.get_object(Bucket=ref.bucket, Key=obj.key, **obj.selector())["Body"].read()) for obj in files]
     newest.update(sha256=next(dataset_build.file_identity(ref.bucket, obj, data)["sha256"]
                               for obj, data in read if obj.key == ref.key))  # fmt: skip
-    return dataset_build.build_dataset_features(ref.bucket, dataset, run_id, newest, read,
-                                                max_raw_bytes=SETTINGS.max_raw_bytes)
+    return _waited(dataset_build.build_dataset_features(ref.bucket, dataset, run_id, newest, read,
+                                                        max_raw_bytes=SETTINGS.max_raw_bytes, debounce=debounce),
+                   debounce)  # fmt: skip
+
+
+def _waited(outcome: pipeline.Outcome, debounce: dict) -> pipeline.Outcome:
+    """The outcome with the debounce wait in its summary (logged; run_metrics leaves it out of FeatureSeconds)."""
+    outcome.summary["debounce_wait_s"] = debounce["waited_s"]
+    return outcome
 
 
 def _newest(ref: events.S3ObjectRef, size: int) -> dict:

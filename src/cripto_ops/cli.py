@@ -94,7 +94,6 @@ def status(ctx: click.Context, dataset: Optional[str], run_id: Optional[str], li
         raise OpsError(f"No run {run_id} of dataset '{dataset}' in s3://{stack.bucket_name} (see `cripto status`).")
     settings = usage.stack_settings(_client(ctx, "lambda"), stack)
     breakdowns = {run.run_id: usage.run_cost(run, settings) for run in runs}
-    run_costs = {name: (cost or {}).get("total") for name, cost in breakdowns.items()}
     alarms = alarm_states(_client(ctx, "cloudwatch"), stack) if not run_id else []
     if output_format == "json":
         click.echo(json.dumps(status_view.as_json(runs, breakdowns, alarms), indent=2, default=str))
@@ -106,7 +105,7 @@ def status(ctx: click.Context, dataset: Optional[str], run_id: Optional[str], li
     if runs and wide:
         from rich.measure import Measurement
 
-        table = status_view.wide_table(runs, run_costs)
+        table = status_view.wide_table(runs, breakdowns)
         # As wide as the table needs, also in a pipe (where rich would assume 80 columns): a terminal
         # narrower than that wraps the lines instead of cutting every cell to "…".
         needed = Measurement.get(console, console.options.update_width(10_000), table).maximum

@@ -250,8 +250,9 @@ class RunFollower:
         keys = layout.run_keys(result.dataset, result.run_id)
         written = {item["Key"]: item["LastModified"] for prefix in (keys.features_prefix, keys.models_prefix)
                    for item in self._objects(prefix)}
-        event_time = routing.upload_event_time(self._json(keys.manifest), result.run_id)
-        return stages.run_stage_seconds(keys, event_time, written, glue_run)
+        manifest = self._json(keys.manifest)
+        event_time = routing.upload_event_time(manifest, result.run_id)
+        return stages.run_stage_seconds(keys, event_time, written, glue_run, routing.debounce_ended(manifest))
 
     def _objects(self, prefix: str, start_after: str = "") -> List[Dict[str, Any]]:
         objects: List[Dict[str, Any]] = []

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Any, Dict, Iterable, List, Optional
 
 from cripto_ops import stages
 from cripto_ops.stack import StackOutputs
-from cripto_pipeline import costs, layout, routing
+from cripto_pipeline import costs, glue_runs, layout, routing
 
 
 @dataclass
@@ -28,9 +27,15 @@ class RunStatus:
     engine: Optional[str] = None
     training_rows: Optional[int] = None
     training_sample: Optional[str] = None
-    #: The Spark feature job's run for this run (large datasets), while it builds the features.
+    #: The Spark feature job's run for this run (large datasets): found by its --run_id while it builds the
+    #: features, then by the JobRunId its manifest records (glue_job_run_id).
     spark_run_id: Optional[str] = None
     spark_state: Optional[str] = None
+    #: Its DPUs; Glue's ExecutionTime once that run is final; the seconds the job recorded in its manifest
+    #: (run start -> manifest written) for the report, which status prices until ExecutionTime is final.
+    spark_dpu: Optional[float] = None
+    spark_execution_s: Optional[float] = None
+    spark_recorded_s: Optional[float] = None
     glue_run_id: Optional[str] = None
     glue_state: Optional[str] = None
     error: Optional[str] = None
@@ -63,8 +68,12 @@ def _identity(raw: Any) -> Dict[str, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
-def _parse_time(value: Optional[str]) -> Optional[datetime]:
-    return layout.parse_event_time(value) if value else None
+def _spark_billed(status: RunStatus, job_run: Dict[str, Any]) -> None:
+    """DPUs and ExecutionTime of a final Spark run; a run that reports no capacity is left unpriced."""
+    try:
+        status.spark_dpu, status.spark_execution_s = costs.spark_run(job_run)
+    except ValueError:
+        return
 
 
 class RunCatalog:
@@ -122,14 +131,16 @@ class RunCatalog:
             used = routing.training_rows(manifest)
             status.engine, status.training_rows = used["engine"], used["rows_sampled"]
             status.training_sample = used["sample"].get("method")
+            if status.engine == routing.SPARK:
+                self._spark_usage(status, manifest)
         elif spark_inputs:
             status.engine = routing.SPARK
             self._spark_run(status)
-        uploaded = _parse_time(raw.get("event_time"))  # None for a Spark-built run: no feature Lambda span
         status.objects = {key: item.get("Size", 0) for key, item in objects.items()
                           if key.startswith((keys.features_prefix, keys.models_prefix))}
         written = {key: item["LastModified"] for key, item in objects.items()}
-        status.feature_lambda_s = costs.feature_lambda_seconds(uploaded, written.get(keys.features))
+        status.feature_lambda_s = costs.feature_lambda_bound(status.engine, manifest, run_id, written.get(keys.features),
+                                                             written.get(keys.inputs))
         run = glue_runs.get(keys.features)
         if run:
             status.glue_run_id, status.glue_state = run["Id"], run["JobRunState"]
@@ -149,7 +160,8 @@ class RunCatalog:
         if keys.metrics in objects:
             metrics = self._json(keys.metrics) or {}
             status.best_model, status.comparison = metrics.get("best_model"), metrics.get("comparison", {})
-        status.durations_s = stages.run_stage_seconds(keys, routing.upload_event_time(manifest, run_id), written, run)
+        status.durations_s = stages.run_stage_seconds(keys, routing.upload_event_time(manifest, run_id), written, run,
+                                                      routing.debounce_ended(manifest))
         return status
 
     # -- AWS helpers -----------------------------------------------------------------------------
@@ -173,10 +185,30 @@ class RunCatalog:
             for run in page.get("JobRuns", []):
                 if run.get("Arguments", {}).get("--run_id") == status.run_id:
                     status.spark_run_id, status.spark_state = run["Id"], run["JobRunState"]
+                    if run["JobRunState"] in glue_runs.FINAL_STATES:  # a failed run was billed too
+                        _spark_billed(status, run)
                     if run["JobRunState"] in ("FAILED", "TIMEOUT", "STOPPED", "ERROR"):
                         status.state = run["JobRunState"]
                         status.error = f"Spark feature job: {run.get('ErrorMessage') or run['JobRunState']}"
                     return
+
+    def _spark_usage(self, status: RunStatus, manifest: Dict[str, Any]) -> None:
+        """The Spark run that built a run's features: the usage the job recorded in its manifest, then
+        GetJobRun of the run id it records: its state and, once final, its DPUs and ExecutionTime."""
+        recorded = costs.recorded_spark_run(manifest)
+        if recorded:
+            status.spark_dpu, status.spark_recorded_s = recorded
+        status.spark_run_id = manifest.get("glue_job_run_id")
+        job = self.stack.raw.get("spark_features_job_name")
+        if not (job and status.spark_run_id):
+            return
+        try:
+            run = self.glue.get_job_run(JobName=job, RunId=status.spark_run_id)["JobRun"]
+        except self.glue.exceptions.EntityNotFoundException:
+            return  # Glue's run history is gone (kept 90 days on AWS): the job's own record stands
+        status.spark_state = run["JobRunState"]
+        if run["JobRunState"] in glue_runs.FINAL_STATES:
+            _spark_billed(status, run)
 
     def _glue_runs_by_features_key(self) -> Dict[str, Dict[str, Any]]:
         newest: Dict[str, Dict[str, Any]] = {}

@@ -6,6 +6,8 @@ Checkpoints, in pipeline order (every one but ``uploaded`` may be unknown):
 checkpoint          timestamp                                                         ends the stage
 ==================  ================================================================  ==============
 ``uploaded``        S3 event time of the raw upload (``manifest.json`` ``raw.event_time``)
+``debounced``       end of the debounce wait of a several-file dataset                ``debounce``
+                    (``manifest.json`` ``debounce.ended_at``; absent for one file)
 ``features``        ``features.parquet`` LastModified                                 ``features``
 ``glue_started``    the Glue run's ``StartedOn`` (the trigger's StartJobRun)          ``trigger``
 ``glue_running``    ``CompletedOn - ExecutionTime``: the run left Glue's queue         ``waiting``
@@ -14,7 +16,10 @@ checkpoint          timestamp                                                   
 ``report``          ``report.html`` LastModified                                      ``report``
 ==================  ================================================================  ==============
 
-A stage lasts from the previous known checkpoint to its own, so the stages up to the model add up to
+``debounce`` is the feature Lambda waiting for a burst of uploads to end (cripto_pipeline.routing), not
+feature work, so ``features`` (the build, by the Lambda or the Spark job) starts where it ends; a
+one-file run has no ``debounce`` stage. A stage lasts from the previous known checkpoint to its own, so
+the stages up to the model add up to
 ``total`` (upload -> model) exactly; ``report`` follows the model and is shown apart. A checkpoint
 earlier than the one before it (S3 and Glue keep separate clocks; some endpoints give LastModified in
 whole seconds) counts as that earlier checkpoint: no stage is negative and the sum still holds.
@@ -32,7 +37,8 @@ from typing import Any, Dict, Mapping, Optional
 from cripto_pipeline import layout
 
 #: (checkpoint, the stage it ends), in pipeline order; "model" ends the total.
-STAGES = (("features", "features"), ("glue_started", "trigger"), ("glue_running", "waiting"), ("model", "training"))
+STAGES = (("debounced", "debounce"), ("features", "features"), ("glue_started", "trigger"),
+          ("glue_running", "waiting"), ("model", "training"))
 REPORT_STAGE = "report"
 TOTAL = "total"
 
@@ -45,9 +51,10 @@ def glue_running_since(completed_on: Optional[datetime], execution_seconds: Opti
 
 
 def stage_seconds(uploaded: Optional[datetime], **checkpoints: Optional[datetime]) -> Dict[str, float]:
-    """Seconds per stage (``features``, ``trigger``, ``waiting``, ``training``), ``total`` and ``report``.
+    """Seconds per stage (``debounce``, ``features``, ``trigger``, ``waiting``, ``training``), ``total`` and
+    ``report``.
 
-    ``checkpoints``: the keyword names of the table above (``features=``, ``glue_started=``,
+    ``checkpoints``: the keyword names of the table above (``debounced=``, ``features=``, ``glue_started=``,
     ``glue_running=``, ``model=``, ``report=``). Only stages whose end is known are returned;
     ``total`` only once the model is written. Nothing is known without ``uploaded``.
     """
@@ -74,12 +81,14 @@ def stage_seconds(uploaded: Optional[datetime], **checkpoints: Optional[datetime
 
 
 def run_stage_seconds(keys: layout.RunKeys, event_time: Optional[str], written: Mapping[str, datetime],
-                      glue_run: Optional[Mapping[str, Any]]) -> Dict[str, float]:
+                      glue_run: Optional[Mapping[str, Any]], debounced_at: Optional[str] = None) -> Dict[str, float]:
     """:func:`stage_seconds` of the run ``keys`` from what it left behind: ``event_time`` of the upload
     (manifest.json ``raw.event_time``), ``written``: LastModified of the run's objects by key (as S3
-    ListObjectsV2 gives it), ``glue_run``: its Glue JobRun (GetJobRun / GetJobRuns), None before it starts."""
-    checkpoints: Dict[str, Optional[datetime]] = {"features": written.get(keys.features),
-                                                  REPORT_STAGE: written.get(keys.report)}
+    ListObjectsV2 gives it), ``glue_run``: its Glue JobRun (GetJobRun / GetJobRuns), None before it starts,
+    ``debounced_at``: the end of a several-file run's debounce wait (routing.debounce_ended of its manifest)."""
+    checkpoints: Dict[str, Optional[datetime]] = {
+        "debounced": layout.parse_event_time(debounced_at) if debounced_at else None,
+        "features": written.get(keys.features), REPORT_STAGE: written.get(keys.report)}
     if glue_run:
         checkpoints["glue_started"] = glue_run.get("StartedOn")
         checkpoints["glue_running"] = glue_running_since(glue_run.get("CompletedOn"), glue_run.get("ExecutionTime"))

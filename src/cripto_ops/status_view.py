@@ -1,13 +1,16 @@
 """What `cripto status` prints: a compact list that fits 80 columns, a wide table, one run in detail, JSON.
 
-Nothing here calls AWS: runs come in as :class:`RunStatus`, costs as ``{run_id: USD or None}``.
+Nothing here calls AWS: runs come in as :class:`RunStatus`, costs as ``{run_id: USD per component or None}``
+(:func:`cripto_ops.usage.run_cost`).
 
 JSON (``--format json``), schema version :data:`SCHEMA_VERSION`; fields are only ever added::
 
     {"schema_version": 1,
      "runs": [{"dataset", "run_id", "state", "is_latest", "raw_key", "raw_version_id", "feature_rows",
                "engine" (pandas | spark), "training_rows", "training_sample" (e.g. all rows, time-stratified),
-               "spark_run_id", "spark_state" (the Spark feature job's run, while it builds the features),
+               "spark_run_id", "spark_state" (the Spark feature job's run that builds or built the features),
+               "spark_dpu", "spark_execution_s" (Glue's ExecutionTime, once that run is final),
+               "spark_recorded_s" (run start -> manifest, as the Spark job recorded it; priced until then),
                "glue_run_id", "glue_state", "error", "duplicate_of", "artifacts_prefix", "report_key",
                "durations_s": {"features", "trigger", "waiting", "training", "total", "report"},
                "best_model", "comparison": metrics.json's comparison as written (model_accuracy_mean,
@@ -148,22 +151,39 @@ def rows_text(run: RunStatus) -> str:
     return f"{run.feature_rows:,} ({run.training_rows:,} trained)"
 
 
-def wide_table(runs: Sequence[RunStatus], costs: Dict[str, Optional[float]]) -> Table:
-    """Every column (raw object, rows, Glue run, each stage, cost, artifacts): wider than a terminal."""
+def _usd(cost: Optional[Dict[str, float]], component: str) -> str:
+    return "" if not cost or cost.get(component) is None else f"{cost[component]:.5f}"
+
+
+def spark_usage_text(run: RunStatus) -> str:
+    """The Spark feature job's DPUs x seconds and where the seconds come from ('' if not known)."""
+    if run.spark_dpu is None:
+        return ""
+    if run.spark_execution_s is not None:
+        return f"{run.spark_dpu:g} DPU x {run.spark_execution_s:.1f} s (Glue ExecutionTime)"
+    if run.spark_recorded_s is not None:
+        return f"{run.spark_dpu:g} DPU x {run.spark_recorded_s:.1f} s (recorded by the job; run not final)"
+    return ""
+
+
+def wide_table(runs: Sequence[RunStatus], costs: Dict[str, Optional[Dict[str, float]]]) -> Table:
+    """Every column (raw object, rows, Glue run, each stage, the Spark feature job's cost, the run's cost,
+    artifacts): wider than a terminal. ``costs``: run id -> USD per component (or None)."""
     stage_names = [stage for _, stage in STAGES]
     table = Table("dataset", "run", "state", "raw (version)", "rows", "engine", "glue run",
                   *[f"{stage} s" for stage in stage_names], "total s", "report s",
-                  "model vs best baseline", "cost $", "artifacts / error")
+                  "model vs best baseline", "spark $", "cost $", "artifacts / error")
     for run in runs:
         style = _STATE_STYLE.get(run.state, "")
         state = f"[{style}]{_state(run)}[/]" if style else _state(run)
         cost = costs.get(run.run_id)
+        spark = _usd(cost, "glue_spark") if run.engine == "spark" else ""
         where = _note(run) or (run.artifacts_prefix if run.state == "SUCCEEDED" else "")
         table.add_row(
             run.dataset, run.run_id, state, f"{run.raw_key or ''} ({(run.raw_version_id or '-')[:8]})",
             rows_text(run), run.engine or "", run.glue_run_id or "",
             *[_seconds(run, stage) for stage in stage_names], _seconds(run, TOTAL), _seconds(run, REPORT_STAGE),
-            escape(comparison_text(run)), "" if cost is None else f"{cost:.5f}", escape(where or ""),
+            escape(comparison_text(run)), spark, _usd(cost, "total"), escape(where or ""),
         )
     return table
 
@@ -180,6 +200,7 @@ def detail_table(run: RunStatus, cost: Optional[Dict[str, float]]) -> Table:
             run.engine or "", run.engine or "")),
         ("training rows", "" if run.training_rows is None else f"{run.training_rows:,} ({run.training_sample})"),
         ("spark run", run.spark_run_id or ""), ("spark state", run.spark_state or ""),
+        ("spark usage", spark_usage_text(run)),
         ("glue run", run.glue_run_id or ""), ("glue state", run.glue_state or ""),
     ]
     fields += [(f"{stage} s", _seconds(run, stage)) for _, stage in STAGES if stage in run.durations_s]

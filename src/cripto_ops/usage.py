@@ -7,11 +7,11 @@ function memory sizes (Lambda GetFunctionConfiguration) and what :class:`RunStat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Tuple
 
 from cripto_ops.runs import RunStatus
 from cripto_ops.stack import StackOutputs
-from cripto_pipeline import costs
+from cripto_pipeline import costs, routing
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,25 @@ def stack_settings(lambda_client, stack: StackOutputs) -> StackSettings:
     return StackSettings(memory[stack.feature_lambda_name], memory[stack.trigger_lambda_name])
 
 
+def spark_runs(run: RunStatus) -> List[Tuple[float, float]]:
+    """(DPUs, seconds) of the Spark feature job's run: Glue's ExecutionTime once that run is final (what AWS
+    bills), else the seconds the job recorded in its manifest (what the report prices); [] if neither."""
+    seconds = run.spark_execution_s if run.spark_execution_s is not None else run.spark_recorded_s
+    return [(run.spark_dpu, seconds)] if run.spark_dpu is not None and seconds is not None else []
+
+
 def run_cost(run: RunStatus, settings: StackSettings) -> Optional[Dict[str, float]]:
-    """Estimated USD of ``run`` on AWS per component and ``total``, or None before its features exist."""
-    if run.feature_lambda_s is None:
+    """Estimated USD of ``run`` on AWS per component and ``total``, or None before its features exist (or,
+    built by the Spark job, before that job recorded its usage or finished its run)."""
+    spark = spark_runs(run)
+    known = bool(spark) if run.engine == routing.SPARK else run.feature_lambda_s is not None
+    if not known:
         return None
     usage = costs.run_usage(
         glue_dpu=run.glue_max_capacity, glue_seconds=run.glue_execution_s, run_objects=run.objects,
-        feature_lambda=(settings.feature_memory_mb, run.feature_lambda_s),
+        feature_lambda=(settings.feature_memory_mb, run.feature_lambda_s) if run.feature_lambda_s is not None
+        else None,
         trigger_lambda_memory_mb=settings.trigger_memory_mb if run.glue_run_id else None,
+        spark_runs=spark,
     )
     return costs.run_cost(usage)

@@ -9,9 +9,18 @@ Pure functions (no AWS calls). :func:`run_usage` is the one place a run's usage 
 can be observed of it, so the Glue job's report and ``cripto status`` price a run the same way:
 
 - the feature Lambda is billed at most from the upload's event time to ``features.parquet`` written
-  (:func:`feature_lambda_seconds`); the trigger Lambda :data:`TRIGGER_BILLED_SECONDS`;
+  (:func:`feature_lambda_seconds`), or for a dataset it hands to the Spark job, to ``inputs.json``
+  written (:func:`feature_lambda_bound`); a several-file dataset's debounce wait is inside that span
+  and billed: the invocation sleeps through it. The trigger Lambda :data:`TRIGGER_BILLED_SECONDS`;
 - Glue: DPUs x seconds (the job measures them until it draws the report; status reads Glue's
   ``ExecutionTime`` once the run has ended);
+- the Glue Spark feature job of a large dataset: its DPUs x seconds (:func:`spark_run`). Training (and
+  so the report) starts when the Spark job writes ``features.parquet``, before that run has ended, so the
+  Spark job records its own DPUs and its seconds so far in the manifest it writes just before
+  (:func:`spark_usage_record`); the report prices that record (:func:`recorded_spark_run`), ``status``
+  prices GetJobRun's ``ExecutionTime`` once the run is final and the record until then. The record
+  leaves out the few seconds after the manifest (writing the sample, deleting the staged rows, stopping
+  Spark): within the 1-minute minimum for small runs, a small underestimate for long ones;
 - S3: requests and stored bytes from the objects under the run's ``features/`` and ``models/``
   prefixes (:func:`s3_requests`, :func:`stored_bytes`).
 """
@@ -19,9 +28,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Dict, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
-from . import layout
+from . import layout, routing
 
 PRICES: Dict[str, float] = {
     "lambda_gb_second": 0.0000166667,  # USD per GB-second, x86_64
@@ -84,6 +93,31 @@ def spark_run(job_run: Mapping[str, object]) -> Tuple[float, float]:
     return dpus, float(job_run.get("ExecutionTime") or 0)  # type: ignore[arg-type]
 
 
+#: The manifest field in which the Spark feature job records its own usage (see the module docstring).
+SPARK_USAGE_FIELD = "spark_usage"
+
+
+def spark_usage_record(job_run: Mapping[str, object], now: datetime) -> Dict[str, object]:
+    """The Spark job's record of its own run (GetJobRun of itself) at ``now``: its DPUs (as :func:`spark_run`
+    reads them) and the seconds since the run started (``StartedOn``), which is what Glue bills so far."""
+    dpus, _ = spark_run(job_run)
+    started = job_run.get("StartedOn")
+    if not isinstance(started, datetime):
+        raise ValueError(f"Glue run {job_run.get('Id')!r} reports no StartedOn.")
+    seconds = max(0.0, (now - started).total_seconds())
+    return {"job_run_id": job_run.get("Id"), "dpu": dpus, "seconds": round(seconds, 3),
+            "measured": "run start -> manifest written"}
+
+
+def recorded_spark_run(manifest: Mapping[str, object]) -> Optional[Tuple[float, float]]:
+    """(DPUs, seconds) of the Spark feature job as it recorded them in its manifest, or None (a manifest of the
+    Lambda path, of an older Spark job, or of a Spark job that could not read its own run)."""
+    record = manifest.get(SPARK_USAGE_FIELD)
+    if not isinstance(record, Mapping) or record.get("dpu") is None or record.get("seconds") is None:
+        return None
+    return float(record["dpu"]), float(record["seconds"])  # type: ignore[arg-type]
+
+
 def feature_lambda_seconds(uploaded: Optional[datetime], features_written: Optional[datetime]) -> Optional[float]:
     """Upload event -> ``features.parquet`` written: bounds the feature Lambda's billed duration from above.
 
@@ -94,6 +128,23 @@ def feature_lambda_seconds(uploaded: Optional[datetime], features_written: Optio
         return None
     written = features_written.replace(microsecond=0)
     return max(0.0, (written - uploaded).total_seconds())
+
+
+def feature_lambda_bound(engine: Optional[str], manifest: Mapping[str, Any], run_id: str,
+                         features_written: Optional[datetime], inputs_written: Optional[datetime]) -> Optional[float]:
+    """:func:`feature_lambda_seconds` of one run, for the report and ``status`` alike.
+
+    Built by the Lambda (pandas): upload event (``manifest.json`` ``raw.event_time``) -> ``features.parquet``
+    written. Handed to the Spark job: the upload (the run id's time, to the second: the Spark manifest names
+    files, not events) -> ``inputs.json`` written; the invocation ends with StartJobRun right after.
+    """
+    if engine == routing.SPARK:
+        if not run_id:
+            return None
+        uploaded = layout.parse_event_time(routing.upload_event_time(dict(manifest), run_id))
+        return feature_lambda_seconds(uploaded, inputs_written)
+    event_time = routing.started_by(dict(manifest)).get("event_time")
+    return feature_lambda_seconds(layout.parse_event_time(event_time) if event_time else None, features_written)
 
 
 def _listed_before_report(key: str) -> bool:
@@ -123,11 +174,13 @@ def stored_bytes(run_objects: Mapping[str, int]) -> int:
 
 def run_usage(glue_dpu: Optional[float], glue_seconds: Optional[float], run_objects: Mapping[str, int],
               feature_lambda: Optional[Tuple[float, float]] = None,
-              trigger_lambda_memory_mb: Optional[float] = None) -> RunUsage:
+              trigger_lambda_memory_mb: Optional[float] = None,
+              spark_runs: Sequence[Tuple[float, float]] = ()) -> RunUsage:
     """The usage of one run from what the job and ``status`` both observe (see the module docstring).
 
     ``feature_lambda``: (memory MB, :func:`feature_lambda_seconds`); ``trigger_lambda_memory_mb``: None when
-    the trigger has not started a Glue run for it.
+    the trigger has not started a Glue run for it; ``spark_runs``: (DPUs, seconds) of the Spark feature job's
+    run that built the features (large datasets), else empty.
     """
     invocations = [feature_lambda] if feature_lambda else []
     if trigger_lambda_memory_mb:
@@ -135,7 +188,8 @@ def run_usage(glue_dpu: Optional[float], glue_seconds: Optional[float], run_obje
     puts, gets = s3_requests(run_objects)
     return RunUsage(lambda_invocations=invocations, glue_dpu=glue_dpu or 0.0,
                     glue_seconds=float(glue_seconds or 0.0),
-                    s3_puts=puts, s3_gets=gets, stored_bytes=stored_bytes(run_objects))
+                    s3_puts=puts, s3_gets=gets, stored_bytes=stored_bytes(run_objects),
+                    spark_runs=tuple(spark_runs))
 
 
 def run_cost(usage: RunUsage, prices: Dict[str, float] = PRICES) -> Dict[str, float]:

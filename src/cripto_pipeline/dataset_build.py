@@ -11,7 +11,7 @@ training copies into ``lineage.json``. Routing and the debounce are in :mod:`cri
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import pandas as pd
 
@@ -56,10 +56,12 @@ def _join(dataset: str, validated: List[Tuple[str, ValidatedData]], notes: List[
 
 
 def build_dataset_features(bucket: str, dataset: str, run_id: str, newest: Dict[str, Any],
-                           files: List[Tuple[routing.RawObject, bytes]], *, max_raw_bytes: int) -> Outcome:
+                           files: List[Tuple[routing.RawObject, bytes]], *, max_raw_bytes: int,
+                           debounce: Optional[Dict[str, Any]] = None) -> Outcome:
     """The files of one run (with their bytes) -> manifest + features.parquet, or an errors/ report.
 
-    ``newest`` is the raw identity of the upload that started the run (its event's object)."""
+    ``newest`` is the raw identity of the upload that started the run (its event's object); ``debounce``
+    (routing.debounce_record) goes into the manifest."""
     keys = layout.run_keys(dataset, run_id)
     identities = [file_identity(bucket, obj, data) for obj, data in files]
     notes: List[str] = []
@@ -93,6 +95,8 @@ def build_dataset_features(bucket: str, dataset: str, run_id: str, newest: Dict[
         "input": {"columns": first["columns"], "timestamp_format": first["timestamp_format"]},
         "warnings": notes,
     }
+    if debounce is not None:
+        manifest[routing.DEBOUNCE_FIELD] = debounce
     return Outcome(
         "features_written", feature_set_writes(keys, manifest, features),
         {"status": "features_written", "dataset": dataset, "run_id": run_id, "features_key": keys.features,
@@ -124,10 +128,10 @@ def too_large(dataset: str, run_id: str, newest: Dict[str, Any], files: List[rou
 
 
 def spark_request(dataset: str, run_id: str, newest: Dict[str, Any], files: List[routing.RawObject],
-                  reason: str, requested_by: str) -> Outcome:
+                  reason: str, requested_by: str, debounce: Optional[Dict[str, Any]] = None) -> Outcome:
     """A run for the Spark feature job: the run claim, then inputs.json (conditional: see routing)."""
     keys = layout.run_keys(dataset, run_id)
-    inputs = routing.spark_inputs(dataset, run_id, files, reason, requested_by)
+    inputs = routing.spark_inputs(dataset, run_id, files, reason, requested_by, debounce)
     return Outcome(
         "spark_requested", [ObjectToWrite(keys.inputs, to_json_bytes(inputs), JSON_TYPE, only_if_absent=True)],
         {"status": "spark_requested", "dataset": dataset, "run_id": run_id, "engine": routing.SPARK,

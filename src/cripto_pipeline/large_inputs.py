@@ -41,7 +41,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 import pandas as pd
 
 from . import exceptions as exc
-from . import layout
+from . import layout, routing
 from .pipeline import ERROR_SCHEMA
 from .validation import load_ohlcv
 
@@ -71,6 +71,8 @@ class JobInputs:
     run_id: str
     raw: Tuple[RawFile, ...]
     reason: str
+    #: routing.debounce_record of a several-file run (copied into the manifest for the stage times), or None.
+    debounce: Optional[Dict[str, Any]] = None
 
 
 def parse_inputs(data: bytes, dataset: str, run_id: str) -> JobInputs:
@@ -90,8 +92,9 @@ def parse_inputs(data: bytes, dataset: str, run_id: str) -> JobInputs:
         )
     if not files:
         raise exc.InvalidJobInputsError("inputs.json lists no raw files.")
+    debounce = document.get(routing.DEBOUNCE_FIELD)
     return JobInputs(layout.validate_dataset(dataset), layout.validate_run_id(run_id), files,
-                     str(document.get("reason") or ""))  # fmt: skip
+                     str(document.get("reason") or ""), debounce if isinstance(debounce, dict) else None)  # fmt: skip
 
 
 def line_chunks(blocks: Iterable[bytes], chunk_bytes: int) -> Iterator[Tuple[int, bytes]]:

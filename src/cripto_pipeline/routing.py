@@ -21,6 +21,12 @@ one run, not twelve, by a trailing-edge debounce that needs nothing but S3:
 An upload that arrives after the newest invocation listed starts a run of its own (the dataset changed
 after a quiet period): never fewer runs than quiet periods, never one per file of a burst.
 
+The wait is not feature work: the invocation that goes on records it (:func:`debounce_record`: seconds
+waited, when the wait ended) in ``manifest.json`` (or ``inputs.json``, which the Spark job copies into its
+manifest) as ``debounce``, so the run's stages show it as ``debounce`` apart from ``features``
+(cripto_ops.stages) and the ``FeatureSeconds`` metric leaves it out. Lambda bills the wait all the same,
+so the cost estimate keeps it (cripto_pipeline.costs.feature_lambda_seconds).
+
 **Engines.** :func:`engine_for`: up to MAX_RAW_BYTES in total, the feature Lambda builds the features
 with pandas (``"engine": "pandas"``); above it (a single large file, or several files above it in total)
 the Glue Spark feature job does: the Lambda writes ``features/<dataset>/<run_id>/inputs.json``
@@ -52,6 +58,8 @@ CHECK_RUNS = "check_runs"  # a retry of the request that wrote inputs.json: star
 ALREADY_REQUESTED = "already_requested"  # another delivery wrote inputs.json and starts the job
 
 INPUTS_SCHEMA = "cripto-pipeline/spark-inputs/v1"
+#: The field of manifest.json / inputs.json recording the debounce wait (:func:`debounce_record`).
+DEBOUNCE_FIELD = "debounce"
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,18 @@ def debounce(files: List[RawObject], ref: S3ObjectRef) -> str:
     return PROCEED if newest.key == ref.key else DEBOUNCED
 
 
+def debounce_record(waited_s: float, ended_at: datetime) -> Dict[str, Any]:
+    """The ``debounce`` field of a several-file run: seconds this invocation slept, and when its wait ended
+    (it lists the dataset and builds from then on)."""
+    return {"waited_s": round(max(0.0, waited_s), 3), "ended_at": ended_at.isoformat()}
+
+
+def debounce_ended(document: Dict[str, Any]) -> Optional[str]:
+    """When the debounce wait of a run ended (ISO time), from its manifest; None for a one-file run."""
+    record = document.get(DEBOUNCE_FIELD)
+    return record.get("ended_at") if isinstance(record, dict) else None
+
+
 def listing_digest(files: List[RawObject]) -> str:
     """sha256 of the run's inputs: every ``key NUL version-or-etag``, sorted (the run claim's name)."""
     digest = hashlib.sha256()
@@ -139,14 +159,18 @@ def spark_reason(files: List[RawObject], max_raw_bytes: int) -> str:
             f"{max_raw_bytes:,}")
 
 
-def spark_inputs(dataset: str, run_id: str, files: List[RawObject], reason: str, requested_by: str) -> Dict[str, Any]:
+def spark_inputs(dataset: str, run_id: str, files: List[RawObject], reason: str, requested_by: str,
+                 debounce: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """The document ``features/<dataset>/<run_id>/inputs.json`` the Spark feature job reads.
 
     ``requested_by`` is the Lambda request id that wrote it: a retry of that request may start the job
-    (see :func:`spark_start_action`)."""
-    return {"schema": INPUTS_SCHEMA, "dataset": dataset, "run_id": run_id,
-            "raw": [obj.identity() for obj in sorted(files, key=lambda o: o.key)],
-            "reason": reason, "requested_by": requested_by}  # fmt: skip
+    (see :func:`spark_start_action`); ``debounce``: :func:`debounce_record` of a several-file run."""
+    document = {"schema": INPUTS_SCHEMA, "dataset": dataset, "run_id": run_id,
+                "raw": [obj.identity() for obj in sorted(files, key=lambda o: o.key)],
+                "reason": reason, "requested_by": requested_by}  # fmt: skip
+    if debounce is not None:
+        document[DEBOUNCE_FIELD] = debounce
+    return document
 
 
 def spark_arguments(bucket: str, dataset: str, run_id: str) -> Dict[str, str]:

@@ -55,11 +55,16 @@ class Metric:
 
 
 def feature_metrics(summary: Mapping[str, Any], seconds: float) -> List[Metric]:
-    """Metrics of a feature-engineering outcome; none unless features were written."""
+    """Metrics of a feature-engineering outcome; none unless features were written.
+
+    ``seconds``: the invocation's time; ``FeatureSeconds`` is that minus the summary's ``debounce_wait_s``
+    (a several-file dataset's quiet period: waiting, not feature work; Lambda bills it all the same, and
+    the cost estimate keeps it)."""
     if summary.get("status") != "features_written":
         return []
     dataset = summary["dataset"]
-    return [Metric(ROWS, summary["rows"], dataset), Metric(FEATURE_SECONDS, seconds, dataset)]
+    build = max(0.0, seconds - float(summary.get("debounce_wait_s") or 0.0))
+    return [Metric(ROWS, summary["rows"], dataset), Metric(FEATURE_SECONDS, build, dataset)]
 
 
 def training_metrics(summary: Mapping[str, Any]) -> List[Metric]:

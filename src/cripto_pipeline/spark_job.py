@@ -11,7 +11,8 @@
 
 :func:`spark_manifest` is the run's ``manifest.json``: the Lambda path's keys (``raw`` lists every file:
 key, version id, ETag, size, sha256 in ``raw.files``: the lineage training copies), plus ``engine``, ``rows_total``,
-``rows_sampled``, ``sample``, ``parts_prefix``, ``inputs_key``.
+``rows_sampled``, ``sample``, ``parts_prefix``, ``inputs_key``, ``spark_usage`` (the run's own DPUs and seconds
+so far, for the report's cost: cripto_pipeline.costs).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any, Dict, List, Sequence
 import pandas as pd
 from pyspark.sql import SparkSession
 
-from . import __version__, spark_dataset, spark_features, spark_sample
+from . import __version__, costs, routing, spark_dataset, spark_features, spark_sample
 from .features import FEATURE_COLUMNS
 from .large_inputs import ENGINE, FileSummary, JobInputs, raw_summary
 from .layout import RunKeys
@@ -55,7 +56,7 @@ def build_feature_set(session: SparkSession, staged_uri: str, parts_uri: str, fi
 
 
 def spark_manifest(bucket: str, inputs: JobInputs, keys: RunKeys, files: List[FileSummary], result: FeatureSet,
-                   job_run_id: str | None) -> Dict[str, Any]:  # fmt: skip
+                   job_run_id: str | None, spark_usage: Dict[str, Any] | None = None) -> Dict[str, Any]:  # fmt: skip
     """The run's manifest.json (see the module docstring)."""
     dataset = result.dataset
     return {
@@ -79,6 +80,8 @@ def spark_manifest(bucket: str, inputs: JobInputs, keys: RunKeys, files: List[Fi
                    "rows": s.rows} for s in files],  # fmt: skip
         "warnings": [w for s in files for w in s.warnings] + dataset.warnings,
         "glue_job_run_id": job_run_id,
+        costs.SPARK_USAGE_FIELD: spark_usage,
+        routing.DEBOUNCE_FIELD: inputs.debounce,  # several-file runs: the feature Lambda's wait (routing.debounce_record)
         "code_version": __version__,
         "code_sha256": code_fingerprint(),
         "libraries": {**library_versions(), "pyspark": session_version()},

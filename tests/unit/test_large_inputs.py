@@ -78,7 +78,9 @@ def test_parse_inputs_reads_the_contract_and_refuses_another_run():
     document = {"dataset": "big", "run_id": RUN_ID, "reason": "3 files, 400 MiB",
                 "raw": [{"key": "raw/big/a.csv", "version_id": "v", "size": 10, "etag": "e"}]}  # fmt: skip
     inputs = large_inputs.parse_inputs(json.dumps(document).encode(), "big", RUN_ID)
-    assert inputs.raw[0].get_selector() == {"VersionId": "v"}
+    assert inputs.raw[0].get_selector() == {"VersionId": "v"} and inputs.debounce is None
+    waited = {**document, "debounce": {"waited_s": 4.5, "ended_at": "2026-11-27T04:00:05+00:00"}}
+    assert large_inputs.parse_inputs(json.dumps(waited).encode(), "big", RUN_ID).debounce == waited["debounce"]
     with pytest.raises(exceptions.InvalidJobInputsError, match="names run"):
         large_inputs.parse_inputs(json.dumps(document).encode(), "other", RUN_ID)
     with pytest.raises(exceptions.InvalidJobInputsError, match="not the contract"):

@@ -314,3 +314,17 @@ def test_a_report_failure_is_recorded_and_the_model_still_published(
     logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     (failed,) = [line for line in logged if line["message"] == "report failed"]
     assert failed["level"] == "ERROR" and "no matplotlib here" in failed["exception"]  # traceback inside the line
+
+
+def test_a_spark_built_runs_report_has_the_spark_feature_job_on_its_own_line(trained):
+    outcome, manifest, parquet = trained
+    inputs = report.CostInputs(glue_dpu=0.0625, glue_seconds=42.0, feature_lambda=(3008, 2.0),
+                               trigger_lambda_memory_mb=128, spark_runs=((10.0, 83.25),))
+    text = report.build_report(outcome, manifest, parquet, inputs).body.decode()
+    # 10 DPU x 83.25 s at $0.44 per DPU-hour = $0.101750
+    assert '<td class="l">glue spark</td><td class="">0.101750</td>' in text
+    assert "Spark feature job: 10 DPU × 83.2 s (run start → manifest" in text
+    assert "feature Lambda 3008 MB × 2.00 s (upload → inputs.json written" in text
+    unknown = report.CostInputs(glue_dpu=0.0625, glue_seconds=42.0, spark_unknown="AccessDeniedException")
+    text = report.build_report(outcome, manifest, parquet, unknown).body.decode()
+    assert "Spark feature job: not priced (AccessDeniedException)" in text

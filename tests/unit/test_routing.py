@@ -281,9 +281,41 @@ def test_a_burst_of_three_files_gives_one_run_over_all_three(dataset_handler, ho
         ("raw/h/0.csv", "v0"), ("raw/h/1.csv", "v1"), ("raw/h/2.csv", "v2")]
     assert manifest["raw"]["key"] == "raw/h/2.csv" and manifest["raw"]["sha256"]
     assert [k for k in store.keys("features/h/") if k.endswith("features.parquet")] == [layout.run_keys("h", run_id).features]
+    # The wait is recorded (stages show it apart from the build) and logged with the outcome.
+    assert manifest["debounce"]["waited_s"] == results[2]["debounce_wait_s"] == 0.0
+    assert routing.debounce_ended(manifest) == manifest["debounce"]["ended_at"]
     # The newest file's event delivered again: its own claim, the Parquet file is not created twice.
     again = module.handler({"Records": [records[2]]}, context)["results"][0]
     assert again["status"] == "duplicate" and glue.started == []
+
+
+def test_the_debounce_wait_is_recorded_and_left_out_of_feature_seconds(dataset_handler, hourly_bytes, context,
+                                                                      monkeypatch):
+    """The invocation sleeps out the quiet period (billed by Lambda, so the cost keeps it) but FeatureSeconds and
+    the features stage measure the build only: the wait goes into the manifest as ``debounce``."""
+    module, store, _ = dataset_handler
+    monkeypatch.setattr(module, "SETTINGS", module.SETTINGS.__class__(
+        max_raw_bytes=5 * 1024 * 1024, debounce_seconds=30, spark_features_job_name="spark-features"))
+    slept, published = [], []
+    clock = {"now": 1000.0}
+
+    def sleep(seconds):  # a fake clock: the sleep passes `seconds` of monotonic time
+        slept.append(seconds)
+        clock["now"] += seconds
+
+    monkeypatch.setattr(module.time, "sleep", sleep)
+    monkeypatch.setattr(module.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(module, "publish", published.extend)
+    now = datetime.now(timezone.utc)
+    record = store.upload("raw/h/0.csv", split_csv(hourly_bytes, 3)[0], "v0", now)
+    (summary,) = module.handler({"Records": [record]}, context)["results"]
+    assert summary["status"] == "features_written" and len(slept) == 1 and 29 < slept[0] <= 30
+    manifest = store.json(BUCKET, layout.run_keys("h", summary["run_id"]).manifest)
+    assert manifest["debounce"]["waited_s"] == summary["debounce_wait_s"] == round(slept[0], 3)
+    ended = layout.parse_event_time(manifest["debounce"]["ended_at"])
+    assert now <= ended <= datetime.now(timezone.utc)
+    seconds = {metric.name: metric.value for metric in published}["FeatureSeconds"]
+    assert seconds == pytest.approx(0.0, abs=0.001)  # the fake clock moved only during the sleep
 
 
 def test_a_dataset_above_the_limit_goes_to_the_spark_job_once(dataset_handler, hourly_bytes, context, monkeypatch):
@@ -300,6 +332,7 @@ def test_a_dataset_above_the_limit_goes_to_the_spark_job_once(dataset_handler, h
     inputs = store.json(BUCKET, layout.run_keys("h", summary["run_id"]).inputs)
     assert [entry["key"] for entry in inputs["raw"]] == ["raw/h/0.csv", "raw/h/1.csv", "raw/h/2.csv"]
     assert "MAX_RAW_BYTES" in inputs["reason"] and inputs["requested_by"] == context.aws_request_id
+    assert inputs["debounce"]["waited_s"] == 0.0 and inputs["debounce"]["ended_at"]  # the Spark job copies it
     assert not [k for k in store.keys("features/h/") if k.endswith((".parquet", "manifest.json"))]
     # Another delivery of the same event starts nothing; a Lambda retry of the same request finds the run.
     other = type(context)(aws_request_id="another-request")

@@ -17,6 +17,12 @@ def test_feature_metrics_only_for_written_features():
         assert run_metrics.feature_metrics({"status": status, "dataset": "btc"}, 0.1) == []
 
 
+def test_feature_seconds_leave_out_the_debounce_wait():
+    """A several-file run's invocation slept 20 s for the burst to end, then built for 3.5 s."""
+    written = {"status": "features_written", "dataset": "btc", "rows": 10, "debounce_wait_s": 20.0}
+    assert _by_name(run_metrics.feature_metrics(written, 23.5))["FeatureSeconds"].value == 3.5
+
+
 def test_training_metrics_margin_and_beats_flag():
     summary = {"dataset": "btc", "training_seconds": 3.5, "accuracy_mean": 0.56, "balanced_accuracy_mean": 0.52,
                "best_baseline_accuracy_mean": 0.552, "beats_all_baselines": False}

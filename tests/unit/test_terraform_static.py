@@ -264,3 +264,11 @@ def test_the_functions_do_not_wait_for_the_failed_events_queue(dependencies):
     assert queue not in _waits_for(dependencies, "aws_lambda_function.lambda")
     # The on-failure destination is checked by Lambda when it is configured: that one waits for the queue.
     assert queue in _waits_for(dependencies, "aws_lambda_function_event_invoke_config.lambda")
+
+
+def test_the_spark_feature_job_queues_runs_above_its_concurrency_limit():
+    """Large datasets beyond max_concurrent_runs wait (WAITING) instead of failing StartJobRun; Glue queues
+    only jobs without retries."""
+    (job,) = [body for kind, name, body in _resources(TERRAFORM_DIR / "glue_spark.tf")
+              if (kind, name) == ("aws_glue_job", "spark_features")]
+    assert job["job_run_queuing_enabled"] is True and job["max_retries"] == 0

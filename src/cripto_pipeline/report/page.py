@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ..routing import training_rows
 from ..strategy import FEE_RATE
 from .analysis import ReportData
-from .usage import TRIGGER_SECONDS_ESTIMATE
+from .usage import TRIGGER_SECONDS_ESTIMATE, CostInputs
 
 #: At most this many gaps in the coverage table.
 TOP_GAPS = 10
@@ -26,6 +26,17 @@ _CSS = """body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;
 table{border-collapse:collapse;margin:.5em 0 1em;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .6em;
 text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}img{max-width:100%}.verdict{background:#f3f3f3;
 padding:.5em}.best{font-weight:bold}code{font-size:.9em}h2{border-bottom:1px solid #ddd;margin-top:1.6em}"""
+
+
+def spark_note(inputs: CostInputs) -> str:
+    """What the Spark feature job's line is priced from ('' for features built by the Lambda)."""
+    if inputs.spark_unknown:
+        return f" Spark feature job: not priced ({_e(inputs.spark_unknown)}); see <code>cripto status</code>."
+    return "".join(
+        f" Spark feature job: {dpu:g} DPU × {seconds:.1f} s (run start → manifest, recorded by the job before "
+        f"its run ended; Glue bills at least 1 minute; <code>cripto status</code> shows Glue's final time)."
+        for dpu, seconds in inputs.spark_runs
+    )
 
 
 def _e(value: Any) -> str:
@@ -143,7 +154,7 @@ def render_html(data: ReportData, plots: Dict[str, bytes]) -> str:
     cost_rows = [[_e(name.replace("_", " ")), f"{value:.6f}"] for name, value in data.cost.items()]
     lambda_note = (
         f"feature Lambda {inputs.feature_lambda[0]:.0f} MB × {inputs.feature_lambda[1]:.2f} s (upload → "
-        f"features written, an upper bound)"
+        f"{'inputs.json' if inputs.spark_runs or inputs.spark_unknown else 'features'} written, an upper bound)"
         if inputs.feature_lambda
         else "feature Lambda not measured here (see <code>cripto status</code>)"
     )
@@ -209,7 +220,7 @@ def render_html(data: ReportData, plots: Dict[str, bytes]) -> str:
         f"<p>us-east-1 on-demand prices (<code>cripto_pipeline.costs</code>), free tiers ignored. Glue: "
         f"{_e(inputs.glue_dpu)} DPU × {inputs.glue_seconds:.1f} s measured in the job (Python shell bills at least "
         f"1 minute); {lambda_note}; trigger Lambda {TRIGGER_SECONDS_ESTIMATE} s assumed; S3 requests of one run and "
-        f"{inputs.stored_bytes:,} bytes stored for a month.</p>",
+        f"{inputs.stored_bytes:,} bytes stored for a month.{spark_note(inputs)}</p>",
         _table(["component", "USD"], cost_rows),
         "</body></html>",
     ]

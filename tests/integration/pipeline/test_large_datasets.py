@@ -7,6 +7,7 @@ so "just above" is a few MB)."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from pathlib import Path
@@ -15,8 +16,9 @@ from typing import Any, Dict, List
 import pytest
 
 from cripto_ops.follow import Budgets, RunFollower, RunResult
+from cripto_ops import status_view, usage
 from cripto_ops.runs import RunCatalog
-from cripto_pipeline import layout
+from cripto_pipeline import costs, layout
 from cripto_pipeline.features import synthetic_ohlcv
 from support.polling import wait_for
 
@@ -77,6 +79,10 @@ def test_a_burst_of_three_files_is_one_run_over_all_three(aws_client, deployed_s
     (run,) = RunCatalog(s3, aws_client("glue"), deployed_stack).runs(dataset)
     assert (run.run_id, run.state, run.raw_key) == (result.run_id, "SUCCEEDED", last_key)
     assert (run.engine, run.training_rows, run.training_sample) == ("pandas", manifest["rows_sampled"], "all rows")
+    # The newest upload's invocation waited out the quiet period: its own stage, not "features".
+    assert manifest["debounce"]["ended_at"] and run.durations_s["debounce"] >= debounce - 0.5
+    assert round(sum(run.durations_s.get(s, 0) for s in ("debounce", "features", "trigger", "waiting", "training")), 2) == \
+        run.durations_s["total"]
 
     # The two earlier uploads' invocations said why they started nothing.
     def outcomes():
@@ -115,6 +121,8 @@ def test_a_file_just_above_the_lambda_limit_is_built_by_spark_and_trained(aws_cl
     config = lam.get_function_configuration(FunctionName=deployed_stack.feature_lambda_name)
     limit = int(config["Environment"]["Variables"]["MAX_RAW_BYTES"])
     assert config["Environment"]["Variables"]["SPARK_FEATURES_JOB_NAME"] == job
+    # Above its max_concurrent_runs a Spark run waits for a slot (WAITING) instead of failing StartJobRun.
+    assert glue.get_job(JobName=job)["Job"]["JobRunQueuingEnabled"] is True
     path = tmp_path / "large.csv"
     path.write_bytes(_just_above(limit))
     dataset = f"large-{uuid.uuid4().hex[:8]}"
@@ -139,3 +147,52 @@ def test_a_file_just_above_the_lambda_limit_is_built_by_spark_and_trained(aws_cl
     assert result.latest["run_id"] == result.run_id
     (run,) = RunCatalog(s3, glue, deployed_stack).runs(dataset)
     assert (run.engine, run.training_rows, run.feature_rows) == ("spark", manifest["rows_sampled"], manifest["rows_total"])
+    assert_the_spark_job_is_priced(s3, lam, glue, deployed_stack, job, dataset, result.run_id, manifest)
+
+
+def _report_usd(html: str, component: str) -> float:
+    match = re.search(rf'<td class="l">{re.escape(component)}</td><td class="">([0-9.]+)</td>', html)
+    assert match, f"no '{component}' line in the report's cost table"
+    return float(match[1])
+
+
+def assert_the_spark_job_is_priced(s3, lam, glue, stack, job: str, dataset: str, run_id: str,
+                                   manifest: Dict[str, Any]) -> None:
+    """The report and `status` each price the Spark feature job on a line of its own, from the real job run:
+    the report from what the job recorded of its run (run start -> manifest), status from GetJobRun's
+    ExecutionTime once that run is final; both at least the 1-minute minimum of its DPUs."""
+    spark_run_id = manifest["glue_job_run_id"]
+
+    def final_run():
+        job_run = glue.get_job_run(JobName=job, RunId=spark_run_id)["JobRun"]
+        return job_run if job_run["JobRunState"] in ("SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED") else None
+
+    final = wait_for("the Spark run's final state", final_run, timeout=300, interval=2)
+    assert final["JobRunState"] == "SUCCEEDED"
+    dpus, execution = costs.spark_run(final)
+    minimum = dpus * 60 / 3600 * 0.44  # USD: the run's DPUs for the 1-minute minimum at $0.44 per DPU-hour
+    recorded = manifest["spark_usage"]
+    assert (recorded["job_run_id"], recorded["dpu"]) == (spark_run_id, dpus) and recorded["seconds"] > 0
+
+    html = s3.get_object(Bucket=stack.bucket_name, Key=layout.run_keys(dataset, run_id).report)["Body"].read().decode()
+    in_report = _report_usd(html, "glue spark")
+    assert in_report == pytest.approx(dpus * max(recorded["seconds"], 60) / 3600 * 0.44, abs=1e-6)
+    assert in_report >= minimum - 1e-6 and f"{dpus:g} DPU × {recorded['seconds']:.1f} s" in html
+    assert _report_usd(html, "total") >= in_report
+
+    (run,) = RunCatalog(s3, glue, stack).runs(dataset)
+    assert (run.spark_run_id, run.spark_state, run.spark_dpu, run.spark_execution_s) == \
+        (spark_run_id, "SUCCEEDED", dpus, execution)
+    breakdown = usage.run_cost(run, usage.stack_settings(lam, stack))
+    assert breakdown["glue_spark"] == pytest.approx(dpus * max(execution, 60) / 3600 * 0.44)
+    assert breakdown["glue_spark"] >= minimum - 1e-9 and breakdown["total"] > breakdown["glue_spark"]
+    # The feature Lambda that handed the dataset over (upload -> inputs.json written) is priced alike in both.
+    assert run.feature_lambda_s is not None
+    assert _report_usd(html, "lambda compute") == pytest.approx(breakdown["lambda_compute"], abs=1e-6)
+    (entry,) = status_view.as_json([run], {run.run_id: breakdown}, [])["runs"]
+    assert entry["cost_usd_by_component"]["glue_spark"] == breakdown["glue_spark"]
+    (spark_column,) = [list(c.cells) for c in status_view.wide_table([run], {run.run_id: breakdown}).columns
+                       if c.header == "spark $"]
+    assert spark_column == [f"{breakdown['glue_spark']:.5f}"]
+    print(f"Spark feature job: {dpus:g} DPU; report {recorded['seconds']:.1f} s -> ${in_report:.5f}; "
+          f"status {execution:.0f} s ExecutionTime -> ${breakdown['glue_spark']:.5f}")

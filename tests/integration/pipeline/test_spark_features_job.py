@@ -13,7 +13,7 @@ import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import pandas as pd
@@ -60,7 +60,7 @@ def _overlapping_csvs(seed: int) -> Dict[str, bytes]:
             "second.csv": second.to_csv(index=False).encode()}  # fmt: skip
 
 
-def _start(s3, glue, bucket: str, job: str, dataset: str, files: Dict[str, bytes],
+def _start(s3, glue, bucket: str, job: str, dataset: str, files: Dict[str, bytes], debounce: Optional[dict] = None,
            **arguments: str) -> Dict[str, object]:  # fmt: skip
     raw = []
     for name, body in files.items():
@@ -70,6 +70,8 @@ def _start(s3, glue, bucket: str, job: str, dataset: str, files: Dict[str, bytes
     run_id = layout.make_run_id(datetime.now(timezone.utc), raw[0]["key"], raw[0]["version_id"], raw[0]["etag"])
     keys = layout.run_keys(dataset, run_id)
     inputs = {"dataset": dataset, "run_id": run_id, "raw": raw, "reason": "integration test: multi-file dataset"}
+    if debounce:  # as the feature Lambda records its wait for a burst (routing.debounce_record)
+        inputs["debounce"] = debounce
     s3.put_object(Bucket=bucket, Key=keys.inputs, Body=json.dumps(inputs).encode())
     job_run = glue.start_job_run(JobName=job, Arguments={"--bucket": bucket, "--dataset": dataset, "--run_id": run_id,
                                                          "--training_sample_rows": str(SAMPLE_ROWS), **arguments})  # fmt: skip
@@ -103,6 +105,10 @@ def _parquet(s3, bucket: str, key: str) -> pd.DataFrame:
     return pd.read_parquet(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
 
 
+#: The debounce record a burst's feature Lambda writes into inputs.json: the Spark manifest carries it on.
+DEBOUNCE = {"waited_s": 4.75, "ended_at": "2026-12-01T12:00:05+00:00"}
+
+
 @pytest.fixture(scope="module")
 def spark_runs(aws_client, deployed_stack):
     s3, glue, bucket = aws_client("s3"), aws_client("glue"), deployed_stack.bucket_name
@@ -115,7 +121,8 @@ def spark_runs(aws_client, deployed_stack):
     bad = {"period-1.csv": hourly[0], "symbols.csv": _synthetic_csv(6, bad_row=700)}
     runs = {
         # Files above 200 kB are validated in parts (the path of files above the Lambda's limit).
-        "good": _start(s3, glue, bucket, job, f"spark-good-{stamp}", good, **{"--validation_chunk_bytes": "200000"}),
+        "good": _start(s3, glue, bucket, job, f"spark-good-{stamp}", good, DEBOUNCE,
+                       **{"--validation_chunk_bytes": "200000"}),
         "bad": _start(s3, glue, bucket, job, f"spark-bad-{stamp}", bad),
         "overlap": _start(s3, glue, bucket, job, f"spark-overlap-{stamp}", _overlapping_csvs(7)),
     }
@@ -161,6 +168,7 @@ def test_manifest_lineage_and_the_time_stratified_sample(spark_runs):
     assert [(r["key"], r["version_id"]) for r in files] == [(r["key"], r["version_id"]) for r in run["raw"]]
     assert all(r["version_id"] and len(r["sha256"]) == 64 for r in files)
     assert manifest["raw"]["key"] == f"raw/{keys.dataset}/"
+    assert manifest["debounce"] == DEBOUNCE  # so status shows the wait as its own stage
     assert any("Dropped 60 duplicate bar(s)" in w and "overlap.csv" in w for w in manifest["warnings"])
     assert list(sample.columns) == list(ID_COLUMNS) + list(FEATURE_COLUMNS)
     # Time-stratified: every time bucket that holds feature rows holds sample rows.
@@ -187,6 +195,12 @@ def test_the_run_cost_comes_from_get_job_run(spark_runs, deployed_stack):
     billed = max(seconds, 60.0)
     assert costs.run_cost(usage)["glue_spark"] == pytest.approx(dpus * billed / 3600 * costs.PRICES["glue_dpu_hour"])
     print(f"Spark run: {seconds:.0f} s ExecutionTime, {dpus:g} DPU, {costs.run_cost(usage)['glue_spark']:.4f} USD")
+    # Its own record in the manifest (what the report prices): this run, the same DPUs, the seconds so far.
+    s3, bucket, runs = spark_runs
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=runs["good"]["keys"].manifest)["Body"].read())
+    recorded = manifest["spark_usage"]
+    assert (recorded["job_run_id"], recorded["dpu"]) == (job_run["Id"], dpus) and recorded["seconds"] > 0
+    assert costs.recorded_spark_run(manifest) == (dpus, recorded["seconds"])
 
 
 def _rejected(spark_runs, name: str):

@@ -78,3 +78,22 @@ def test_the_stage_table_prints_the_stages_the_total_then_the_report():
     assert [[cell.strip() for cell in row] for row in rows] == [
         ["features", "1.50"], ["trigger", "0.50"], ["waiting", "3.00"],
         ["training", "25.00"], ["upload -> model", "30.00"], ["report (after the model)", "18.00"]]
+
+
+def test_the_debounce_wait_is_its_own_stage_and_the_stages_still_add_up():
+    """A several-file dataset: the feature Lambda waited for the burst to end (debounce), then built."""
+    times = stage_seconds(T0, debounced=at(20.25), features=at(23.5), glue_started=at(24), glue_running=at(24.5),
+                          model=at(60))
+    assert times == {"debounce": 20.25, "features": 3.25, "trigger": 0.5, "waiting": 0.5, "training": 35.5,
+                     "total": 60.0}
+    assert sum(v for k, v in times.items() if k != "total") == times["total"]
+    # One file: no wait, no debounce stage; features spans upload -> written as before.
+    assert stage_seconds(T0, features=at(1.5)) == {"features": 1.5}
+
+
+def test_run_stage_seconds_reads_the_debounce_end_from_the_manifest_time():
+    keys = layout.run_keys("d", "20261127T052202Z-c2f2871e")
+    written = {keys.features: at(23.5)}
+    assert run_stage_seconds(keys, T0.isoformat(), written, None, (T0 + timedelta(seconds=20.25)).isoformat()) == \
+        {"debounce": 20.25, "features": 3.25}
+    assert run_stage_seconds(keys, T0.isoformat(), written, None) == {"features": 23.5}

@@ -77,7 +77,7 @@ def test_the_header_and_rows_line_up():
 
 
 def test_the_wide_table_has_every_stage_cost_and_artifacts():
-    table = status_view.wide_table(RUNS, COSTS)
+    table = status_view.wide_table(RUNS, {run_id: usd and {"total": usd} for run_id, usd in COSTS.items()})
     columns = {column.header: list(column.cells) for column in table.columns}
     assert [columns[f"{s} s"][0] for s in ("features", "trigger", "waiting", "training")] == \
         ["1.13", "0.94", "0.50", "45.63"]
@@ -137,3 +137,33 @@ def test_status_says_which_engine_built_the_features_and_on_how_many_rows_traini
     assert detail["training rows"] == "1,000,000 (time-stratified)"
     assert status_view.training_rows_text(RunStatus(**{**HOURLY.as_dict(), "engine": "spark"})) == \
         "features: Spark feature job, running"
+
+
+def test_a_spark_built_run_shows_the_spark_feature_jobs_cost_on_its_own():
+    """--wide: a "spark $" column (only for Spark-built runs); --run: DPUs x seconds and where the seconds
+    come from, and the glue_spark line of the cost; JSON: the Spark run's usage fields."""
+    final = RunStatus(**{**HOURLY.as_dict(), "engine": "spark", "spark_run_id": "jr_spark_0123456789",
+                         "spark_state": "SUCCEEDED", "spark_dpu": 10.0, "spark_execution_s": 95.0,
+                         "spark_recorded_s": 83.25})
+    building = RunStatus(**{**HOURLY.as_dict(), "run_id": "20261127T060000Z-00000001", "engine": "spark",
+                            "spark_state": "RUNNING", "spark_dpu": 10.0, "spark_recorded_s": 83.25})
+    pandas = RunStatus(**{**HOURLY.as_dict(), "run_id": "20261127T070000Z-00000002", "engine": "pandas"})
+    breakdowns = {final.run_id: {"glue_spark": 0.11611, "total": 0.11700},
+                  building.run_id: {"glue_spark": 0.10175, "total": 0.10260},
+                  pandas.run_id: {"glue_spark": 0.0, "total": 0.00056}}
+    columns = {c.header: list(c.cells) for c in status_view.wide_table([final, building, pandas], breakdowns).columns}
+    assert columns["spark $"] == ["0.11611", "0.10175", ""]
+    assert columns["cost $"] == ["0.11700", "0.10260", "0.00056"]
+    assert status_view.spark_usage_text(final) == "10 DPU x 95.0 s (Glue ExecutionTime)"
+    assert status_view.spark_usage_text(building) == "10 DPU x 83.2 s (recorded by the job; run not final)"
+    assert status_view.spark_usage_text(pandas) == ""
+    out = io.StringIO()
+    Console(file=out, width=80).print(status_view.detail_table(final, breakdowns[final.run_id]))
+    text = out.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "10 DPU x 95.0 s (Glue ExecutionTime)" in text and "cost $ glue_spark" in text and "0.116110" in text
+    entry = status_view.as_json([final], breakdowns, [])["runs"][0]
+    assert (entry["spark_dpu"], entry["spark_execution_s"], entry["spark_recorded_s"]) == (10.0, 95.0, 83.25)
+    assert entry["cost_usd_by_component"]["glue_spark"] == 0.11611
+    compact = render(status_view.compact_lines([final, building, pandas], 80), 80, False)
+    assert max(len(line) for line in compact.splitlines()) <= 80
