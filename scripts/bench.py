@@ -81,6 +81,10 @@ def bench_up(results: Results) -> None:
 
 
 def bench_deploy(results: Results) -> None:
+    """deploy-local on an empty emulation, then again with nothing to change. The group restarts the
+    emulation itself (untimed), so its figure means "fresh" even when run alone (BENCH_SKIP=up,...)."""
+    run(LOCALAWS + ["down"])
+    run(LOCALAWS + ["up"])
     results.add("deploy", "deploy-local on an empty emulation", timed(
         lambda: run([str(REPO_ROOT / "scripts" / "deploy.sh"), "local"])), "s", 40.0)
     results.add("deploy", "deploy-local again (no changes)", timed(
