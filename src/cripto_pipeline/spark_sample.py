@@ -30,12 +30,12 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from . import sample_blocks
 from .features import FEATURE_COLUMNS, ID_COLUMNS
 
 METHOD = "time-stratified"
 DEFAULT_BUCKETS = 100
 DEFAULT_SEED = 12
-BLOCK_SEPARATOR = "#"
 
 
 def time_stratified_sample(
@@ -65,7 +65,8 @@ def time_stratified_sample(
         stamped.join(F.broadcast(plan), ["_bucket", "symbol"])
         .withColumn("_n", F.row_number().over(order))
         .where((F.col("_n") > F.col("_offset")) & (F.col("_n") <= F.col("_offset") + F.col("_quota")))
-        .withColumn("symbol", F.concat(F.col("symbol"), F.lit(BLOCK_SEPARATOR), F.lpad(F.col("_bucket").cast("string"), 3, "0")))
+        .withColumn("symbol", F.concat(F.col("symbol"), F.lit(sample_blocks.SEPARATOR),  # sample_blocks.block_symbol
+                                       F.lpad(F.col("_bucket").cast("string"), sample_blocks.SPAN_DIGITS, "0")))
     )  # fmt: skip
     frame = _to_pandas(chosen)
     return _as_features_file(frame), {
@@ -76,7 +77,7 @@ def time_stratified_sample(
         "buckets_with_rows": len({q[0] for q in quotas}),
         "blocks": len(quotas),
         "renamed_symbols": True,
-        "symbol_naming": f"<symbol>{BLOCK_SEPARATOR}<bucket, 3 digits>: each block is its own series",
+        "symbol_naming": sample_blocks.NAMING,
     }
 
 
