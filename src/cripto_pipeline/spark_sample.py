@@ -58,15 +58,15 @@ def time_stratified_sample(
         bucket, symbol, n = int(row["_bucket"]), str(row["symbol"]), int(row["count"])
         quota = (max_rows * n) // rows_total
         if quota:
-            quotas.append((bucket, symbol, quota, _offset(seed, symbol, bucket, n - quota + 1)))
-    plan = session.createDataFrame(quotas, "_bucket int, symbol string, _quota long, _offset long")
+            quotas.append((bucket, symbol, quota, _offset(seed, symbol, bucket, n - quota + 1),
+                           sample_blocks.block_symbol(symbol, bucket)))
+    plan = session.createDataFrame(quotas, "_bucket int, symbol string, _quota long, _offset long, _block string")
     order = Window.partitionBy("symbol", "_bucket").orderBy("timestamp")
     chosen = (
         stamped.join(F.broadcast(plan), ["_bucket", "symbol"])
         .withColumn("_n", F.row_number().over(order))
         .where((F.col("_n") > F.col("_offset")) & (F.col("_n") <= F.col("_offset") + F.col("_quota")))
-        .withColumn("symbol", F.concat(F.col("symbol"), F.lit(sample_blocks.SEPARATOR),  # sample_blocks.block_symbol
-                                       F.lpad(F.col("_bucket").cast("string"), sample_blocks.SPAN_DIGITS, "0")))
+        .withColumn("symbol", F.col("_block"))
     )  # fmt: skip
     frame = _to_pandas(chosen)
     return _as_features_file(frame), {
