@@ -290,7 +290,7 @@ variable "glue_max_retries" {
 variable "glue_large_run_features_bytes" {
   description = "LARGE_RUN_FEATURES_BYTES of the trigger: a training run whose features.parquet is larger than this (bytes) starts at glue_large_run_max_capacity instead of the job's 0.0625 DPU (1 GB), which it would exceed. 1 to 1073741824; default 32 MiB (why: src/cripto_pipeline/training_capacity.py)."
   type        = number
-  default     = 33554432 # 32 MiB: ~450 MiB peak predicted from the measured job, under half of 1 GB.
+  default     = 33554432 # 32 MiB: the job peaked at 487 MiB on 32.9 MiB of features, under half of 1 GB.
 
   validation {
     condition     = var.glue_large_run_features_bytes >= 1 && var.glue_large_run_features_bytes <= 1073741824 && floor(var.glue_large_run_features_bytes) == var.glue_large_run_features_bytes

@@ -19,9 +19,10 @@ PYTHON_SHELL_LARGE_DPU = PYTHON_SHELL_DPUS[1]
 #: the Glue Python 3.9 environment) grows about linearly with the features file: 26.5 MB -> 397 MiB,
 #: 49 MB -> 579 MiB, 218 MB -> 2,081 MiB (imports alone ~110-130 MiB), i.e. ~165 MiB + ~8.8 MiB per
 #: MB (measured for issue 12). 1 GB (0.0625 DPU) less a 40 % margin for the OS, Glue's own process and
-#: data whose rows compress better than the measured ones leaves ~600 MiB: reached at ~50 MB. Taking
-#: 32 MiB (~450 MiB predicted, under half the run's memory) keeps a margin of ~2x; a run just above
-#: it pays 1 DPU (16x the price per second) instead of being killed for memory.
+#: data whose rows compress better than the measured ones leaves ~600 MiB. At 32 MiB the job peaked at
+#: 487 MiB (130 k rows x 10 symbols, 32.9 MiB; 37 MiB -> 557 MiB), under half the run's memory and
+#: ~20 % under that budget; a run just above it pays 1 DPU (16x the price per second) instead of being
+#: killed for memory.
 DEFAULT_LARGE_FEATURES_BYTES = 32 * 1024 * 1024
 
 
