@@ -3,7 +3,9 @@
 # plus matplotlib for the run's report.html through --additional-python-modules (wheels in S3).
 # See https://docs.aws.amazon.com/glue/latest/dg/add-job-python.html
 locals {
-  # 1/16 DPU: the smallest (and cheapest) Python shell capacity; the alternative is 1.
+  # 1/16 DPU (1 GB): the smallest (and cheapest) Python shell capacity; the alternative is 1 (16 GB).
+  # The trigger starts a run whose features file is above var.glue_large_run_features_bytes at
+  # var.glue_large_run_max_capacity instead (StartJobRun's per-run MaxCapacity).
   glue_max_capacity = 0.0625
 
   # matplotlib is not in the analytics set: its wheels (the lock requirements/glue-report-modules.txt,
@@ -65,7 +67,8 @@ resource "aws_glue_job" "model_training" {
   default_arguments = {
     "--bucket" = aws_s3_bucket.data.id
 
-    # For the report's cost estimate (the job cannot read its own capacity without glue:GetJob).
+    # For the report's cost estimate (the job cannot read its own capacity without glue:GetJob); the
+    # trigger overrides it with the run's own capacity when it starts a run at another one.
     "--glue_dpu"                 = tostring(local.glue_max_capacity)
     "--feature_lambda_memory_mb" = tostring(var.feature_lambda_memory_mb)
     "--trigger_lambda_memory_mb" = tostring(var.trigger_lambda_memory_mb)

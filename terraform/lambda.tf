@@ -57,6 +57,9 @@ locals {
       environment = {
         GLUE_JOB_NAME = aws_glue_job.model_training.name
         LOG_LEVEL     = var.lambda_log_level
+        # Large features files train at a larger capacity (cripto_pipeline.training_capacity).
+        LARGE_RUN_FEATURES_BYTES = tostring(var.glue_large_run_features_bytes)
+        LARGE_RUN_MAX_CAPACITY   = tostring(var.glue_large_run_max_capacity)
       }
     }
 

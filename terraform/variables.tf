@@ -266,7 +266,7 @@ variable "glue_timeout_minutes" {
 }
 
 variable "glue_max_concurrent_runs" {
-  description = "Maximum concurrent runs of the training job (1-1000); StartJobRun beyond it fails with ConcurrentRunsExceededException."
+  description = "Maximum concurrent runs of each Glue job, the training job and the Spark feature job alike (1-1000); runs beyond it wait in job run queuing (state WAITING) when the job has no retries, else StartJobRun fails with ConcurrentRunsExceededException."
   type        = number
   default     = 3
 
@@ -284,6 +284,28 @@ variable "glue_max_retries" {
   validation {
     condition     = var.glue_max_retries >= 0 && var.glue_max_retries <= 10 && floor(var.glue_max_retries) == var.glue_max_retries
     error_message = "glue_max_retries must be a whole number from 0 to 10."
+  }
+}
+
+variable "glue_large_run_features_bytes" {
+  description = "LARGE_RUN_FEATURES_BYTES of the trigger: a training run whose features.parquet is larger than this (bytes) starts at glue_large_run_max_capacity instead of the job's 0.0625 DPU (1 GB), which it would exceed. 1 to 1073741824; default 32 MiB (why: src/cripto_pipeline/training_capacity.py)."
+  type        = number
+  default     = 33554432 # 32 MiB: the job peaked at 487 MiB on 32.9 MiB of features, under half of 1 GB.
+
+  validation {
+    condition     = var.glue_large_run_features_bytes >= 1 && var.glue_large_run_features_bytes <= 1073741824 && floor(var.glue_large_run_features_bytes) == var.glue_large_run_features_bytes
+    error_message = "glue_large_run_features_bytes must be a whole number from 1 to 1073741824."
+  }
+}
+
+variable "glue_large_run_max_capacity" {
+  description = "LARGE_RUN_MAX_CAPACITY of the trigger: MaxCapacity (DPU) of training runs above glue_large_run_features_bytes. A Python shell run has 0.0625 (1 GB) or 1 (16 GB); the run's report and make status price what it had."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = contains([0.0625, 1], var.glue_large_run_max_capacity)
+    error_message = "glue_large_run_max_capacity must be 0.0625 or 1 (the two capacities of a Python shell run)."
   }
 }
 

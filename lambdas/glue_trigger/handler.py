@@ -1,9 +1,10 @@
 """Lambda cripto-glue-trigger: features/<dataset>/<run_id>/features.parquet created -> Glue job run.
 
-Starts GLUE_JOB_NAME with --bucket and --features_key, exactly once per features file, backing off
+Starts GLUE_JOB_NAME with --bucket and --features_key, exactly once per features file (at 1 DPU, with
+--glue_dpu, when the file is above LARGE_RUN_FEATURES_BYTES: cripto_pipeline.training_capacity), backing off
 while the job is busy and handing a record still waiting at the invocation's deadline on to a fresh
 asynchronous invocation of itself. The decisions are cripto_pipeline.glue_start's (the claim's states:
-cripto_pipeline.start_claims); this module holds the AWS calls. Env: GLUE_JOB_NAME, LOG_LEVEL, START_*
+cripto_pipeline.start_claims); this module holds the AWS calls. Env: GLUE_JOB_NAME, LOG_LEVEL, START_*, LARGE_RUN_*
 (cripto_pipeline.config).
 """
 
@@ -60,8 +61,8 @@ def _job_run_pages() -> Iterable[Dict[str, Any]]:
     return glue.get_paginator("get_job_runs").paginate(JobName=SETTINGS.glue_job_name)
 
 
-def _start_job_run(arguments: Dict[str, str]) -> str:
-    return glue.start_job_run(JobName=SETTINGS.glue_job_name, Arguments=arguments)["JobRunId"]
+def _start_job_run(request: Dict[str, Any]) -> str:
+    return glue.start_job_run(JobName=SETTINGS.glue_job_name, **request)["JobRunId"]
 
 
 CALLS = glue_start.AwsCalls(read_claim=_read_claim, put_claim=_put_claim, job_run_pages=_job_run_pages,

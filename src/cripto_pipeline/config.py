@@ -22,6 +22,9 @@ Environment variables (names are the constants below):
 - ``START_MAX_BACKOFF_SECONDS`` trigger Lambda: cap of one backoff delay (default 15.0).
 - ``START_MAX_WAIT_SECONDS`` trigger Lambda: how long a features file may wait for a free job slot,
                            counted from its creation (default 21600 = 6 h).
+- ``LARGE_RUN_FEATURES_BYTES`` trigger Lambda: features.parquet files above this size (bytes) train
+                           at LARGE_RUN_MAX_CAPACITY (default 32 MiB; why: cripto_pipeline.training_capacity).
+- ``LARGE_RUN_MAX_CAPACITY`` trigger Lambda: the MaxCapacity of such runs, 0.0625 or 1 DPU (default 1).
 
 The guarantee: the trigger keeps trying until its remaining time drops below
 START_DEADLINE_MARGIN_SECONDS, then re-invokes itself asynchronously with the waiting record and
@@ -37,6 +40,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
+from . import training_capacity
 from .exceptions import ConfigurationError
 
 ENV_LOG_LEVEL = "LOG_LEVEL"
@@ -56,6 +60,8 @@ DEFAULT_MAX_RAW_BYTES = 128 * 1024 * 1024  # 1 M rows fit even in the widest usu
 DEFAULT_TRAINING_SAMPLE_ROWS = 1_000_000
 ENV_START_MAX_BACKOFF_SECONDS = "START_MAX_BACKOFF_SECONDS"
 ENV_START_MAX_WAIT_SECONDS = "START_MAX_WAIT_SECONDS"
+ENV_LARGE_RUN_FEATURES_BYTES = "LARGE_RUN_FEATURES_BYTES"
+ENV_LARGE_RUN_MAX_CAPACITY = "LARGE_RUN_MAX_CAPACITY"
 DEFAULT_START_MAX_WAIT_SECONDS = 6 * 3600.0
 DEFAULT_START_MAX_ATTEMPTS = 1000
 DEFAULT_START_BACKOFF_SECONDS = 1.0
@@ -128,6 +134,8 @@ class GlueTriggerSettings:
     start_backoff_seconds: float = DEFAULT_START_BACKOFF_SECONDS
     start_max_backoff_seconds: float = DEFAULT_START_MAX_BACKOFF_SECONDS
     start_max_wait_seconds: float = DEFAULT_START_MAX_WAIT_SECONDS
+    large_features_bytes: int = training_capacity.DEFAULT_LARGE_FEATURES_BYTES
+    large_max_capacity: float = training_capacity.PYTHON_SHELL_LARGE_DPU
 
     @classmethod
     def from_env(
@@ -135,7 +143,7 @@ class GlueTriggerSettings:
     ) -> "GlueTriggerSettings":
         """Build from explicit ``overrides``, then ``GLUE_JOB_NAME`` / ``LOG_LEVEL`` /
         ``START_MAX_ATTEMPTS`` / ``START_BACKOFF_SECONDS`` / ``START_MAX_BACKOFF_SECONDS`` /
-        ``START_MAX_WAIT_SECONDS``, then defaults."""
+        ``START_MAX_WAIT_SECONDS`` / ``LARGE_RUN_FEATURES_BYTES`` / ``LARGE_RUN_MAX_CAPACITY``, then defaults."""
         env = _env(environ)
         values = {
             "glue_job_name": env.get(ENV_GLUE_JOB_NAME, "").strip(),
@@ -152,8 +160,17 @@ class GlueTriggerSettings:
             "start_max_wait_seconds": float(
                 _number(env, ENV_START_MAX_WAIT_SECONDS, DEFAULT_START_MAX_WAIT_SECONDS, float, 0.0)
             ),
+            "large_features_bytes": int(_number(env, ENV_LARGE_RUN_FEATURES_BYTES,
+                                                training_capacity.DEFAULT_LARGE_FEATURES_BYTES, int, 0)),
+            "large_max_capacity": float(_number(env, ENV_LARGE_RUN_MAX_CAPACITY,
+                                                training_capacity.PYTHON_SHELL_LARGE_DPU, float, 0.0)),
         }
         values.update(overrides)
+        if values["large_max_capacity"] not in training_capacity.PYTHON_SHELL_DPUS:
+            raise ConfigurationError(
+                f"{ENV_LARGE_RUN_MAX_CAPACITY}={values['large_max_capacity']!r} is not a Python shell capacity:"
+                " set it to 0.0625 or 1 (DPU)."
+            )
         if not values["glue_job_name"]:
             raise ConfigurationError(
                 f"{ENV_GLUE_JOB_NAME} is not set: set it to the name of the training Glue job."

@@ -8,6 +8,7 @@ this module decides what to do with their answers:
 - the start claim (cripto_pipeline.start_claims): own it, report the run it names, wait for a live
   owner until the deadline, or take it over after asking Glue whether the previous owner started a
   run after all (:func:`existing_run`);
+- the run's capacity: 1 DPU for a large features file (cripto_pipeline.training_capacity);
 - backoff while Glue is busy (MaxConcurrentRuns reached, throttling) until the deadline; then the
   record is handed on to a fresh invocation (:func:`waiting_records`), unless it has waited longer
   than ``START_MAX_WAIT_SECONDS`` since the features file was written: then the error is raised, so
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from . import config, events, layout, retry, start_claims
+from . import config, events, layout, retry, start_claims, training_capacity
 
 #: How often a delivery that found another delivery's live claim looks for the job run id, in seconds.
 CLAIM_POLL_SECONDS = 1.0
@@ -40,8 +41,8 @@ class AwsCalls:
     put_claim: Callable[..., Optional[str]]
     #: Glue GetJobRuns of the job, page by page (newest runs first).
     job_run_pages: Callable[[], Iterable[Mapping[str, Any]]]
-    #: Glue StartJobRun with these arguments -> the job run id.
-    start_job_run: Callable[[Dict[str, str]], str]
+    #: Glue StartJobRun with this request (``Arguments``, optional ``MaxCapacity``) -> the job run id.
+    start_job_run: Callable[[Dict[str, Any]], str]
 
 
 def invocation_deadline(remaining_ms: float, now: float) -> float:
@@ -111,14 +112,15 @@ def start(calls: AwsCalls, ref: events.S3ObjectRef, me: str, deadline: float,
         logger.info("another delivery is starting this run; continuing in a new invocation", extra={"fields": fields})
         return {**fields, "status": "waiting"}
     claim = start_claims.StartClaim(ref.key, me, 0.0)
-    arguments = {"--bucket": ref.bucket, "--features_key": ref.key}
+    capacity = training_capacity.run_capacity(ref.size, settings.large_features_bytes, settings.large_max_capacity)
+    request = training_capacity.run_request({"--bucket": ref.bucket, "--features_key": ref.key}, capacity)
 
     def log_backoff(error: Exception, delay: float) -> None:
         fields = {"delay_seconds": delay, "error": retry.error_code(error)}
         logger.warning("glue job busy; backing off", extra={"fields": fields})
 
     try:
-        job_run_id = retry.call_with_backoff(lambda: calls.start_job_run(arguments), _is_busy,
+        job_run_id = retry.call_with_backoff(lambda: calls.start_job_run(request), _is_busy,
                                              settings.backoff_delays(), log_backoff, deadline=deadline)
     except Exception as error:  # noqa: BLE001 - re-raised unless the job is busy within the longest wait
         if retry.error_code(error) is None:
@@ -132,9 +134,9 @@ def start(calls: AwsCalls, ref: events.S3ObjectRef, me: str, deadline: float,
                        extra={"fields": {**fields, "waited_seconds": round(waited, 1)}})
         return {**fields, "status": "waiting"}
     calls.put_claim(ref.bucket, run.start_claim, claim.started(job_run_id), IfMatch=value)
-    logger.info("glue job run started", extra={"fields": {**fields, "job_run_id": job_run_id,
-                                                          "features_key": ref.key}})
-    return {**fields, "job_run_id": job_run_id, "status": "started"}
+    logger.info("glue job run started", extra={"fields": {**fields, "job_run_id": job_run_id, "features_key": ref.key,
+                                                          "features_bytes": ref.size, "max_capacity": capacity}})
+    return {**fields, "job_run_id": job_run_id, "status": "started", "max_capacity": capacity}
 
 
 def _is_busy(error: BaseException) -> bool:

@@ -30,12 +30,12 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from . import sample_blocks
 from .features import FEATURE_COLUMNS, ID_COLUMNS
 
 METHOD = "time-stratified"
 DEFAULT_BUCKETS = 100
 DEFAULT_SEED = 12
-BLOCK_SEPARATOR = "#"
 
 
 def time_stratified_sample(
@@ -58,14 +58,15 @@ def time_stratified_sample(
         bucket, symbol, n = int(row["_bucket"]), str(row["symbol"]), int(row["count"])
         quota = (max_rows * n) // rows_total
         if quota:
-            quotas.append((bucket, symbol, quota, _offset(seed, symbol, bucket, n - quota + 1)))
-    plan = session.createDataFrame(quotas, "_bucket int, symbol string, _quota long, _offset long")
+            quotas.append((bucket, symbol, quota, _offset(seed, symbol, bucket, n - quota + 1),
+                           sample_blocks.block_symbol(symbol, bucket)))
+    plan = session.createDataFrame(quotas, "_bucket int, symbol string, _quota long, _offset long, _block string")
     order = Window.partitionBy("symbol", "_bucket").orderBy("timestamp")
     chosen = (
         stamped.join(F.broadcast(plan), ["_bucket", "symbol"])
         .withColumn("_n", F.row_number().over(order))
         .where((F.col("_n") > F.col("_offset")) & (F.col("_n") <= F.col("_offset") + F.col("_quota")))
-        .withColumn("symbol", F.concat(F.col("symbol"), F.lit(BLOCK_SEPARATOR), F.lpad(F.col("_bucket").cast("string"), 3, "0")))
+        .withColumn("symbol", F.col("_block"))
     )  # fmt: skip
     frame = _to_pandas(chosen)
     return _as_features_file(frame), {
@@ -76,7 +77,7 @@ def time_stratified_sample(
         "buckets_with_rows": len({q[0] for q in quotas}),
         "blocks": len(quotas),
         "renamed_symbols": True,
-        "symbol_naming": f"<symbol>{BLOCK_SEPARATOR}<bucket, 3 digits>: each block is its own series",
+        "symbol_naming": sample_blocks.NAMING,
     }
 
 

@@ -55,7 +55,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from . import strategy
+from . import sample_blocks, strategy
 from .exceptions import TrainingDataError
 from .features import FEATURE_COLUMNS, MIN_TRAINING_ROWS
 
@@ -240,7 +240,8 @@ def evaluate(
     """Walk-forward evaluation of models and baselines on ``labelled`` (output of add_target)."""
     make_models = candidates or model_candidates
     columns = list(feature_columns)
-    n_symbols = int(labelled["symbol"].nunique())
+    # Equal weight per real symbol: a Spark sample's blocks of one symbol are one position over time.
+    n_symbols = int(sample_blocks.real_symbols(labelled["symbol"]).nunique())
     folds: List[Dict[str, Any]] = []
     predicted: List[pd.DataFrame] = []
     fitted: Dict[str, BaseEstimator] = {}
@@ -417,7 +418,7 @@ def train(
         },
         "rows": {
             "labelled": int(len(labelled)),
-            "symbols": int(labelled["symbol"].nunique()),
+            "symbols": int(sample_blocks.real_symbols(labelled["symbol"]).nunique()),
             "up_share": float(labelled[TARGET_COLUMN].mean()),
         },
         "models": {name: repr(est) for name, est in make_models().items()},

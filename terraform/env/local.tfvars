@@ -27,3 +27,8 @@ alerts_key_deletion_window_days = 7
 # debounce of several-file datasets is short because of the 60 s poller timeout above.
 feature_max_raw_bytes    = 8388608 # 8 MiB
 feature_debounce_seconds = 5
+
+# Training capacity (issue 12): a features.parquet above this trains at 1 DPU instead of 0.0625. Lowered
+# from AWS's 32 MiB so the large-path test crosses it (its file just above 8 MiB of CSV gives ~28.5 MiB
+# of features) while the e2e samples stay below (daily 0.4 MiB, hourly 4.8 MiB).
+glue_large_run_features_bytes = 8388608 # 8 MiB

@@ -9,8 +9,8 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from cripto_pipeline import config, events, glue_start, layout, start_claims
-from cripto_pipeline.exceptions import InvalidKeyError
+from cripto_pipeline import config, events, glue_start, layout, start_claims, training_capacity
+from cripto_pipeline.exceptions import ConfigurationError, InvalidKeyError
 
 FEATURES_KEY = "features/btc/20261127T040000Z-9f86d081/features.parquet"
 CLAIM_KEY = "features/btc/20261127T040000Z-9f86d081/glue-start.json"
@@ -32,7 +32,7 @@ class FakeAws:
 
     def __init__(self, answers: List[Any] = (), claim: Optional[start_claims.StartClaim] = None,
                  runs: List[Dict[str, Any]] = ()) -> None:
-        self.answers, self.runs, self.started = list(answers), list(runs), []
+        self.answers, self.runs, self.started, self.requests = list(answers), list(runs), [], []
         self.claim, self.etag = claim, 1 if claim else 0
 
     def calls(self) -> glue_start.AwsCalls:
@@ -48,8 +48,9 @@ class FakeAws:
         self.claim, self.etag = claim, self.etag + 1
         return str(self.etag)
 
-    def start(self, arguments: Dict[str, str]) -> str:
-        assert arguments == {"--bucket": "bucket", "--features_key": FEATURES_KEY}
+    def start(self, request: Dict[str, Any]) -> str:
+        assert request["Arguments"]["--bucket"] == "bucket" and request["Arguments"]["--features_key"] == FEATURES_KEY
+        self.requests.append(request)
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -57,13 +58,14 @@ class FakeAws:
         return answer
 
 
-def ref(written: datetime) -> events.S3ObjectRef:
-    return events.S3ObjectRef("bucket", FEATURES_KEY, written.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+def ref(written: datetime, size: Optional[int] = 412_345) -> events.S3ObjectRef:
+    return events.S3ObjectRef("bucket", FEATURES_KEY, written.strftime("%Y-%m-%dT%H:%M:%S.000Z"), size=size)
 
 
-def start(aws: FakeAws, written: Optional[datetime] = None, seconds_left: float = 60.0, me: str = "me"):
+def start(aws: FakeAws, written: Optional[datetime] = None, seconds_left: float = 60.0, me: str = "me",
+          size: Optional[int] = 412_345, settings: config.GlueTriggerSettings = SETTINGS):
     deadline = time.monotonic() + seconds_left
-    return glue_start.start(aws.calls(), ref(written or datetime.now(timezone.utc)), me, deadline, SETTINGS, LOGGER)
+    return glue_start.start(aws.calls(), ref(written or datetime.now(timezone.utc), size), me, deadline, settings, LOGGER)
 
 
 def test_the_deadline_is_the_remaining_time_less_the_margin():
@@ -79,7 +81,7 @@ def test_only_waiting_records_are_handed_on():
 def test_a_free_file_starts_one_run_recorded_in_its_claim():
     aws = FakeAws(["jr_1"])
     assert start(aws) == {"job_name": "train", "run_id": "20261127T040000Z-9f86d081", "dataset": "btc",
-                          "job_run_id": "jr_1", "status": "started"}
+                          "job_run_id": "jr_1", "status": "started", "max_capacity": None}
     assert aws.claim.job_run_id == "jr_1" and aws.claim.owner == "me"
 
 
@@ -203,7 +205,8 @@ def test_each_outcome_logs_its_line_with_the_run_fields(caplog):
     start(aws)
     assert _lines(caplog) == [
         ("WARNING", "glue job busy; backing off", {"delay_seconds": 0.0, "error": "ConcurrentRunsExceededException"}),
-        ("INFO", "glue job run started", {**fields, "job_run_id": "jr_1", "features_key": FEATURES_KEY}),
+        ("INFO", "glue job run started", {**fields, "job_run_id": "jr_1", "features_key": FEATURES_KEY,
+                                          "features_bytes": 412_345, "max_capacity": None}),
     ]
     caplog.clear()
     start(aws)
@@ -272,3 +275,54 @@ def test_a_takeover_is_conditional_on_the_claims_etag():
         assert conditions == [{"IfNoneMatch": "*"}, {"IfMatch": "1"}]
         assert state == expected[0] and (expected[1] is None or value == expected[1])
         assert aws.claim.owner == ("me" if runs == [other] else "gone") and aws.claim.job_run_id == expected[1]
+
+
+# --- the run's capacity (cripto_pipeline.training_capacity) ---------------------------------------
+MIB = 1024 * 1024
+
+
+@pytest.mark.parametrize("size, expected", [
+    (0, None),
+    (412_345, None),
+    (32 * MIB - 1, None),
+    (32 * MIB, None),  # the threshold itself is still small
+    (32 * MIB + 1, 1.0),
+    (216 * MIB, 1.0),  # the Spark path's default 1 M-row sample
+    (None, 1.0),  # no size in the record: the capacity that cannot run out of memory
+])
+def test_the_capacity_follows_the_features_file_size_at_the_default_threshold(size, expected):
+    assert training_capacity.DEFAULT_LARGE_FEATURES_BYTES == 32 * MIB
+    assert training_capacity.run_capacity(size, training_capacity.DEFAULT_LARGE_FEATURES_BYTES) == expected
+
+
+def test_the_request_sets_max_capacity_and_glue_dpu_only_for_a_large_run():
+    arguments = {"--bucket": "b", "--features_key": FEATURES_KEY}
+    assert training_capacity.run_request(arguments, None) == {"Arguments": arguments}
+    assert training_capacity.run_request(arguments, 1.0) == {
+        "Arguments": {**arguments, "--glue_dpu": "1"}, "MaxCapacity": 1.0}
+    assert training_capacity.run_request(arguments, 0.0625)["Arguments"]["--glue_dpu"] == "0.0625"
+    assert arguments == {"--bucket": "b", "--features_key": FEATURES_KEY}  # not modified
+
+
+@pytest.mark.parametrize("size, capacity", [(1000, None), (1001, 1.0)])
+def test_a_file_above_the_threshold_starts_at_the_large_capacity(size, capacity):
+    aws = FakeAws(["jr_1"])
+    settings = config.GlueTriggerSettings(glue_job_name="train", large_features_bytes=1000)
+    result = start(aws, size=size, settings=settings)
+    assert (result["status"], result["max_capacity"]) == ("started", capacity)
+    (request,) = aws.requests
+    assert request.get("MaxCapacity") == capacity
+    assert request["Arguments"].get("--glue_dpu") == (None if capacity is None else "1")
+
+
+def test_the_capacity_settings_come_from_the_environment_and_are_checked():
+    env = {"GLUE_JOB_NAME": "train", "LARGE_RUN_FEATURES_BYTES": "8388608", "LARGE_RUN_MAX_CAPACITY": "0.0625"}
+    settings = config.GlueTriggerSettings.from_env(env)
+    assert (settings.large_features_bytes, settings.large_max_capacity) == (8 * MIB, 0.0625)
+    defaults = config.GlueTriggerSettings.from_env({"GLUE_JOB_NAME": "train"})
+    assert (defaults.large_features_bytes, defaults.large_max_capacity) == (32 * MIB, 1.0)
+    for bad in ("0.5", "2", "16"):
+        with pytest.raises(ConfigurationError, match="LARGE_RUN_MAX_CAPACITY.*0.0625 or 1"):
+            config.GlueTriggerSettings.from_env({**env, "LARGE_RUN_MAX_CAPACITY": bad})
+    with pytest.raises(ConfigurationError, match="LARGE_RUN_FEATURES_BYTES"):
+        config.GlueTriggerSettings.from_env({**env, "LARGE_RUN_FEATURES_BYTES": "32MiB"})

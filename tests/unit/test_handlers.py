@@ -236,12 +236,32 @@ def test_trigger_starts_the_job_and_records_the_run_in_its_claim(trigger, fake_s
                 "dataset": "default",
                 "run_id": "20261127T040000Z-9f86d081",
                 "status": "started",
+                "max_capacity": None,
             }
         ]
     }
     assert stored_claim(fake_s3).job_run_id == "jr_abc"
     assert CLAIM_KEY == "features/default/20261127T040000Z-9f86d081/glue-start.json"
     assert fake_s3.objects[(BUCKET, CLAIM_KEY)]["ContentType"] == "application/json"
+
+
+@pytest.mark.parametrize("size, capacity", [(8 * 1024 * 1024, None), (8 * 1024 * 1024 + 1, 1.0)])
+def test_trigger_starts_a_large_features_file_at_the_large_capacity(trigger, monkeypatch, context, size, capacity):
+    """LARGE_RUN_FEATURES_BYTES from the environment, the size from the S3 record: above it, StartJobRun
+    carries MaxCapacity and the same DPUs in --glue_dpu (what the run's report prices)."""
+    monkeypatch.setattr(trigger, "SETTINGS", trigger.config.GlueTriggerSettings.from_env(
+        {"GLUE_JOB_NAME": "cripto-model-training", "LARGE_RUN_FEATURES_BYTES": str(8 * 1024 * 1024)}))
+    event = load_event("s3_put_features.json")
+    event["Records"][0]["s3"]["object"]["size"] = size
+    expected = copy.deepcopy(EXPECTED)
+    if capacity is not None:
+        expected["Arguments"]["--glue_dpu"] = "1"
+        expected["MaxCapacity"] = capacity
+    with Stubber(trigger.glue) as stub:
+        stub.add_response("start_job_run", {"JobRunId": "jr_abc"}, expected)
+        (result,) = trigger.handler(event, context)["job_runs"]
+        stub.assert_no_pending_responses()
+    assert (result["status"], result["max_capacity"]) == ("started", capacity)
 
 
 def test_trigger_does_not_start_a_second_run_for_the_same_features(trigger, fake_s3, context):

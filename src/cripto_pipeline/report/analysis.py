@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import pandas as pd
 
-from .. import costs, layout, strategy
+from .. import costs, layout, sample_blocks, strategy
 from ..pipeline import Outcome, parquet_to_frame
 from .usage import CostInputs
 
@@ -106,30 +106,37 @@ def feature_importances(
 
 
 def data_coverage(features: pd.DataFrame) -> Coverage:
-    """Rows per period (day for intraday data, month for daily data) and gaps, per symbol."""
+    """Rows per period (day for intraday data, month for daily data) and gaps, per symbol.
+
+    A Spark sample's blocks (``<symbol>#<span>``, cripto_pipeline.sample_blocks) count under their real
+    symbol; gaps are looked for within each block, as the spans between blocks are the sample's choice.
+    """
     times = features["timestamp"]
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-    frame = pd.DataFrame({"timestamp": times, "symbol": features["symbol"].astype(str)})
-    frame = frame.sort_values(["symbol", "timestamp"], kind="mergesort")
-    steps = frame.groupby("symbol", sort=False)["timestamp"].diff()
+    series = features["symbol"].astype(str)
+    frame = pd.DataFrame({"timestamp": times, "series": series, "symbol": sample_blocks.real_symbols(series)})
+    frame = frame.sort_values(["series", "timestamp"], kind="mergesort")
+    within = frame.groupby("series", sort=False)["timestamp"]
+    frame["step"], frame["previous"] = within.diff(), within.shift(1)
+    steps = frame["step"]
     usual = steps.dropna().median() if steps.notna().any() else pd.Timedelta(0)
     period = "D" if pd.Timedelta(0) < usual < pd.Timedelta(days=1) else "M"
     counts = frame.groupby([frame["timestamp"].dt.to_period(period), "symbol"]).size().unstack(fill_value=0)
     counts.index = counts.index.to_timestamp()
     symbols, gaps = [], []
     for symbol, group in frame.groupby("symbol", sort=True):
-        diffs = group["timestamp"].diff()
+        diffs = group["step"]
         step = diffs.median() if diffs.notna().any() else pd.Timedelta(0)
         holes = diffs[diffs > step * GAP_FACTOR] if step > pd.Timedelta(0) else diffs.iloc[:0]
-        missing, previous = 0, group["timestamp"].shift(1)
+        missing = 0
         for position, delta in holes.items():
             bars = int(round(delta / step)) - 1
             missing += bars
             gaps.append(
                 {
                     "symbol": symbol,
-                    "after": previous.loc[position],
+                    "after": group["previous"].loc[position],
                     "before": group["timestamp"].loc[position],
                     "missing_bars": bars,
                 }
@@ -138,8 +145,8 @@ def data_coverage(features: pd.DataFrame) -> Coverage:
             {
                 "symbol": symbol,
                 "rows": int(len(group)),
-                "first": group["timestamp"].iloc[0],
-                "last": group["timestamp"].iloc[-1],
+                "first": group["timestamp"].min(),
+                "last": group["timestamp"].max(),
                 "step": step,
                 "gaps": int(len(holes)),
                 "missing_bars": missing,

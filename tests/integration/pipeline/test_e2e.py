@@ -63,6 +63,14 @@ def test_daily_sample_run_writes_every_artifact_with_lineage(aws_client, deploye
     assert lineage["raw"]["version_id"] == result.version_id
     assert lineage["features_key"] == result.features_key
 
+    # A small features file trains at the job's own 1/16 DPU: the trigger sets no capacity (issue 12).
+    trigger = aws_client("lambda").get_function_configuration(
+        FunctionName=deployed_stack.trigger_lambda_name)["Environment"]["Variables"]
+    size = s3.head_object(Bucket=bucket, Key=result.features_key)["ContentLength"]
+    assert size <= int(trigger["LARGE_RUN_FEATURES_BYTES"])
+    training = aws_client("glue").get_job_run(JobName=deployed_stack.glue_job_name, RunId=result.glue_run_id)["JobRun"]
+    assert training["MaxCapacity"] == 0.0625 and "--glue_dpu" not in training["Arguments"]
+
     feature_list = json.loads(s3.get_object(Bucket=bucket, Key=f"models/{dataset}/{result.run_id}/features.json")["Body"].read())
     model_bytes = s3.get_object(Bucket=bucket, Key=f"models/{dataset}/{result.run_id}/model.joblib")["Body"].read()
     assert len(feature_list) >= 10 and model_bytes[:1] in (b"\x80", b"x")  # a pickle (raw or zlib-compressed)

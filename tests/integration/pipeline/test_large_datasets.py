@@ -148,6 +148,28 @@ def test_a_file_just_above_the_lambda_limit_is_built_by_spark_and_trained(aws_cl
     (run,) = RunCatalog(s3, glue, deployed_stack).runs(dataset)
     assert (run.engine, run.training_rows, run.feature_rows) == ("spark", manifest["rows_sampled"], manifest["rows_total"])
     assert_the_spark_job_is_priced(s3, lam, glue, deployed_stack, job, dataset, result.run_id, manifest)
+    assert_training_ran_at_the_large_capacity(s3, lam, glue, deployed_stack, dataset, result)
+
+
+def assert_training_ran_at_the_large_capacity(s3, lam, glue, stack, dataset: str, result: RunResult) -> None:
+    """A features file above the trigger's LARGE_RUN_FEATURES_BYTES trains at 1 DPU (16 GB; 0.0625 DPU has
+    1 GB): GetJobRun shows MaxCapacity 1.0, and the report and `status` both price 1 DPU."""
+    trigger = lam.get_function_configuration(FunctionName=stack.trigger_lambda_name)["Environment"]["Variables"]
+    size = s3.head_object(Bucket=stack.bucket_name, Key=result.features_key)["ContentLength"]
+    assert size > int(trigger["LARGE_RUN_FEATURES_BYTES"]) and float(trigger["LARGE_RUN_MAX_CAPACITY"]) == 1.0
+    training = glue.get_job_run(JobName=stack.glue_job_name, RunId=result.glue_run_id)["JobRun"]
+    assert (training["MaxCapacity"], training["Arguments"]["--glue_dpu"]) == (1.0, "1")
+    html = s3.get_object(Bucket=stack.bucket_name, Key=layout.run_keys(dataset, result.run_id).report)["Body"].read().decode()
+    priced = re.search(r"Glue: ([0-9.]+) DPU × ([0-9.]+) s measured in the job", html)
+    assert priced and float(priced[1]) == 1.0, "the report prices the DPUs the run had"
+    # abs: the page shows the seconds to 0.1 s (1 DPU x 0.05 s = $6e-6).
+    assert _report_usd(html, "glue") == pytest.approx(max(float(priced[2]), 60) / 3600 * 0.44, abs=2e-5)
+    (run,) = RunCatalog(s3, glue, stack).runs(dataset)
+    assert run.glue_max_capacity == 1.0
+    breakdown = usage.run_cost(run, usage.stack_settings(lam, stack))
+    assert breakdown["glue"] == pytest.approx(max(training["ExecutionTime"], 60) / 3600 * 0.44)
+    print(f"training: {size:,} B of features -> MaxCapacity {training['MaxCapacity']:g} DPU, "
+          f"{training['ExecutionTime']} s -> ${breakdown['glue']:.5f} (status), report {priced[1]} DPU x {priced[2]} s")
 
 
 def _report_usd(html: str, component: str) -> float:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cripto_pipeline import costs, layout
+from cripto_pipeline import costs, layout, sample_blocks
 from cripto_pipeline.features import FEATURE_COLUMNS, ID_COLUMNS, WARMUP_ROWS, compute_features, synthetic_ohlcv
 from cripto_pipeline.validation import load_ohlcv
 
@@ -181,7 +181,12 @@ def test_manifest_lineage_and_the_time_stratified_sample(spark_runs):
     assert manifest["sample"]["buckets_with_rows"] == len(full_buckets)
     # Each block is a contiguous run of bars of one symbol: its rows are consecutive rows of the full set.
     block = sample[sample["symbol"] == sample["symbol"].iloc[len(sample) // 2]]
-    symbol = block["symbol"].iloc[0].split("#")[0]
+    (symbol,) = sample_blocks.real_symbols(block["symbol"]).unique()
+    # Every block is named <symbol>#<span> (cripto_pipeline.sample_blocks) after a symbol of the full set.
+    named = sample["symbol"].drop_duplicates()
+    assert set(sample_blocks.real_symbols(named)) == set(parts["symbol"])
+    assert all(name == sample_blocks.block_symbol(real, int(name.rsplit("#", 1)[1]))
+               for name, real in zip(named, sample_blocks.real_symbols(named)))
     full = parts[parts["symbol"] == symbol].sort_values("timestamp")["timestamp"].reset_index(drop=True)
     start = int(full.searchsorted(block["timestamp"].iloc[0]))
     assert (full.iloc[start : start + len(block)].to_numpy() == block["timestamp"].to_numpy()).all()
