@@ -65,12 +65,24 @@ RESULTS_MD = REPO / "bench" / "mutation.md"
 
 #: scope -> (files to mutate, as laid out in the staging tree; target share of killed mutants)
 SCOPES: Dict[str, tuple] = {
+    # the core without the four modules that import pyspark (SPARK_ONLY below)
     "core": (["src/cripto_pipeline/*.py"], 0.85),
     "handlers": (["lambdas/*.py", "glue/model_training.py"], 0.85),
     # the Glue service's job model and run execution (runner.py and the modules it was split into)
     "emulator": ([f"src/localaws/glue/{name}.py" for name in ("models", "backend", "runner", "job_env",
                                                           "module_cache", "supervision", "s3_fetch")], 0.75),
 }
+
+#: Not mutated: the Spark engine's modules import pyspark, which only the Glue Spark environment
+#: (.venvs/glue-spark-5.0) has, so no unit test can import them and every mutant would count as a survivor
+#: with "no tests". They are tested by the Spark integration tests instead, which mutation does not run:
+#: tests/integration/spark/test_feature_parity.py (spark_features against the pandas engine, 28 cases),
+#: tests/integration/pipeline/test_spark_features_job.py (spark_job, spark_dataset, spark_sample on real
+#: uploads: values, duplicates, conflicting overlaps, the sample's spans) and
+#: tests/integration/pipeline/test_large_datasets.py. large_inputs.py, the pure-Python half of the Spark
+#: job, has unit tests (tests/unit/test_large_inputs.py) and counts.
+SPARK_ONLY = [f"src/cripto_pipeline/{name}.py" for name in ("spark_dataset", "spark_features", "spark_job",
+                                                             "spark_sample")]
 
 #: staging tree <- repository (what the unit tests need besides the mutated code)
 LAYOUT = {
@@ -85,12 +97,14 @@ LAYOUT = {
     "data": "data",                  # samples and real exports (tests/unit/test_real_exports.py)
     "terraform": "terraform",        # the stated defaults and job arguments some unit tests read
     "README.md": "README.md",        # tests/unit/test_readme_promises.py quotes it
+    "scripts": "scripts",            # the helpers some unit tests load (bench.py, local_state.py, ...)
 }
 
 #: unit tests of code outside the scopes (Terraform files, deploy scripts): not needed, and slow
 DESELECT = ["tests/unit/test_terraform_static.py", "tests/unit/test_hardening_static.py",
             "tests/unit/test_deploy_aws_flow.py", "tests/unit/test_aws_preflight.py",
-            "tests/unit/test_prepare_glue_modules.py"]
+            "tests/unit/test_prepare_glue_modules.py", "tests/unit/test_bench_results.py",
+            "tests/unit/test_glue_module_wheels.py"]
 
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
 
@@ -108,7 +122,8 @@ def stage(stage_dir: Path, patterns: List[str]) -> None:
         "[tool.mutmut]",
         'source_paths = ["src", "lambdas", "glue"]',
         f"only_mutate = {json.dumps(patterns)}",
-        f"also_copy = {json.dumps(['tests', 'data', 'terraform', 'README.md'])}",
+        f"do_not_mutate = {json.dumps(SPARK_ONLY)}",
+        f"also_copy = {json.dumps(['tests', 'data', 'terraform', 'README.md', 'scripts'])}",
         f"pytest_add_cli_args_test_selection = {json.dumps(selection)}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
         "",
