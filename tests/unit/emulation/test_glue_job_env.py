@@ -3,7 +3,6 @@ the local emulation, the per-interpreter runtime dir), asserted literally (issue
 
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 
@@ -27,14 +26,18 @@ def test_glue_argv_drops_every_argument_glue_owns_and_keeps_the_order_of_the_res
         "--job-language", "python", "--first", "1", "--last", "2", "--JOB_RUN_ID", "jr_1", "--JOB_NAME", "nightly"]
 
 
+def _host_env(monkeypatch, **values) -> None:
+    """The host variables a job may inherit: exactly ``values`` (the rest of the environment stays)."""
+    for name in job_env.INHERITED_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+
 def test_the_job_environment_is_complete_and_keeps_no_host_credentials(monkeypatch, tmp_path):
-    for name in list(os.environ):
-        monkeypatch.delenv(name)
     host = {"PATH": "/usr/bin", "HOME": "/home/u", "LANG": "C.UTF-8", "LC_ALL": "C", "LC_CTYPE": "C",
             "TZ": "UTC", "USER": "u", "LOGNAME": "u"}
-    for name, value in {**host, "AWS_PROFILE": "prod", "AWS_ACCESS_KEY_ID": "AKIAREAL", "PYTHONPATH": "/x",
-                        "OTHER": "1"}.items():
-        monkeypatch.setenv(name, value)
+    _host_env(monkeypatch, **host, AWS_PROFILE="prod", AWS_ACCESS_KEY_ID="AKIAREAL", PYTHONPATH="/x", OTHER="1")
     assert job_env.base_env() == host
     runtime, run_dir = tmp_path / "runtime", tmp_path / "run"
     env = job_env.job_env(_run(), runtime, ["/a", "/b"], "http://aws:1", "http://glue:2", run_dir)
@@ -55,9 +58,7 @@ def test_the_job_environment_is_complete_and_keeps_no_host_credentials(monkeypat
 
 
 def test_base_env_leaves_out_unset_host_variables(monkeypatch):
-    for name in list(os.environ):
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("HOME", "/h")
+    _host_env(monkeypatch, HOME="/h")
     assert job_env.base_env() == {"HOME": "/h"}
 
 
@@ -125,3 +126,19 @@ def test_the_probe_runs_with_the_host_environment_only(tmp_path, monkeypatch):
     path.chmod(0o755)
     job_env.RuntimeDirs(tmp_path / "runtime").for_interpreter(str(path))
     assert (tmp_path / "env").read_text() == "|/home/probe\n"
+
+
+def test_the_probe_is_bounded_and_a_restarted_service_reuses_the_runtime_dir(tmp_path, monkeypatch):
+    python = _fake_python(tmp_path, str(_awsglue(tmp_path)))
+    seen = []
+    real_run = job_env.subprocess.run
+
+    def recording_run(argv, **kwargs):
+        seen.append(kwargs)
+        return real_run(argv, **kwargs)
+
+    monkeypatch.setattr(job_env.subprocess, "run", recording_run)
+    first = job_env.RuntimeDirs(tmp_path / "runtime").for_interpreter(python)
+    assert seen[0]["timeout"] == 60 and seen[0]["capture_output"] is True and seen[0]["text"] is True
+    # the service restarted: a new RuntimeDirs finds the directory of the last start and rebuilds it in place
+    assert job_env.RuntimeDirs(tmp_path / "runtime").for_interpreter(python) == first

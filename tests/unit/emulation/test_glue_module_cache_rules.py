@@ -199,3 +199,15 @@ def test_the_cache_key_is_24_hex_digits_and_follows_each_input(tmp_path):
                 ModuleCache.key_of(["a==1"], [], sys.executable)}) == 4
     os.utime(python, ns=(1, 1))
     assert ModuleCache.key_of(["a==1"], [], str(python)) != key
+
+
+def test_identified_modules_keep_their_spec_and_same_named_wheels_download_apart(tmp_path):
+    s3 = S3({("a", "x-1.0-py3-none-any.whl"): b"one", ("b", "x-1.0-py3-none-any.whl"): b"two"},
+            multipart=[("a", "x-1.0-py3-none-any.whl")])
+    specs = ["s3://a/x-1.0-py3-none-any.whl", "s3://b/x-1.0-py3-none-any.whl"]
+    modules = module_cache.identify(specs, s3, tmp_path / "f", ModuleCache(tmp_path / "cache"))
+    assert [m.spec for m in modules] == specs
+    single = module_cache.identify(specs[1:], s3, tmp_path / "g")
+    paths = module_cache.fetch_wheels(single + [module_cache.Module(specs[1], single[0].identity, None)], s3,
+                                      tmp_path / "g")
+    assert len(set(paths)) == 2 and [Path(p).read_bytes() for p in paths] == [b"two", b"two"]

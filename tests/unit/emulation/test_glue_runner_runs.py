@@ -6,10 +6,12 @@ the runner was exercised only by the integration suite)."""
 from __future__ import annotations
 
 import io
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -274,7 +276,9 @@ def test_modules_installed_for_the_run_are_removed_after_it(tmp_path, monkeypatc
     assert 2880 * 60 - 60 < seen["deadline"] <= 2880 * 60  # the run's Timeout in minutes, in seconds
 
 
-def test_shutdown_kills_the_processes_and_leaves_the_runs_for_the_next_start(tmp_path):
+def test_shutdown_kills_the_processes_and_leaves_the_runs_for_the_next_start(tmp_path, monkeypatch):
+    crashed = []
+    monkeypatch.setattr(threading, "excepthook", crashed.append)  # the run's thread must end quietly
     h = Harness(tmp_path)
     h.job()
     run = h.start(Arguments={"--mode": "sleep"})
@@ -292,9 +296,25 @@ def test_shutdown_kills_the_processes_and_leaves_the_runs_for_the_next_start(tmp
     assert h.backend.get_job_run("job", run.id).state is JobRunState.RUNNING
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+    assert crashed == []
 
 
-def test_orphans_of_a_crashed_service_are_killed_only_when_pid_and_run_dir_match(tmp_path):
+def test_an_orphan_that_is_gone_is_forgotten(tmp_path):
+    h = Harness(tmp_path)
+    h.job()
+    h.runner.start = lambda job, run: None
+    h.backend._on_run_started = h.runner.start
+    run = h.start()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    h.backend.set_pid(run.id, gone.pid)
+    runner = JobRunner(h.settings, "http://127.0.0.1:2")
+    runner.backend = GlueBackend(h.settings.state_dir, lambda j, r: None, lambda r: None)
+    runner.reap_orphans()
+    assert runner.backend.orphaned_pids() == []
+
+
+def test_orphans_of_a_crashed_service_are_killed_only_when_pid_and_run_dir_match(tmp_path, caplog):
     h = Harness(tmp_path)
     h.job(ExecutionProperty={"MaxConcurrentRuns": 2})
     h.runner.start = lambda job, run: None
@@ -312,7 +332,10 @@ def test_orphans_of_a_crashed_service_are_killed_only_when_pid_and_run_dir_match
         restarted.runner.backend = GlueBackend(h.settings.state_dir, lambda j, r: None, lambda r: None)
         assert sorted(restarted.runner.backend.orphaned_pids()) == sorted([(ours.id, orphan.pid),
                                                                            (other.id, stranger.pid)])
-        restarted.runner.reap_orphans()
+        with caplog.at_level(logging.WARNING, logger="localaws.glue.runner"):
+            restarted.runner.reap_orphans()
+        assert [r.getMessage() for r in caplog.records if r.name == "localaws.glue.runner"] == [
+            f"killing process group {orphan.pid} left over from run {ours.id}"]
         assert orphan.wait(timeout=30) == -signal.SIGKILL
         assert stranger.poll() is None, "a process without the run's directory on its command line is not ours"
         assert restarted.runner.backend.orphaned_pids() == []
@@ -384,6 +407,15 @@ def test_the_spark_setup_of_a_glueetl_run(tmp_path, monkeypatch):
     assert "spark.hadoop.fs.s3a.endpoint http://127.0.0.1:9" in defaults and "spark.sql.x 1" in defaults
     assert "spark.hadoop.fs.s3a.endpoint http://elsewhere" not in defaults
     assert (run_dir / "extra-jars" / "extra.jar").read_bytes() == b"x"
+
+
+def test_the_runs_own_worker_type_wins_over_the_jobs(tmp_path):
+    h = Harness(tmp_path)
+    h.job("spark", Command={"Name": "glueetl"}, GlueVersion="5.0", WorkerType="G.1X", NumberOfWorkers=2)
+    run, output = h.start("spark", WorkerType="G.2X"), Lines()
+    h.runner._spark_setup(h.backend.get_job("spark"), run, {}, _spark_python(tmp_path), tmp_path / "r", output)
+    assert h.backend.get_job_run("spark", run.id).dpus == 4.0  # 2 x G.2X (2 DPU each)
+    assert output.lines[0].startswith("[localaws-glue] capacity: 2 x G.2X = 4 DPU")
 
 
 def test_the_spark_setup_takes_the_jobs_workers_or_max_capacity(tmp_path):

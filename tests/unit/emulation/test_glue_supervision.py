@@ -152,8 +152,9 @@ def _fake_interpreter(tmp_path: Path, rc: int, stdout: str = "", stderr: str = "
 
 
 def test_pip_install_runs_pip_with_the_options_and_streams_its_output(tmp_path, monkeypatch):
-    for name in list(os.environ):
-        monkeypatch.delenv(name)
+    for name in list(os.environ):  # the host's job-inherited, index and proxy variables: only those below
+        if name in module_cache.base_env() or name.startswith(module_cache.PIP_ENV_PREFIXES):
+            monkeypatch.delenv(name)
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     monkeypatch.setenv("PIP_INDEX_URL", "https://mirror.invalid/simple")
     monkeypatch.setenv("https_proxy", "http://proxy.invalid:3128")
@@ -171,6 +172,32 @@ def test_pip_install_runs_pip_with_the_options_and_streams_its_output(tmp_path, 
     assert module_cache.pip_env() == {"PATH": "/usr/bin:/bin", "PIP_INDEX_URL": "https://mirror.invalid/simple",
                                       "https_proxy": "http://proxy.invalid:3128"}
     assert output.lines == ["Successfully installed probe-1.0"] and error.lines == []
+
+
+def test_only_the_last_20_lines_of_pip_are_searched_for_its_error(tmp_path):
+    python = _fake_interpreter(tmp_path, 1, stderr="ERROR: early\\n" + "\\n" * 20)
+    with pytest.raises(ModuleInstallFailed) as caught:
+        module_cache._pip_install(python, ["a==1"], [], tmp_path / "t", RunControl(tmp_path), FAR, Shipper(),
+                                  Shipper())
+    assert str(caught.value) == "Installing --additional-python-modules a==1 failed: exit code 1"
+    python = _fake_interpreter(tmp_path, 1, stderr="ERROR: early\\n" + "\\n" * 19)
+    with pytest.raises(ModuleInstallFailed) as caught:
+        module_cache._pip_install(python, ["a==1"], [], tmp_path / "t", RunControl(tmp_path), FAR, Shipper(),
+                                  Shipper())
+    assert str(caught.value) == "Installing --additional-python-modules a==1 failed: ERROR: early"
+
+
+def test_pip_stops_at_the_runs_deadline_and_writes_its_errors_to_the_error_log(tmp_path):
+    python = _fake_interpreter(tmp_path, 0, stderr="WARNING: slow index\\n")
+    error = Shipper()
+    module_cache._pip_install(python, ["a==1"], [], tmp_path / "t", RunControl(tmp_path), FAR, Shipper(), error)
+    assert error.lines == ["WARNING: slow index"]
+    slow = tmp_path / "slow"
+    slow.write_text("#!/bin/sh\nsleep 30\n")
+    slow.chmod(0o755)
+    with pytest.raises(TimedOut):
+        module_cache._pip_install(str(slow), ["a==1"], [], tmp_path / "t", RunControl(tmp_path),
+                                  time.monotonic() + 0.5, Shipper(), Shipper())
 
 
 @pytest.mark.parametrize(("stderr", "rc", "last"), [
