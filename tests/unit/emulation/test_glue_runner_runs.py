@@ -109,7 +109,7 @@ class Harness:
         return self.backend.start_job_run({"JobName": name, **params}, REGION)
 
     def wait(self, run_id: str, job: str = "job", states=TERMINAL):
-        for _ in range(400):  # bounded: 20 s, where a run takes well under a second
+        for _ in range(200):  # bounded: 10 s, where a run takes well under a second (the Timeout test: 2 s)
             run = self.backend.get_job_run(job, run_id)
             if run.state in states and (states is not TERMINAL or self.runner.in_flight() == 0):
                 return run
@@ -213,7 +213,7 @@ def test_a_stop_request_stops_the_running_process(tmp_path):
     run = h.start(Arguments={"--mode": "sleep"})
     h.wait(run.id, states={JobRunState.RUNNING})
     started = h.run_dir(run.id) / "tmp" / "started"
-    for _ in range(400):
+    for _ in range(200):
         if started.exists():
             break
         time.sleep(0.05)
@@ -283,13 +283,13 @@ def test_shutdown_kills_the_processes_and_leaves_the_runs_for_the_next_start(tmp
     h.job()
     run = h.start(Arguments={"--mode": "sleep"})
     started = h.run_dir(run.id) / "tmp" / "started"
-    for _ in range(400):
+    for _ in range(200):
         if started.exists():
             break
         time.sleep(0.05)
     pid = h.backend.get_job_run("job", run.id).pid
     h.runner.shutdown()
-    for _ in range(400):
+    for _ in range(200):
         if h.runner.in_flight() == 0:
             break
         time.sleep(0.05)

@@ -75,7 +75,7 @@ def test_a_stop_requested_before_the_start_starts_nothing(tmp_path):
 
 
 def _wait_for(path: Path) -> None:
-    for _ in range(200):  # bounded: 20 s, where the child needs well under a second
+    for _ in range(100):  # bounded: 10 s, where the child needs well under a second
         if path.exists():
             return
         time.sleep(0.1)
@@ -104,7 +104,7 @@ def test_a_stop_request_kills_the_whole_process_group(tmp_path):
         time.sleep(0.05)
     grandchild = int((tmp_path / "gc").read_text())
     control.stop.set()
-    thread.join(timeout=20)
+    thread.join(timeout=10)
     assert result == {"stopped": True} and control.process is None
     for _ in range(100):
         try:
