@@ -219,6 +219,8 @@ def test_a_stop_request_stops_the_running_process(tmp_path):
         time.sleep(0.05)
     pid = h.backend.get_job_run("job", run.id).pid
     assert pid and h.runner.in_flight() == 1
+    threads = [t for t in threading.enumerate() if t.name == f"run-{run.id[:11]}"]
+    assert len(threads) == 1 and threads[0].daemon  # named after its run; never keeps the service alive
     h.backend.batch_stop_job_run("job", [run.id])
     done = h.wait(run.id)
     assert (done.state, done.error_message, done.pid) == (JobRunState.STOPPED, None, None)
@@ -226,7 +228,7 @@ def test_a_stop_request_stops_the_running_process(tmp_path):
         os.kill(pid, 0)
 
 
-def test_a_run_stopped_before_it_runs_ends_stopped_without_a_process(tmp_path):
+def test_a_run_stopped_before_it_runs_ends_stopped_without_a_process(tmp_path, caplog):
     h = Harness(tmp_path)
     h.job()
     h.runner.start = lambda job, run: None  # the backend announces it, the runner has not picked it up yet
@@ -234,12 +236,14 @@ def test_a_run_stopped_before_it_runs_ends_stopped_without_a_process(tmp_path):
     run = h.start()
     h.backend.batch_stop_job_run("job", [run.id])
     control = runner_module.RunControl(run_dir=h.run_dir(run.id))
-    JobRunner._execute(h.runner, h.backend.get_job("job"), h.backend.get_job_run("job", run.id), control)
+    with caplog.at_level(logging.ERROR, logger="localaws.glue.runner"):
+        JobRunner._execute(h.runner, h.backend.get_job("job"), h.backend.get_job_run("job", run.id), control)
     assert h.backend.get_job_run("job", run.id).state is JobRunState.STOPPED
+    assert [r for r in caplog.records if r.name == "localaws.glue.runner"] == []
     assert not h.run_dir(run.id).exists()
 
 
-def test_an_internal_error_fails_the_run_pointing_at_the_service_log(tmp_path, monkeypatch):
+def test_an_internal_error_fails_the_run_pointing_at_the_service_log(tmp_path, monkeypatch, caplog):
     h = Harness(tmp_path)
     h.job()
 
@@ -247,9 +251,12 @@ def test_an_internal_error_fails_the_run_pointing_at_the_service_log(tmp_path, m
         raise KeyError("boom")
 
     monkeypatch.setattr(runner_module, "glue_argv", broken)
-    run = h.wait(h.start().id)
+    with caplog.at_level(logging.ERROR, logger="localaws.glue.runner"):
+        run = h.wait(h.start().id)
     assert (run.state, run.error_message) == (
         JobRunState.FAILED, "Internal error in the Glue emulation: KeyError('boom') (see the service log).")
+    assert [r.getMessage() for r in caplog.records if r.name == "localaws.glue.runner"] == [
+        f"run {run.id} of job crashed the runner"]
 
 
 def test_modules_installed_for_the_run_are_removed_after_it(tmp_path, monkeypatch):
@@ -260,6 +267,8 @@ def test_modules_installed_for_the_run_are_removed_after_it(tmp_path, monkeypatc
     def install(cache, python, arguments, run_id, control, deadline, output, error, wheels):
         target = control.run_dir / "python-modules"
         target.mkdir(parents=True)
+        output.write("[pip] to the output log")
+        error.write("[pip] to the error log")
         seen.update(cache=cache, python=python, arguments=arguments, run_id=run_id, wheels=wheels.region,
                     deadline=deadline - time.monotonic())
         return target
@@ -270,6 +279,8 @@ def test_modules_installed_for_the_run_are_removed_after_it(tmp_path, monkeypatc
     seen_path = _json_line((h.run_dir(run.id) / "output.log").read_text().splitlines())["path"]
     assert seen_path == f"{tmp_path / 'runtime'}:{h.run_dir(run.id) / 'python-modules'}"
     assert not (h.run_dir(run.id) / "python-modules").exists()
+    assert "[pip] to the output log" in h.logs.events[("/aws-glue/python-jobs/output", run.id)]
+    assert "[pip] to the error log" in h.logs.events[("/aws-glue/python-jobs/error", run.id)]
     assert seen["cache"] is h.runner.module_cache and seen["python"] == sys.executable
     assert (seen["arguments"], seen["run_id"], seen["wheels"]) == ({"--additional-python-modules": "probe==1.0"},
                                                                    run.id, REGION)
@@ -446,3 +457,32 @@ def test_a_spark_run_runs_in_the_spark_interpreter_with_the_awsglue_stub(tmp_pat
     assert (tmp_path / "runtime" / "awsglue" / "context.py").is_file()
     assert (h.run_dir(run.id) / "spark-conf" / "spark-defaults.conf").is_file()
     assert run.dpus == 10.0 and run.log_group_name == "/aws-glue/jobs"
+
+
+def test_extra_py_files_are_on_the_path_after_the_runtime(tmp_path):
+    script = b"import helper, os; print(helper.VALUE); print(os.environ['PYTHONPATH'])\n"
+    h = Harness(tmp_path, objects={("code", "jobs/job.py"): script, ("code", "lib/helper.py"): b"VALUE = 'helped'\n"})
+    h.job(DefaultArguments={"--extra-py-files": "s3://code/lib/helper.py"})
+    run = h.wait(h.start().id)
+    assert run.state is JobRunState.SUCCEEDED, run.error_message
+    out = (h.run_dir(run.id) / "output.log").read_text().splitlines()
+    assert out == ["helped", f"{tmp_path / 'runtime'}:{h.run_dir(run.id) / 'extra-py-files'}"]
+
+
+def test_only_the_last_50_lines_of_stderr_name_the_error(tmp_path):
+    script = (b"import sys\nsys.stderr.write('Traceback (most recent call last):\\n' + 'noise\\n' * %d)\n"
+              b"sys.exit(1)\n")
+    for lines, message in ((50, "Command failed with exit code 1."), (49, "noise")):
+        h = Harness(tmp_path / str(lines), objects={("code", "jobs/job.py"): script % lines})
+        h.job()
+        run = h.wait(h.start().id)
+        assert (run.state, run.error_message) == (JobRunState.FAILED, message)
+
+
+def test_a_retried_run_is_not_queued(tmp_path):
+    h = Harness(tmp_path)
+    h.job(MaxRetries=1)
+    run = h.wait(h.start(Arguments={"--mode": "exit"}).id)
+    retry = h.wait(next(r.id for r in h.backend.get_job_runs("job") if r.previous_run_id == run.id))
+    assert retry.attempt == 1 and retry.queuing is False
+    assert retry.as_dict()["JobRunQueuingEnabled"] is False

@@ -189,3 +189,11 @@ def test_the_download_goes_through_the_runs_region(tmp_path):
     aws.fetch_script("s3://b/k.py", tmp_path, "sa-east-1")
     assert s3.calls == [("GetObject", "b", "k.py")]
     assert Path(tmp_path / "glue-python-scripts" / "k.py").exists()
+
+
+def test_keys_keep_their_characters_and_a_dot_key_gets_a_script_name(tmp_path):
+    s3 = FakeS3({("code", "X"): b"x", ("code", "Xjob.py"): b"y", ("code", "."): b"z"})
+    assert _aws(s3).fetch_script("s3://code/X", tmp_path, "eu-west-1").read_bytes() == b"x"
+    assert _aws(s3).fetch_script("s3://code/Xjob.py", tmp_path, "eu-west-1").name == "Xjob.py"
+    assert _aws(s3).fetch_script("s3://code/.", tmp_path, "eu-west-1") == tmp_path / "glue-python-scripts" / "script.py"
+    assert [c[2] for c in s3.calls] == ["X", "Xjob.py", "."]

@@ -103,6 +103,9 @@ def test_a_stop_request_kills_the_whole_process_group(tmp_path):
     while not (tmp_path / "gc").read_text():
         time.sleep(0.05)
     grandchild = int((tmp_path / "gc").read_text())
+    pumps = [t for t in threading.enumerate() if "(pump" in t.name]
+    assert len(pumps) == 2 and all(t.daemon for t in pumps)  # never keep the service from exiting
+    assert control.process is not None and control.process.pid != grandchild
     control.stop.set()
     thread.join(timeout=10)
     assert result == {"stopped": True} and control.process is None
@@ -220,3 +223,21 @@ def test_pip_install_argv_literally(tmp_path):
     # --no-index given by the user is not repeated
     assert module_cache.pip_install_argv("py", [wheel], ["--no-index"], tmp_path / "t") == head + ["--no-index", wheel]
     assert module_cache.pip_install_argv("py", ["a==1"], ["-q"], tmp_path / "t") == head + ["-q", "a==1"]
+
+
+def test_the_child_reads_no_input_and_its_stderr_is_decoded_leniently(tmp_path):
+    read, write = os.pipe()
+    os.write(write, b"typed at the service's terminal\n")
+    os.close(write)
+    saved = os.dup(0)
+    os.dup2(read, 0)  # what the service itself would read: the child must not
+    try:
+        code = ("import sys; print(repr(sys.stdin.read())); sys.stdout.flush(); "
+                "sys.stderr.buffer.write(b'bad \\xff byte\\n' + b'trailing  \\n' + b'endsX\\n'); sys.exit(1)")
+        rc, out, err, tail, _ = _supervise(tmp_path, code)
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+        os.close(read)
+    assert rc == 1 and out == ["''"]
+    assert err == ["bad \ufffd byte", "trailing  ", "endsX"] and tail == ["bad \ufffd byte", "trailing  ", "endsX"]
