@@ -1,11 +1,10 @@
 """localaws.glue.runner: whole job runs through the real backend and runner, with real job processes
 (this interpreter running a small script), S3 and CloudWatch replaced by in-memory fakes: outcomes,
-argv and environment, logs, stop, timeout, internal errors, orphan reaping and the Spark setup (issue 16:
+argv and environment, logs, stop, timeout, internal errors, orphan reaping (the Spark setup: test_glue_runner_spark) (issue 16:
 the runner was exercised only by the integration suite)."""
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import signal
@@ -13,116 +12,14 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
-from botocore.exceptions import ClientError
 from localaws.glue import runner as runner_module
 from localaws.glue.backend import RESTART_MESSAGE, GlueBackend
-from localaws.glue.config import Settings
 from localaws.glue.models import JobRunState
 from localaws.glue.runner import JobRunner
 
-REGION = "eu-west-3"
-TERMINAL = {JobRunState.SUCCEEDED, JobRunState.FAILED, JobRunState.TIMEOUT, JobRunState.STOPPED}
-
-
-class FakeS3:
-    def __init__(self, objects: dict) -> None:
-        self.objects = objects
-
-    def get_object(self, Bucket, Key):
-        if (Bucket, Key) not in self.objects:
-            raise ClientError({"Error": {"Code": "NoSuchKey", "Message": "The specified key does not exist."}},
-                              "GetObject")
-        return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
-
-
-class FakeLogs:
-    class exceptions:  # noqa: N801 - as botocore names it
-        class ResourceAlreadyExistsException(Exception):
-            pass
-
-    def __init__(self) -> None:
-        self.events: dict[tuple[str, str], list[str]] = {}
-
-    def create_log_group(self, **kwargs):
-        pass
-
-    def create_log_stream(self, **kwargs):
-        pass
-
-    def put_log_events(self, logGroupName, logStreamName, logEvents):
-        self.events.setdefault((logGroupName, logStreamName), []).extend(e["message"] for e in logEvents)
-
-
-class FakeDirs:
-    """RuntimeDirs without an awsglue installation: an empty runtime dir per interpreter."""
-
-    def __init__(self, root: Path) -> None:
-        self.root, self.asked = root, []
-
-    def for_interpreter(self, python: str) -> Path:
-        self.asked.append(python)
-        path = self.root / "runtime"
-        (path / "awsglue").mkdir(parents=True, exist_ok=True)
-        return path
-
-
-JOB_SCRIPT = b"""
-import json, os, sys
-print(json.dumps({"argv": sys.argv[1:], "path": os.environ["PYTHONPATH"], "cwd": os.getcwd(),
-                  "region": os.environ["AWS_REGION"], "glue": os.environ["AWS_ENDPOINT_URL_GLUE"],
-                  "aws": os.environ["AWS_ENDPOINT_URL"], "tmp": os.environ["TMPDIR"]}))
-mode = dict(zip(sys.argv[1::2], sys.argv[2::2])).get("--mode", "ok")
-if mode == "raise":
-    raise ValueError("bad input in the job")
-if mode == "exit":
-    sys.exit(4)
-if mode == "sleep":
-    import time
-    open(os.path.join(os.environ["TMPDIR"], "started"), "w").close()
-    time.sleep(300)
-"""
-
-
-class Harness:
-    def __init__(self, tmp_path: Path, seconds_per_minute: float = 60.0, objects=None) -> None:
-        self.settings = Settings(host="127.0.0.1", port=1, state_dir=tmp_path / "state",
-                                 aws_endpoint="http://127.0.0.1:9", python_interpreters={"3.9": sys.executable},
-                                 seconds_per_minute=seconds_per_minute)
-        self.runner = JobRunner(self.settings, "http://127.0.0.1:2")
-        self.logs = FakeLogs()
-        self.runner.aws._clients[("logs", REGION)] = self.logs
-        self.runner.aws._clients[("s3", REGION)] = FakeS3(objects if objects is not None else {
-            ("code", "jobs/job.py"): JOB_SCRIPT})
-        self.runner.runtime_dirs = FakeDirs(tmp_path)
-        self.backend = GlueBackend(self.settings.state_dir, self.runner.start, self.runner.request_stop)
-        self.runner.backend = self.backend
-
-    def job(self, name: str = "job", **extra) -> str:
-        command = {"Name": "pythonshell", "PythonVersion": "3.9", "ScriptLocation": "s3://code/jobs/job.py",
-                   **extra.pop("Command", {})}
-        return self.backend.create_job({"Name": name, "Role": "r", "Command": command, **extra})
-
-    def start(self, name: str = "job", **params):
-        return self.backend.start_job_run({"JobName": name, **params}, REGION)
-
-    def wait(self, run_id: str, job: str = "job", states=TERMINAL):
-        for _ in range(200):  # bounded: 10 s, where a run takes well under a second (the Timeout test: 2 s)
-            run = self.backend.get_job_run(job, run_id)
-            if run.state in states and (states is not TERMINAL or self.runner.in_flight() == 0):
-                return run
-            time.sleep(0.05)
-        raise AssertionError(f"run {run_id} stayed {run.state}")
-
-    def run_dir(self, run_id: str) -> Path:
-        return self.settings.state_dir / "runs" / run_id
-
-
-def _json_line(lines):
-    import json
-    return json.loads(next(line for line in lines if line.startswith("{")))
+from glue_run_harness import JOB_SCRIPT, REGION, Harness, _json_line
 
 
 def test_a_python_shell_run_gets_glues_argv_and_an_environment_of_the_emulation(tmp_path):
@@ -376,87 +273,6 @@ def test_the_runner_keeps_one_client_per_service_and_region(tmp_path):
     assert runner.runtime_dirs.root == tmp_path / "state" / "runtime"
     assert runner.module_cache.root == tmp_path / "state" / "python-modules-cache"
     assert runner.in_flight() == 0 and runner.backend is None
-
-
-class Lines:
-    def __init__(self) -> None:
-        self.lines = []
-
-    def write(self, line: str) -> None:
-        self.lines.append(line)
-
-
-def _spark_python(tmp_path: Path) -> str:
-    env = tmp_path / "glue-spark"
-    (env / "bin").mkdir(parents=True)
-    (env / "jars").mkdir()
-    for name in runner_module.spark.S3A_JARS:
-        (env / "jars" / name).write_bytes(b"jar")
-    return str(env / "bin" / "python")
-
-
-def test_the_spark_setup_of_a_glueetl_run(tmp_path, monkeypatch):
-    monkeypatch.delenv("JAVA_HOME", raising=False)
-    h = Harness(tmp_path, objects={("code", "lib/extra.jar"): b"x"})
-    h.job("spark", Command={"Name": "glueetl"}, GlueVersion="5.0", WorkerType="G.1X", NumberOfWorkers=2)
-    run = h.start("spark", NumberOfWorkers=3)
-    python, run_dir, output = _spark_python(tmp_path), tmp_path / "run", Lines()
-    arguments = {"--enable-metrics": "true", "--extra-jars": "s3://code/lib/extra.jar",
-                 "--conf": "spark.hadoop.fs.s3a.endpoint=http://elsewhere --conf spark.sql.x=1"}
-    env = h.runner._spark_setup(h.backend.get_job("spark"), run, arguments, python, run_dir, output)
-    conf_dir = run_dir / "spark-conf"
-    assert env == {"SPARK_CONF_DIR": str(conf_dir), "PYSPARK_PYTHON": python, "PYSPARK_DRIVER_PYTHON": python,
-                   "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOCAL_DIRS": str(run_dir / "tmp")}
-    assert h.backend.get_job_run("spark", run.id).dpus == 3.0  # the run's NumberOfWorkers, G.1X = 1 DPU each
-    assert output.lines[0].startswith("[localaws-glue] capacity: 3 x G.1X = 3 DPU")
-    assert output.lines[1:] == [
-        "[localaws-glue] --enable-metrics=true: accepted, no local effect\n",
-        "[localaws-glue] --conf spark.hadoop.fs.s3a.endpoint ignored: S3 access stays on the local emulation\n"]
-    defaults = (conf_dir / "spark-defaults.conf").read_text().splitlines()
-    jars = [str(Path(python).parent.parent / "jars" / n) for n in runner_module.spark.S3A_JARS]
-    assert f"spark.jars {','.join(jars + [str(run_dir / 'extra-jars' / 'extra.jar')])}" in defaults
-    assert "spark.hadoop.fs.s3a.endpoint http://127.0.0.1:9" in defaults and "spark.sql.x 1" in defaults
-    assert "spark.hadoop.fs.s3a.endpoint http://elsewhere" not in defaults
-    assert (run_dir / "extra-jars" / "extra.jar").read_bytes() == b"x"
-
-
-def test_the_runs_own_worker_type_wins_over_the_jobs(tmp_path):
-    h = Harness(tmp_path)
-    h.job("spark", Command={"Name": "glueetl"}, GlueVersion="5.0", WorkerType="G.1X", NumberOfWorkers=2)
-    run, output = h.start("spark", WorkerType="G.2X"), Lines()
-    h.runner._spark_setup(h.backend.get_job("spark"), run, {}, _spark_python(tmp_path), tmp_path / "r", output)
-    assert h.backend.get_job_run("spark", run.id).dpus == 4.0  # 2 x G.2X (2 DPU each)
-    assert output.lines[0].startswith("[localaws-glue] capacity: 2 x G.2X = 4 DPU")
-
-
-def test_the_spark_setup_takes_the_jobs_workers_or_max_capacity(tmp_path):
-    h = Harness(tmp_path)
-    h.job("w", Command={"Name": "glueetl"}, GlueVersion="5.0", WorkerType="G.2X", NumberOfWorkers=2)
-    h.job("m", Command={"Name": "glueetl"}, GlueVersion="5.0", MaxCapacity=4.0)
-    python = _spark_python(tmp_path)
-    for name, dpus, described in (("w", 4.0, "2 x G.2X = 4 DPU"), ("m", 4.0, "MaxCapacity 4 DPU = 4 DPU")):
-        run, output = h.start(name), Lines()
-        h.runner._spark_setup(h.backend.get_job(name), run, {}, python, tmp_path / name, output)
-        assert h.backend.get_job_run(name, run.id).dpus == dpus
-        assert output.lines[0].startswith(f"[localaws-glue] capacity: {described}"), output.lines[0]
-        assert len(output.lines) == 1
-
-
-def test_a_spark_run_runs_in_the_spark_interpreter_with_the_awsglue_stub(tmp_path, monkeypatch):
-    h = Harness(tmp_path)
-    python = _spark_python(tmp_path)
-    # the Spark "interpreter" is a link to this one: the job script runs and prints what it was given
-    os.symlink(sys.executable, python)
-    h.settings = Settings(**{**h.settings.__dict__, "spark_python": python})
-    h.runner.settings = h.settings
-    h.job("spark", Command={"Name": "glueetl"}, GlueVersion="5.0")
-    run = h.wait(h.start("spark").id, job="spark")
-    assert run.state is JobRunState.SUCCEEDED, run.error_message
-    seen = _json_line(h.logs.events[("/aws-glue/jobs/output", run.id)])
-    assert seen["argv"][-4:] == ["--JOB_RUN_ID", run.id, "--JOB_NAME", "spark"]
-    assert (tmp_path / "runtime" / "awsglue" / "context.py").is_file()
-    assert (h.run_dir(run.id) / "spark-conf" / "spark-defaults.conf").is_file()
-    assert run.dpus == 10.0 and run.log_group_name == "/aws-glue/jobs"
 
 
 def test_extra_py_files_are_on_the_path_after_the_runtime(tmp_path):
