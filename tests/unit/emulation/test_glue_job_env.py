@@ -34,7 +34,7 @@ def _host_env(monkeypatch, **values) -> None:
         monkeypatch.setenv(name, value)
 
 
-def test_the_job_environment_is_complete_and_keeps_no_host_credentials(monkeypatch, tmp_path):
+def test_the_job_process_environment_is_complete_and_keeps_no_host_credentials(monkeypatch, tmp_path):
     host = {"PATH": "/usr/bin", "HOME": "/home/u", "LANG": "C.UTF-8", "LC_ALL": "C", "LC_CTYPE": "C",
             "TZ": "UTC", "USER": "u", "LOGNAME": "u"}
     _host_env(monkeypatch, **host, AWS_PROFILE="prod", AWS_ACCESS_KEY_ID="AKIAREAL", PYTHONPATH="/x", OTHER="1")
@@ -57,7 +57,7 @@ def test_the_job_environment_is_complete_and_keeps_no_host_credentials(monkeypat
     }
 
 
-def test_base_env_leaves_out_unset_host_variables(monkeypatch):
+def test_the_inherited_environment_leaves_out_unset_host_variables(monkeypatch):
     _host_env(monkeypatch, HOME="/h")
     assert job_env.base_env() == {"HOME": "/h"}
 

@@ -154,7 +154,7 @@ def _fake_interpreter(tmp_path: Path, rc: int, stdout: str = "", stderr: str = "
     return str(script)
 
 
-def test_pip_install_runs_pip_with_the_options_and_streams_its_output(tmp_path, monkeypatch):
+def test_pip_runs_with_the_options_and_the_index_settings_and_streams_its_output(tmp_path, monkeypatch):
     for name in list(os.environ):  # the host's job-inherited, index and proxy variables: only those below
         if name in module_cache.base_env() or name.startswith(module_cache.PIP_ENV_PREFIXES):
             monkeypatch.delenv(name)
@@ -241,3 +241,16 @@ def test_the_child_reads_no_input_and_its_stderr_is_decoded_leniently(tmp_path):
         os.close(read)
     assert rc == 1 and out == ["''"]
     assert err == ["bad \ufffd byte", "trailing  ", "endsX"] and tail == ["bad \ufffd byte", "trailing  ", "endsX"]
+
+
+def test_a_grandchild_holding_the_pipes_does_not_hold_the_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(supervision, "PUMP_JOIN_SECONDS", 0.5)
+    code = ("import subprocess, sys; g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+            "open('gc', 'w').write(str(g.pid)); print('child done')")
+    rc, out, _, _, _ = _supervise(tmp_path, code, env=dict(os.environ))
+    grandchild = int((tmp_path / "gc").read_text())
+    try:
+        assert rc == 0 and out == ["child done"]
+        os.kill(grandchild, 0)  # still running: supervise returned without waiting for it
+    finally:
+        os.kill(grandchild, 9)
