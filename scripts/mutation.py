@@ -279,13 +279,14 @@ def main() -> int:
         before = previous.get("duration_seconds")
         if duration is None or args.retest:  # a report, or a re-test after new tests: the run's time stands
             data["duration_seconds"] = before
-        elif modules and previous.get("files_measured") and not args.resume:  # one more piece of the scope
+        elif modules and previous.get("by_module") and not args.resume:  # one more piece of the scope
             data["duration_seconds"] = round(duration + (before or 0), 1)
         else:  # a run, or its continuation (--resume) adding to the time it already took
             data["duration_seconds"] = round(duration + ((before or 0) if args.resume else 0), 1)
-        if modules and previous.get("files_measured") not in (None, "all"):
+        if modules and previous.get("by_module"):  # another piece, or some modules of a whole scope again
             merge_pieces(data, previous, {module_of(f) for f in measured_files})
-            measured_files = sorted(set(measured_files) | set(previous["files_measured"]))
+            before_files = files if previous.get("files_measured") == "all" else previous.get("files_measured", [])
+            measured_files = sorted(set(measured_files) | set(before_files))
         counted = data["total"] - data["equivalent"] - data["not_checked"]
         data["score"] = round(data["killed"] / counted, 4) if counted else 1.0
         data["target"] = target
