@@ -245,12 +245,14 @@ def test_the_child_reads_no_input_and_its_stderr_is_decoded_leniently(tmp_path):
 
 def test_a_grandchild_holding_the_pipes_does_not_hold_the_run(tmp_path, monkeypatch):
     monkeypatch.setattr(supervision, "PUMP_JOIN_SECONDS", 0.5)
-    code = ("import subprocess, sys; g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+    # the grandchild inherits the child's pipes and writes 'late' 10 s after the child has exited
+    late = "import time; time.sleep(10); open('late', 'w').close()"
+    code = (f"import subprocess, sys; g = subprocess.Popen([sys.executable, '-c', {late!r}]); "
             "open('gc', 'w').write(str(g.pid)); print('child done')")
     rc, out, _, _, _ = _supervise(tmp_path, code, env=dict(os.environ))
     grandchild = int((tmp_path / "gc").read_text())
     try:
         assert rc == 0 and out == ["child done"]
-        os.kill(grandchild, 0)  # still running: supervise returned without waiting for it
+        assert not (tmp_path / "late").exists()  # supervise returned without waiting for the grandchild
     finally:
         os.kill(grandchild, 9)
