@@ -30,7 +30,8 @@ Usage: python scripts/mutation.py [--scope core,handlers,emulator] [--modules GL
                   staging tree, e.g. src/cripto_pipeline/layout.py); the score is then marked as covering
                   those modules only.
   --resume        continue the last (or an interrupted) run of the same selection: no new staging tree,
-                  the unit tests refreshed from tests/unit (mutmut collects coverage of new tests only);
+                  what it does not mutate (unit tests, other code) refreshed from the repository (mutmut collects
+                  coverage of new tests only: a changed test that should cover more needs a new name);
                   mutants already checked keep their result.
   --retest [GLOBS]  as --resume, and test the survivors again (after adding tests that should kill them);
                   GLOBS (comma-separated, e.g. 'cripto_pipeline.glue_start.*') limits it to those mutants.
@@ -134,6 +135,20 @@ def stage(stage_dir: Path, patterns: List[str]) -> None:
     (stage_dir / "pyproject.toml").write_text(toml)
 
 
+def refresh(stage_dir: Path, patterns: List[str]) -> None:
+    """Before --resume / --retest: copy afresh everything the selection does not mutate (the unit tests, and
+    the code they also run, e.g. the emulator's for a core run), so new tests meet the code they were written
+    for. The mutated trees stay as they were: their mutants and results belong to that code."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".terraform", "*.tfstate*")
+    for target, source in LAYOUT.items():
+        if any(pattern.startswith(target + "/") or fnmatch.fnmatch(target, pattern) for pattern in patterns):
+            continue
+        src, dst = REPO / source, stage_dir / target
+        if dst.is_dir():
+            shutil.rmtree(dst)
+        shutil.copytree(src, dst, ignore=ignore) if src.is_dir() else shutil.copy2(src, dst)
+
+
 def diff_hash(diff: str) -> str:
     return hashlib.sha256(diff.encode()).hexdigest()[:16]
 
@@ -213,9 +228,7 @@ def main() -> int:
     if not args.report_only:
         names: List[str] = []
         if args.resume or args.retest:
-            shutil.rmtree(stage_dir / "tests" / "unit")
-            shutil.copytree(REPO / "tests" / "unit", stage_dir / "tests" / "unit",
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            refresh(stage_dir, patterns)
             if args.retest:
                 wanted = [g.strip() for g in args.retest.split(",") if g.strip()]
                 names = sorted(n for n, info in collect(stage_dir).items() if info["status"] not in KILLED
