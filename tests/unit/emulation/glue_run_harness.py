@@ -108,6 +108,16 @@ class Harness:
             time.sleep(0.05)
         raise AssertionError(f"run {run_id} stayed {run.state}")
 
+    def start_sleeping(self, job: str = "job"):
+        """A run whose script sleeps, once its process is up: (run, pid)."""
+        run = self.start(job, Arguments={"--mode": "sleep"})
+        started = self.run_dir(run.id) / "tmp" / "started"
+        for _ in range(200):  # bounded: 10 s, where a process starts in well under a second
+            if started.exists():
+                break
+            time.sleep(0.05)
+        return run, self.backend.get_job_run(job, run.id).pid
+
     def run_dir(self, run_id: str) -> Path:
         return self.settings.state_dir / "runs" / run_id
 

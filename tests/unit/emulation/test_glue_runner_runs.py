@@ -107,14 +107,7 @@ def test_the_timeout_ends_the_run_as_timeout(tmp_path):
 def test_a_stop_request_stops_the_running_process(tmp_path):
     h = Harness(tmp_path)
     h.job()
-    run = h.start(Arguments={"--mode": "sleep"})
-    h.wait(run.id, states={JobRunState.RUNNING})
-    started = h.run_dir(run.id) / "tmp" / "started"
-    for _ in range(200):
-        if started.exists():
-            break
-        time.sleep(0.05)
-    pid = h.backend.get_job_run("job", run.id).pid
+    run, pid = h.start_sleeping()
     assert pid and h.runner.in_flight() == 1
     threads = [t for t in threading.enumerate() if t.name == f"run-{run.id[:11]}"]
     assert len(threads) == 1 and threads[0].daemon  # named after its run; never keeps the service alive
@@ -189,13 +182,7 @@ def test_shutdown_kills_the_processes_and_leaves_the_runs_for_the_next_start(tmp
     monkeypatch.setattr(threading, "excepthook", crashed.append)  # the run's thread must end quietly
     h = Harness(tmp_path)
     h.job()
-    run = h.start(Arguments={"--mode": "sleep"})
-    started = h.run_dir(run.id) / "tmp" / "started"
-    for _ in range(200):
-        if started.exists():
-            break
-        time.sleep(0.05)
-    pid = h.backend.get_job_run("job", run.id).pid
+    run, pid = h.start_sleeping()
     h.runner.shutdown()
     for _ in range(200):
         if h.runner.in_flight() == 0:
