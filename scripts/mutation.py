@@ -22,13 +22,14 @@ when the code changes, the entry no longer matches, the mutant counts as survivi
 entry is printed, so an equivalence is never accepted for code nobody re-read.
 
 Writes bench/mutation.json and bench/mutation.md (score per scope, which modules were measured,
-survivors, duration); a run replaces the entries of the scopes it measured and keeps the others. Exits 1
+survivors, duration); a run replaces the entries of the scopes it measured and keeps the others; a piece
+(--modules) replaces only its modules' counts in its scope's entry. Exits 1
 when a target is missed or an unexplained survivor remains.
 
 Usage: python scripts/mutation.py [--scope core,handlers,emulator] [--modules GLOBS] [--jobs N] [--report-only]
   --modules       mutate only the scope's files matching these comma-separated globs (paths as in the
-                  staging tree, e.g. src/cripto_pipeline/layout.py); the score is then marked as covering
-                  those modules only.
+                  staging tree, e.g. src/cripto_pipeline/layout.py); pieces add up per module, and the
+                  scope is marked partial until every one of its files has been measured.
   --resume        continue the last (or an interrupted) run of the same selection: no new staging tree,
                   what it does not mutate (unit tests, other code) refreshed from the repository (mutmut collects
                   coverage of new tests only: a changed test that should cover more needs a new name);
