@@ -273,20 +273,3 @@ def test_a_takeover_is_conditional_on_the_claims_etag():
         assert state == expected[0] and (expected[1] is None or value == expected[1])
         assert aws.claim.owner == ("me" if runs == [other] else "gone") and aws.claim.job_run_id == expected[1]
 
-
-def test_a_lost_takeover_race_reads_the_claim_again_and_reports_the_winners_run():
-    """Two deliveries take over one expired claim: the loser's conditional write fails, so it reads the
-    claim again (now the winner's, started) instead of believing it owns it."""
-    written = datetime.now(timezone.utc) - timedelta(minutes=1)
-    aws = FakeAws(claim=start_claims.StartClaim(FEATURES_KEY, "gone", lease_expires=1.0))
-    winner = start_claims.StartClaim(FEATURES_KEY, "winner", time.time() + 600).started("jr_winner")
-    put_claim = aws.put_claim
-
-    def racing(bucket, key, claim, **condition):
-        if condition.get("IfMatch") == "1":  # the winner rewrote the claim first
-            aws.claim, aws.etag = winner, aws.etag + 1
-        return put_claim(bucket, key, claim, **condition)
-
-    calls = glue_start.AwsCalls(aws.read_claim, racing, lambda: [{"JobRuns": []}], aws.start)
-    assert glue_start.acquire(calls, ref(written), layout.parse_features_key(FEATURES_KEY), "me",
-                              time.monotonic() + 60) == ("started", "jr_winner")
