@@ -272,4 +272,3 @@ def test_a_takeover_is_conditional_on_the_claims_etag():
         assert conditions == [{"IfNoneMatch": "*"}, {"IfMatch": "1"}]
         assert state == expected[0] and (expected[1] is None or value == expected[1])
         assert aws.claim.owner == ("me" if runs == [other] else "gone") and aws.claim.job_run_id == expected[1]
-
