@@ -22,15 +22,17 @@ when the code changes, the entry no longer matches, the mutant counts as survivi
 entry is printed, so an equivalence is never accepted for code nobody re-read.
 
 Writes bench/mutation.json and bench/mutation.md (score per scope, which modules were measured,
-survivors, duration); a run replaces the entries of the scopes it measured and keeps the others. Exits 1
+survivors, duration); a run replaces the entries of the scopes it measured and keeps the others; a piece
+(--modules) replaces only its modules' counts in its scope's entry. Exits 1
 when a target is missed or an unexplained survivor remains.
 
 Usage: python scripts/mutation.py [--scope core,handlers,emulator] [--modules GLOBS] [--jobs N] [--report-only]
   --modules       mutate only the scope's files matching these comma-separated globs (paths as in the
-                  staging tree, e.g. src/cripto_pipeline/layout.py); the score is then marked as covering
-                  those modules only.
+                  staging tree, e.g. src/cripto_pipeline/layout.py); pieces add up per module, and the
+                  scope is marked partial until every one of its files has been measured.
   --resume        continue the last (or an interrupted) run of the same selection: no new staging tree,
-                  the unit tests refreshed from tests/unit (mutmut collects coverage of new tests only);
+                  what it does not mutate (unit tests, other code) refreshed from the repository (mutmut collects
+                  coverage of new tests only: a changed test that should cover more needs a new name);
                   mutants already checked keep their result.
   --retest [GLOBS]  as --resume, and test the survivors again (after adding tests that should kill them);
                   GLOBS (comma-separated, e.g. 'cripto_pipeline.glue_start.*') limits it to those mutants.
@@ -65,12 +67,24 @@ RESULTS_MD = REPO / "bench" / "mutation.md"
 
 #: scope -> (files to mutate, as laid out in the staging tree; target share of killed mutants)
 SCOPES: Dict[str, tuple] = {
+    # the core without the four modules that import pyspark (SPARK_ONLY below)
     "core": (["src/cripto_pipeline/*.py"], 0.85),
     "handlers": (["lambdas/*.py", "glue/model_training.py"], 0.85),
     # the Glue service's job model and run execution (runner.py and the modules it was split into)
     "emulator": ([f"src/localaws/glue/{name}.py" for name in ("models", "backend", "runner", "job_env",
                                                           "module_cache", "supervision", "s3_fetch")], 0.75),
 }
+
+#: Not mutated: the Spark engine's modules import pyspark, which only the Glue Spark environment
+#: (.venvs/glue-spark-5.0) has, so no unit test can import them and every mutant would count as a survivor
+#: with "no tests". They are tested by the Spark integration tests instead, which mutation does not run:
+#: tests/integration/spark/test_feature_parity.py (spark_features against the pandas engine, 28 cases),
+#: tests/integration/pipeline/test_spark_features_job.py (spark_job, spark_dataset, spark_sample on real
+#: uploads: values, duplicates, conflicting overlaps, the sample's spans) and
+#: tests/integration/pipeline/test_large_datasets.py. large_inputs.py, the pure-Python half of the Spark
+#: job, has unit tests (tests/unit/test_large_inputs.py) and counts.
+SPARK_ONLY = [f"src/cripto_pipeline/{name}.py" for name in ("spark_dataset", "spark_features", "spark_job",
+                                                             "spark_sample")]
 
 #: staging tree <- repository (what the unit tests need besides the mutated code)
 LAYOUT = {
@@ -85,12 +99,14 @@ LAYOUT = {
     "data": "data",                  # samples and real exports (tests/unit/test_real_exports.py)
     "terraform": "terraform",        # the stated defaults and job arguments some unit tests read
     "README.md": "README.md",        # tests/unit/test_readme_promises.py quotes it
+    "scripts": "scripts",            # the helpers some unit tests load (bench.py, local_state.py, ...)
 }
 
 #: unit tests of code outside the scopes (Terraform files, deploy scripts): not needed, and slow
 DESELECT = ["tests/unit/test_terraform_static.py", "tests/unit/test_hardening_static.py",
             "tests/unit/test_deploy_aws_flow.py", "tests/unit/test_aws_preflight.py",
-            "tests/unit/test_prepare_glue_modules.py"]
+            "tests/unit/test_prepare_glue_modules.py", "tests/unit/test_bench_results.py",
+            "tests/unit/test_glue_module_wheels.py"]
 
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
 
@@ -108,7 +124,8 @@ def stage(stage_dir: Path, patterns: List[str]) -> None:
         "[tool.mutmut]",
         'source_paths = ["src", "lambdas", "glue"]',
         f"only_mutate = {json.dumps(patterns)}",
-        f"also_copy = {json.dumps(['tests', 'data', 'terraform', 'README.md'])}",
+        f"do_not_mutate = {json.dumps(SPARK_ONLY)}",
+        f"also_copy = {json.dumps(['tests', 'data', 'terraform', 'README.md', 'scripts'])}",
         f"pytest_add_cli_args_test_selection = {json.dumps(selection)}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
         "",
@@ -117,6 +134,20 @@ def stage(stage_dir: Path, patterns: List[str]) -> None:
         "",
     ])
     (stage_dir / "pyproject.toml").write_text(toml)
+
+
+def refresh(stage_dir: Path, patterns: List[str]) -> None:
+    """Before --resume / --retest: copy afresh everything the selection does not mutate (the unit tests, and
+    the code they also run, e.g. the emulator's for a core run), so new tests meet the code they were written
+    for. The mutated trees stay as they were: their mutants and results belong to that code."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".terraform", "*.tfstate*")
+    for target, source in LAYOUT.items():
+        if any(pattern.startswith(target + "/") or fnmatch.fnmatch(target, pattern) for pattern in patterns):
+            continue
+        src, dst = REPO / source, stage_dir / target
+        if dst.is_dir():
+            shutil.rmtree(dst)
+        shutil.copytree(src, dst, ignore=ignore) if src.is_dir() else shutil.copy2(src, dst)
 
 
 def diff_hash(diff: str) -> str:
@@ -198,9 +229,7 @@ def main() -> int:
     if not args.report_only:
         names: List[str] = []
         if args.resume or args.retest:
-            shutil.rmtree(stage_dir / "tests" / "unit")
-            shutil.copytree(REPO / "tests" / "unit", stage_dir / "tests" / "unit",
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            refresh(stage_dir, patterns)
             if args.retest:
                 wanted = [g.strip() for g in args.retest.split(",") if g.strip()]
                 names = sorted(n for n, info in collect(stage_dir).items() if info["status"] not in KILLED
@@ -258,20 +287,31 @@ def main() -> int:
     results = load_previous()
     for name in scopes:
         data, target = summary[name], SCOPES[name][1]
+        previous = results.get(name, {})
+        files = scope_files(stage_dir, name)
+        measured_files = sorted(f for f in files if any(fnmatch.fnmatch(f, p) for p in patterns))
+        before = previous.get("duration_seconds")
+        if duration is None or args.retest:  # a report, or a re-test after new tests: the run's time stands
+            data["duration_seconds"] = before
+        elif modules and previous.get("by_module") and not args.resume:  # one more piece of the scope
+            data["duration_seconds"] = round(duration + (before or 0), 1)
+        else:  # a run, or its continuation (--resume) adding to the time it already took
+            data["duration_seconds"] = round(duration + ((before or 0) if args.resume else 0), 1)
+        if modules and previous.get("by_module"):  # another piece, or some modules of a whole scope again
+            merge_pieces(data, previous, {module_of(f) for f in measured_files})
+            before_files = files if previous.get("files_measured") == "all" else previous.get("files_measured", [])
+            measured_files = sorted(set(measured_files) | set(before_files))
         counted = data["total"] - data["equivalent"] - data["not_checked"]
         data["score"] = round(data["killed"] / counted, 4) if counted else 1.0
         data["target"] = target
-        data["partial"] = data["not_checked"] > 0 or bool(modules)
+        whole = set(measured_files) >= set(files)
+        data["files_measured"] = "all" if whole else measured_files
+        data["partial"] = data["not_checked"] > 0 or not whole
         data["met"] = data["score"] >= target and not data["partial"]
-        data["modules"] = sorted(m for m in mutated_modules if scope_of(_path_of(m)) == name) if modules else "all"
+        data["modules"] = "all" if whole else sorted(module_of(f) for f in measured_files)
         data["measured"], data["jobs"] = measured, args.jobs
-        before = results.get(name, {}).get("duration_seconds")
-        if duration is None or args.retest:  # a report, or a re-test after new tests: the run's time stands
-            data["duration_seconds"] = before
-        else:  # a run, or its continuation (--resume) adding to the time it already took
-            data["duration_seconds"] = round(duration + ((before or 0) if args.resume else 0), 1)
         data["stale_equivalents"] = [e for e in stale if scope_of(_path_of(e.split(".x_")[0])) == name]
-        failed |= data["score"] < target or bool(data["survivors"])
+        failed |= data["score"] < target or bool(data["survivors"]) or data["partial"]
         results[name] = data
     document = {
         "machine": f"{os.cpu_count()} cores, {platform.platform()}",
@@ -295,6 +335,25 @@ def main() -> int:
     return 1 if failed else 0
 
 
+def scope_files(stage_dir: Path, scope: str) -> List[str]:
+    """Every file of a scope (paths as in the staging tree), mutated or not by this selection."""
+    patterns = SCOPES[scope][0]
+    found = (str(p.relative_to(stage_dir)) for p in stage_dir.glob("**/*.py") if "mutants" not in p.parts)
+    return sorted(f for f in found if any(fnmatch.fnmatch(f, p) for p in patterns) and f not in SPARK_ONLY)
+
+
+def merge_pieces(data: Dict, previous: Dict, modules: set) -> None:
+    """A scope measured in pieces (--modules): this run's modules replace theirs in the previous
+    result, the other modules' counts and survivors stay; the totals are summed again per module."""
+    by_module = {m: c for m, c in previous.get("by_module", {}).items() if m not in modules}
+    by_module.update(data.get("by_module", {}))
+    data["by_module"] = by_module
+    for field in ("total", "killed", "equivalent", "not_checked"):
+        data[field] = sum(counts[field] for counts in by_module.values())
+    kept = [s for s in previous.get("survivors", []) if s["mutant"].split(".x")[0] not in modules]
+    data["survivors"] = kept + data["survivors"]
+
+
 def _path_of(module: str) -> str:
     path = module.replace(".", "/") + ".py"
     return path if path.startswith(("lambdas/", "glue/")) else "src/" + path
@@ -307,7 +366,13 @@ def markdown(document: Dict) -> str:
         "",
         f"{document['tool']} on {document['machine']}. Score = killed / (mutants − listed equivalents − not "
         "checked). Survivors and their diffs: `bench/mutation.json`. A scope measured on some of its modules "
-        "only (`--modules`) is marked partial and names them.",
+        "only (`--modules`) is marked partial and names them; pieces measured one after another add up to the "
+        "whole scope's score.",
+        "",
+        "Not mutated (they import pyspark, which only the Glue Spark environment has, so no unit test can run "
+        "them): " + ", ".join(f"`{path}`" for path in SPARK_ONLY) + ". Their tests are the Spark integration "
+        "tests: `tests/integration/spark/test_feature_parity.py`, "
+        "`tests/integration/pipeline/test_spark_features_job.py`, `tests/integration/pipeline/test_large_datasets.py`.",
         "",
         "| scope | measured | duration | mutants | not checked | killed | equivalent | survivors | score | target |",
         "|---|---|---|---|---|---|---|---|---|---|",

@@ -116,7 +116,7 @@ def trained():
     return outcome, manifest, parquet
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: mutmut links a function to the tests that call it, and a shared page links only the first
 def page(trained):
     outcome, manifest, parquet = trained
     inputs = report.CostInputs(

@@ -20,6 +20,9 @@ from pathlib import Path
 from .cloudwatch import LogShipper
 
 POLL_INTERVAL = 0.1  # how often a supervised process is checked for exit, stop request and deadline
+# How long the output pumps may go on after the child exited: a grandchild that inherited its pipes may keep
+# them open; the run ends anyway.
+PUMP_JOIN_SECONDS = 10
 
 
 @dataclass
@@ -100,7 +103,7 @@ def supervise(
         process.wait()
         control.process = None
         for pump in pumps:
-            pump.join(timeout=10)
+            pump.join(timeout=PUMP_JOIN_SECONDS)
     return process.returncode
 
 

@@ -1,0 +1,61 @@
+"""cripto_pipeline.routing details with literal expectations: which version an invocation is, the run
+claim's name over versions and ETags, the Spark request document and reason (issue 16)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from cripto_pipeline import routing
+from cripto_pipeline.events import S3ObjectRef
+
+T0 = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)
+
+
+def _obj(key="raw/d/a.csv", version=None, etag=None, size=10, when=T0) -> routing.RawObject:
+    return routing.RawObject(key, version, etag, size, when)
+
+
+def _ref(key="raw/d/a.csv", version=None, etag=None) -> S3ObjectRef:
+    return S3ObjectRef("b", key, "2026-11-27T04:00:00.000Z", version, etag)
+
+
+def test_an_unversioned_invocation_is_its_object_only_by_a_matching_etag():
+    assert routing.debounce([_obj(etag="e1")], _ref(etag="e1")) == routing.PROCEED
+    assert routing.debounce([_obj(etag="e2")], _ref(etag="e1")) == routing.SUPERSEDED
+    assert routing.debounce([_obj(etag=None)], _ref(etag=None)) == routing.SUPERSEDED  # nothing to tell by
+    assert routing.debounce([_obj(version="v1")], _ref(version="v1")) == routing.PROCEED
+
+
+def test_the_newest_file_is_told_by_the_second_then_the_key():
+    early = _obj("raw/d/b.csv", "v1", when=T0.replace(microsecond=0))
+    late_same_second = _obj("raw/d/a.csv", "v1", when=T0.replace(microsecond=900_000))
+    # within one second S3's own timestamps cannot order them: the larger key goes on
+    assert routing.debounce([early, late_same_second], _ref("raw/d/b.csv", "v1")) == routing.PROCEED
+    assert routing.debounce([early, late_same_second], _ref("raw/d/a.csv", "v1")) == routing.DEBOUNCED
+
+
+def test_the_run_claims_name_follows_the_version_else_the_etag():
+    digest = routing.listing_digest
+    assert digest([_obj(version="v1", etag="e1")]) != digest([_obj(etag="e1")])
+    assert digest([_obj(etag="e1")]) != digest([_obj()])
+    assert digest([_obj()]) != digest([_obj(version="XXXX")])
+    assert digest([_obj(version="v1", etag="e1")]) == digest([_obj(version="v1", etag="e2")])
+    assert len(digest([_obj()])) == 64
+
+
+def test_an_object_from_its_event_keeps_version_etag_and_time():
+    obj = routing.object_from_event(S3ObjectRef("b", "raw/d/a.csv", "2026-11-27T04:00:00.000Z", "v9", "e9"), "42")
+    assert obj == routing.RawObject("raw/d/a.csv", "v9", "e9", 42, T0)
+
+
+def test_the_spark_request_document_and_reason():
+    files = [_obj("raw/d/b.csv", "v2", "e2", 7), _obj("raw/d/a.csv", "v1", "e1", 5)]
+    assert routing.spark_inputs("d", "r1", files, "why", "req-1") == {
+        "schema": "cripto-pipeline/spark-inputs/v1", "dataset": "d", "run_id": "r1",
+        "raw": [{"key": "raw/d/a.csv", "version_id": "v1", "size": 5, "etag": "e1"},
+                {"key": "raw/d/b.csv", "version_id": "v2", "size": 7, "etag": "e2"}],
+        "reason": "why", "requested_by": "req-1"}
+    assert routing.spark_reason(files[:1], 4) == ("the file hold 7 bytes, above the feature Lambda's limit "
+                                                  "MAX_RAW_BYTES=4")
+    assert routing.spark_reason(files, 1000) == ("the 2 files hold 12 bytes, above the feature Lambda's limit "
+                                                 "MAX_RAW_BYTES=1,000")
