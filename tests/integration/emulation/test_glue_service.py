@@ -227,6 +227,24 @@ def test_script_exception_fails_the_run_with_its_message(glue, make_job):
     assert "CompletedOn" in run
 
 
+def test_a_run_holds_the_memory_of_its_capacity(glue, logs, make_job):
+    # 1.2 GiB written (so resident) and held: above the 1 GB of MaxCapacity 0.0625, within the 16 GB of 1 DPU.
+    job = make_job("""
+        import time
+        block = b"x" * (1200 * 1024 * 1024)
+        time.sleep(2)
+        print("held", len(block))
+    """)
+    small = wait_run(glue, job, glue.start_job_run(JobName=job)["JobRunId"])
+    assert (small["JobRunState"], small["MaxCapacity"]) == ("FAILED", 0.0625)
+    assert small["ErrorMessage"].startswith("Job run used ")
+    assert "above the 1,024 MiB a Python shell run has at MaxCapacity 0.0625" in small["ErrorMessage"]
+    assert any("Start it with MaxCapacity 1" in line
+               for line in log_messages(logs, "/aws-glue/python-jobs/error", small["Id"]))
+    large = wait_run(glue, job, glue.start_job_run(JobName=job, MaxCapacity=1.0)["JobRunId"])
+    assert (large["JobRunState"], large["MaxCapacity"]) == ("SUCCEEDED", 1.0)
+
+
 def test_failed_run_is_retried_max_retries_times(glue, make_job):
     job = make_job("raise SystemExit('exit with a message')\n", MaxRetries=1)
     first = glue.start_job_run(JobName=job)["JobRunId"]

@@ -17,6 +17,9 @@ Env vars read here (and nowhere else):
   dropped after their processes are reaped; the module cache and runtimes stay). For a service whose
   jobs must live exactly as long as the AWS emulation it pairs with, when that one keeps nothing across
   a restart (LocalStack): one emulation, one account. Default: jobs and runs persist across restarts.
+- ``LOCALAWS_GLUE_MEMORY_LIMITS``  ``0``: let Python shell runs use any memory. Default ``1``: a run is
+  killed (FAILED) once its processes hold more than its capacity has on AWS (1 GB at MaxCapacity
+  0.0625, 16 GB at 1), as AWS would kill it (:mod:`localaws.glue.memory`).
 - ``LOCALAWS_GLUE_SECONDS_PER_MINUTE``  how many real seconds one minute of a job's ``Timeout`` lasts
   (default 60). Only for test suites that need to see a ``TIMEOUT`` without waiting a minute; the API
   still speaks minutes, as AWS does.
@@ -42,6 +45,7 @@ ENV_SECONDS_PER_MINUTE = "LOCALAWS_GLUE_SECONDS_PER_MINUTE"
 ENV_SPARK_PYTHON = "LOCALAWS_GLUE_PYTHONSPARK_5_0"
 ENV_LOCALAWS_HOME = "LOCALAWS_HOME"
 ENV_FRESH_START = "LOCALAWS_GLUE_FRESH_START"
+ENV_MEMORY_LIMITS = "LOCALAWS_GLUE_MEMORY_LIMITS"
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4567
@@ -79,6 +83,7 @@ class Settings:
     seconds_per_minute: float
     spark_python: str | None = None  # glueetl / Glue 5.0 interpreter (None: unset)
     fresh_start: bool = False  # drop the jobs and runs of earlier starts (ENV_FRESH_START)
+    memory_limits: bool = True  # hold Python shell runs to their capacity's memory (ENV_MEMORY_LIMITS)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -93,6 +98,7 @@ class Settings:
             "seconds_per_minute": float(env.get(ENV_SECONDS_PER_MINUTE, 60)),
             "spark_python": env.get(ENV_SPARK_PYTHON) or None,
             "fresh_start": env.get(ENV_FRESH_START, "") == "1",
+            "memory_limits": env.get(ENV_MEMORY_LIMITS, "1") != "0",
         }
         values.update(overrides)
         return cls(**values)

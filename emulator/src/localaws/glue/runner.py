@@ -34,6 +34,7 @@ from .cloudwatch import ERROR_LOG_GROUP, OUTPUT_LOG_GROUP, LogShipper
 from .config import PYTHON_INTERPRETER_ENV, SPARK_RUNTIME_KEY, Settings
 from .exceptions import JobRunFailure, UnsupportedJobCommand
 from .job_env import RuntimeDirs, glue_argv, job_env
+from .memory import OutOfMemory, python_shell_memory_limit
 from .backend import GlueBackend
 from .models import PYTHON_SHELL, Job, JobRun, JobRunState
 from .module_cache import MODULE_CACHE_DIR, ModuleCache, install_modules
@@ -172,8 +173,13 @@ class JobRunner:
             if is_spark:
                 env.update(self._spark_setup(job, run, arguments, python, run_dir, output))
             rc = supervise(
-                argv, env, run_dir, control, deadline, output, error, stderr_tail, on_start=self._pid_recorder(run)
+                argv, env, run_dir, control, deadline, output, error, stderr_tail, on_start=self._pid_recorder(run),
+                memory_limit=self._memory_limit(job, run),
             )
+        except OutOfMemory as exc:
+            message = out_of_memory_message(exc, run.max_capacity)
+            error.write(f"[localaws-glue] {message}\n")
+            return JobRunState.FAILED, message
         except JobRunFailure as exc:
             error.write(f"[localaws-glue] {exc}")
             return JobRunState.FAILED, str(exc)
@@ -191,6 +197,12 @@ class JobRunner:
         if rc == 0:
             return JobRunState.SUCCEEDED, None
         return JobRunState.FAILED, error_message(stderr_tail, rc)
+
+    def _memory_limit(self, job: Job, run: JobRun) -> int | None:
+        """The memory a run has on AWS (Python shell: its capacity's), or None when not held to it."""
+        if not self.settings.memory_limits or job.command.get("Name") != PYTHON_SHELL:
+            return None
+        return python_shell_memory_limit(run.max_capacity)
 
     def _pid_recorder(self, run: JobRun):
         backend = self.backend
@@ -246,3 +258,12 @@ class JobRunner:
             spark.spark_defaults(cap, jars, self.settings.aws_endpoint, run_dir, conf)
         )
         return spark.spark_env(run_dir, python, conf_dir)
+
+
+def out_of_memory_message(exc: OutOfMemory, max_capacity: float | None) -> str:
+    """ErrorMessage of a run killed for memory: what it used, what its capacity has, what to do next."""
+    mib = 1024**2
+    return (f"Job run used {exc.used / mib:,.0f} MiB of memory, above the {exc.limit / mib:,.0f} MiB a Python shell "
+            f"run has at MaxCapacity {max_capacity if max_capacity is not None else 0.0625} (1 DPU = 16 GB); "
+            f"on AWS it would be killed too. Start it with MaxCapacity 1, or make the job use less memory "
+            f"(LOCALAWS_GLUE_MEMORY_LIMITS=0 turns this check off).")

@@ -1,5 +1,6 @@
 """Process supervision of a job run: one child at a time in its own process group, its output streamed
-to CloudWatch Logs, killed on a stop request or when the run's ``Timeout`` is used up.
+to CloudWatch Logs, killed on a stop request, when the run's ``Timeout`` is used up, or when its process
+tree uses more memory than the run's capacity has (:mod:`.memory`).
 
 The runner uses it for both children of a run: ``pip install`` of ``--additional-python-modules``
 and the job's interpreter itself.
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cloudwatch import LogShipper
+from .memory import MemoryWatch, OutOfMemory
 
 POLL_INTERVAL = 0.1  # how often a supervised process is checked for exit, stop request and deadline
 # How long the output pumps may go on after the child exited: a grandchild that inherited its pipes may keep
@@ -52,11 +54,13 @@ def supervise(
     error: LogShipper,
     stderr_tail: collections.deque[str],
     on_start: Callable[[int], None] | None = None,
+    memory_limit: int | None = None,
 ) -> int:
-    """Run a child in its own process group, stream its output; raise on stop or timeout.
+    """Run a child in its own process group, stream its output; raise on stop, timeout or memory.
 
     ``on_start`` receives the child's pid (the runner records the job process's pid so that a
-    restarted service can reap it).
+    restarted service can reap it). ``memory_limit``: bytes the child and its descendants may hold
+    resident together (None: no limit); above it the group is killed and :class:`OutOfMemory` raised.
     """
     if control.stop.is_set():
         raise Stopped()
@@ -91,8 +95,15 @@ def supervise(
     ]
     for pump in pumps:
         pump.start()
+    watch = MemoryWatch(process.pid, memory_limit) if memory_limit is not None else None
     try:
         while process.poll() is None:
+            if watch is not None:
+                try:
+                    watch.check()
+                except OutOfMemory:
+                    kill_group(process)
+                    raise
             if control.stop.wait(POLL_INTERVAL):
                 kill_group(process)
                 raise Stopped()

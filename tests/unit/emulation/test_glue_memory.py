@@ -1,0 +1,111 @@
+"""localaws.glue.memory: a Python shell run holds the memory of its capacity, as on AWS (1 GB at
+MaxCapacity 0.0625, 16 GB at 1), with real child processes: the supervision kills a process tree above the
+limit, and a whole run through the real runner fails with a message that says what to do."""
+
+from __future__ import annotations
+
+import collections
+import sys
+import time
+
+import pytest
+from localaws.glue.memory import MemoryWatch, OutOfMemory, python_shell_memory_limit
+from localaws.glue.models import JobRunState
+from localaws.glue.runner import out_of_memory_message
+from localaws.glue.supervision import RunControl, supervise
+
+from glue_run_harness import Harness
+from test_glue_supervision import Shipper
+
+MIB = 1024**2
+# Writes every byte (b"x" * n), so the pages are resident, then holds them.
+HOLD = "import sys, time; block = b'x' * ({mib} * 1024 * 1024); sys.stdout.write('held\\n'); sys.stdout.flush(); time.sleep({sleep})"
+
+
+def test_the_limit_is_the_capacitys_share_of_16_gb_per_dpu():
+    assert python_shell_memory_limit(0.0625) == 1_073_741_824
+    assert python_shell_memory_limit(1.0) == 17_179_869_184
+    assert python_shell_memory_limit(None) == 1_073_741_824  # the Python shell default capacity
+
+
+def _supervise(tmp_path, code: str, memory_limit):
+    output, error, tail = Shipper(), Shipper(), collections.deque(maxlen=5)
+    control = RunControl(tmp_path)
+    rc = supervise([sys.executable, "-c", code], {}, tmp_path, control, float("inf"), output, error, tail,
+                   memory_limit=memory_limit)
+    return rc, output.lines
+
+
+def test_a_process_tree_above_the_limit_is_killed(tmp_path):
+    began = time.monotonic()
+    with pytest.raises(OutOfMemory) as raised:
+        _supervise(tmp_path, HOLD.format(mib=300, sleep=30), memory_limit=200 * MIB)
+    assert raised.value.limit == 200 * MIB and raised.value.used > 200 * MIB
+    assert time.monotonic() - began < 20  # killed, not waited out (the child would hold on for 30 s)
+
+
+def test_a_child_process_counts_towards_the_limit(tmp_path):
+    # The parent holds little; its child holds 300 MiB: the tree is measured, not only the first process.
+    code = ("import subprocess, sys; subprocess.run([sys.executable, '-c', " + repr(HOLD.format(mib=300, sleep=30))
+            + "])")
+    with pytest.raises(OutOfMemory) as raised:
+        _supervise(tmp_path, code, memory_limit=200 * MIB)
+    assert raised.value.used > 300 * MIB
+
+
+def test_a_process_within_the_limit_runs_to_its_end(tmp_path):
+    rc, lines = _supervise(tmp_path, HOLD.format(mib=50, sleep=1), memory_limit=400 * MIB)
+    assert (rc, lines) == (0, ["held"])
+
+
+def test_the_watch_measures_at_most_every_half_second():
+    watch = MemoryWatch(pid=sys.maxsize, limit=0)  # no such process: a measurement finds nothing
+    watch.check()
+    first = watch.next_check
+    watch.check()  # within the interval: not measured again
+    assert watch.next_check == first and 0.4 < first - time.monotonic() <= 0.5
+
+
+def test_the_error_message_names_the_use_the_limit_and_the_fix():
+    message = out_of_memory_message(OutOfMemory(1_300 * MIB, 1_024 * MIB), 0.0625)
+    assert message.startswith("Job run used 1,300 MiB of memory, above the 1,024 MiB a Python shell run has "
+                              "at MaxCapacity 0.0625 (1 DPU = 16 GB)")
+    assert "Start it with MaxCapacity 1" in message and "LOCALAWS_GLUE_MEMORY_LIMITS=0" in message
+
+
+RUN_SCRIPT = b"""
+import sys
+block = b"x" * (int(sys.argv[sys.argv.index("--mib") + 1]) * 1024 * 1024)
+import time; time.sleep(2)
+"""
+
+
+@pytest.fixture
+def harness(tmp_path):
+    h = Harness(tmp_path, objects={("code", "jobs/job.py"): RUN_SCRIPT})
+    h.job(MaxCapacity=0.0625)
+    return h
+
+
+def test_a_run_above_its_capacitys_memory_fails_and_one_at_1_dpu_succeeds(harness):
+    small = harness.wait(harness.start(Arguments={"--mib": "1300"}).id)
+    assert small.state is JobRunState.FAILED
+    assert small.error_message.startswith("Job run used ") and "above the 1,024 MiB" in small.error_message
+    large = harness.wait(harness.start(Arguments={"--mib": "1300"}, MaxCapacity=1.0).id)
+    assert (large.state, large.error_message) == (JobRunState.SUCCEEDED, None)
+
+
+def test_memory_limits_can_be_switched_off(tmp_path):
+    h = Harness(tmp_path, objects={("code", "jobs/job.py"): RUN_SCRIPT})
+    h.runner.settings = h.settings = type(h.settings)(**{**h.settings.__dict__, "memory_limits": False})
+    h.job(MaxCapacity=0.0625)
+    run = h.wait(h.start(Arguments={"--mib": "1300"}).id)
+    assert (run.state, run.error_message) == (JobRunState.SUCCEEDED, None)
+
+
+def test_the_setting_is_on_unless_set_to_0():
+    from localaws.glue.config import Settings
+
+    assert Settings.from_env({}).memory_limits is True
+    assert Settings.from_env({"LOCALAWS_GLUE_MEMORY_LIMITS": "1"}).memory_limits is True
+    assert Settings.from_env({"LOCALAWS_GLUE_MEMORY_LIMITS": "0"}).memory_limits is False
