@@ -8,7 +8,7 @@ notice "survives". Scopes and targets (issue 16):
     handlers   lambdas/, glue/model_training.py                       >= 85 % killed
     emulator   emulator/src/localaws/glue/: the job model (models.py), the service's state and runs
                (backend.py), a run's process (runner.py, job_env.py, module_cache.py,
-               supervision.py, s3_fetch.py)                           >= 75 % killed
+               supervision.py, memory.py, s3_fetch.py)                           >= 75 % killed
 
 mutmut names a mutant after the module its file path spells, and its trampolines compare that with the
 function's ``__module__`` at run time, so the code is laid out in a staging tree where
@@ -72,7 +72,7 @@ SCOPES: Dict[str, tuple] = {
     "handlers": (["lambdas/*.py", "glue/model_training.py"], 0.85),
     # the Glue service's job model and run execution (runner.py and the modules it was split into)
     "emulator": ([f"src/localaws/glue/{name}.py" for name in ("models", "backend", "runner", "job_env",
-                                                          "module_cache", "supervision", "s3_fetch")], 0.75),
+                                                          "module_cache", "supervision", "memory", "s3_fetch")], 0.75),
 }
 
 #: Not mutated: the Spark engine's modules import pyspark, which only the Glue Spark environment
