@@ -92,7 +92,7 @@ LAYOUT = {
     "src/cripto_ops": "src/cripto_ops",
     "src/localaws": "emulator/src/localaws",
     "lambdas": "lambdas",
-    "glue/model_training.py": "glue/model_training.py",
+    "glue": "glue",                  # both job scripts: the unit tests load the Spark job's too
     "tests/unit": "tests/unit",
     "tests/support": "tests/support",
     "tests/events": "tests/events",
