@@ -109,3 +109,33 @@ def test_the_setting_is_on_unless_set_to_0():
     assert Settings.from_env({}).memory_limits is True
     assert Settings.from_env({"LOCALAWS_GLUE_MEMORY_LIMITS": "1"}).memory_limits is True
     assert Settings.from_env({"LOCALAWS_GLUE_MEMORY_LIMITS": "0"}).memory_limits is False
+
+
+def test_out_of_memory_carries_what_was_used_and_the_limit():
+    error = OutOfMemory(5, 7)
+    assert (error.used, error.limit, error.args) == (5, 7, (5, 7))
+
+
+def test_the_message_names_the_runs_own_capacity_or_the_default():
+    exc = OutOfMemory(20_000 * MIB, 16_384 * MIB)
+    assert "above the 16,384 MiB a Python shell run has at MaxCapacity 1.0 (1 DPU" in out_of_memory_message(exc, 1.0)
+    assert "run has at MaxCapacity 0.0625 (1 DPU" in out_of_memory_message(exc, None)
+
+
+def test_only_the_runs_own_process_tree_is_measured(tmp_path):
+    # This process holds 300 MiB more than the limit; the child holds almost nothing: the run is within it.
+    ballast = b"x" * (300 * MIB)
+    rc, lines = _supervise(tmp_path, HOLD.format(mib=1, sleep=1), memory_limit=200 * MIB)
+    assert (rc, lines, len(ballast)) == (0, ["held"], 300 * MIB)
+
+
+def test_a_run_killed_for_memory_names_its_own_capacity_in_the_message_and_the_error_log(tmp_path, monkeypatch):
+    from localaws.glue import runner as runner_module
+
+    monkeypatch.setattr(runner_module, "python_shell_memory_limit", lambda capacity: 200 * MIB)  # not 16 GB
+    h = Harness(tmp_path, objects={("code", "jobs/job.py"): RUN_SCRIPT})
+    h.job(MaxCapacity=0.0625)
+    run = h.wait(h.start(Arguments={"--mib": "300"}, MaxCapacity=1.0).id)
+    assert run.state is JobRunState.FAILED and "run has at MaxCapacity 1.0 (1 DPU" in run.error_message
+    assert any(line.startswith("[localaws-glue] Job run used ")
+               for line in h.logs.events[("/aws-glue/python-jobs/error", run.id)])
