@@ -47,7 +47,6 @@ class MemoryWatch:
 
     pid: int
     limit: int
-    peak: int = 0
     next_check: float = 0.0
 
     def check(self) -> None:
@@ -68,6 +67,5 @@ class MemoryWatch:
                 used += process.memory_info().rss
             except psutil.Error:
                 pass  # a child that exited in between holds no memory
-        self.peak = max(self.peak, used)
         if used > self.limit:
             raise OutOfMemory(used, self.limit)
