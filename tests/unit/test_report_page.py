@@ -512,3 +512,103 @@ def test_an_unpriced_spark_run_says_why_escaped(render):
 
 def test_spark_note_is_empty_for_features_built_by_the_lambda():
     assert page.spark_note(_cost_inputs()) == ""
+
+
+# --- the headline ------------------------------------------------------------------------------------
+
+
+def _verdict(classification, accuracy, balanced, fees, net, hold, trading, overall):
+    return (
+        f'<p class="verdict">Classification: {classification} (accuracy {accuracy}, balanced accuracy {balanced}). '
+        f"Net of {fees} fees: its signal turns 1 into {net}, buy-and-hold into {hold}: {trading}. {overall}</p>"
+    )
+
+
+def test_a_better_classifier_whose_signal_loses_money_is_not_a_win():
+    comparison = {
+        **COMPARISON,
+        "model_accuracy_mean": 0.543,
+        "best_baseline_accuracy_mean": 0.506,
+        "model_balanced_accuracy_mean": 0.5304,
+        "best_baseline_balanced_accuracy_mean": 0.4996,
+        "strategy_net_return": 0.027,
+        "buy_and_hold_net_return": 1.04,
+        "beats_buy_and_hold_net_of_fees": False,
+        "beats_all_baselines": False,
+    }
+    assert page.headline(comparison) == _verdict(
+        "it beats the baselines", "54.3 % vs 50.6 %", "53.0 % vs 50.0 %", "0.10 %", "0.027", "1.040",
+        "it <b>loses</b> to buy-and-hold", "Overall: <b>not a win</b>: its signal loses money net of fees.",
+    )
+
+
+def test_a_worse_classifier_with_a_profitable_signal_is_not_a_win_without_the_money_clause():
+    comparison = {
+        **COMPARISON,
+        "beats_baselines_classification": False,
+        "fee_rate": 0.02,
+        "strategy_net_return": 1.2346,
+        "buy_and_hold_net_return": 0.9,
+        "beats_all_baselines": False,
+    }
+    assert page.headline(comparison) == _verdict(
+        "it does <b>not</b> beat the baselines", "55.0 % vs 50.0 %", "52.5 % vs 50.0 %", "2.00 %", "1.235", "0.900",
+        "it beats buy-and-hold", "Overall: <b>not a win</b>.",
+    )
+
+
+def test_a_signal_that_ends_exactly_at_one_loses_no_money_and_can_win():
+    comparison = {**COMPARISON, "strategy_net_return": 1.0, "buy_and_hold_net_return": 0.8}
+    assert page.headline(comparison) == _verdict(
+        "it beats the baselines", "55.0 % vs 50.0 %", "52.5 % vs 50.0 %", "0.10 %", "1.000", "0.800",
+        "it beats buy-and-hold", "Overall: it beats every baseline, as a classifier and net of fees.",
+    )
+
+
+def test_a_signal_just_below_one_loses_money_even_when_it_beats_everything():
+    comparison = {**COMPARISON, "strategy_net_return": 0.9999, "buy_and_hold_net_return": 0.5}
+    assert page.headline(comparison).endswith(
+        "into 1.000, buy-and-hold into 0.500: it beats buy-and-hold. "
+        "Overall: <b>not a win</b>: its signal loses money net of fees.</p>"
+    )
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [{"beats_all_baselines": None}, {"strategy_net_return": None}],
+    ids=["no overall flag", "no net return"],
+)
+def test_without_the_overall_flag_or_the_net_return_the_call_is_n_a(missing):
+    text = page.headline({**COMPARISON, **missing})
+    assert text.endswith(": it beats buy-and-hold. Overall: n/a (metrics.json predates the net-of-fees comparison).</p>")
+
+
+def test_an_empty_comparison_is_n_a_throughout():
+    assert page.headline({}) == _verdict(
+        "n/a", "n/a vs n/a", "n/a vs n/a", "n/a", "n/a", "n/a", "n/a",
+        "Overall: n/a (metrics.json predates the net-of-fees comparison).",
+    )
+
+
+# --- the training rows line --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "manifest, line",
+    [
+        ({}, "the feature Lambda (pandas); training ran on every row of the features file"),
+        ({"engine": "pandas", "rows_total": 1234, "rows_sampled": 1234}, "the feature Lambda (pandas); training ran on all 1,234 rows"),
+        ({"rows": {"features": 2000}}, "the feature Lambda (pandas); training ran on all 2,000 rows"),
+        (
+            {"engine": "spark", "rows_total": 1000, "rows_sampled": 250, "sample": {"method": "blocks<4>"}},
+            "the Glue Spark feature job; training ran on 250 of 1,000 rows (blocks&lt;4&gt; sample)",
+        ),
+        ({"engine": "spark", "rows_total": 5000, "rows_sampled": 250, "sample": {"seed": 1}},
+         "the Glue Spark feature job; training ran on 250 of 5,000 rows (all rows sample)"),
+        ({"rows_total": 1000, "rows_sampled": None}, "the feature Lambda (pandas); training ran on every row of the features file"),
+        ({"rows_sampled": 5}, "the feature Lambda (pandas); training ran on every row of the features file"),
+    ],
+    ids=["empty", "all", "old manifest", "spark sample", "sample without method", "sampled unknown", "total unknown"],
+)
+def test_the_training_rows_line_names_the_engine_and_the_rows_used(manifest, line):
+    assert page.training_rows_line(manifest) == f"<p>Features built by {line}.</p>"
