@@ -260,7 +260,9 @@ def test_report_data_gathers_metrics_lineage_signal_equity_confusion_importances
 
 
 def test_report_data_uses_the_coefficients_of_a_pipeline_ending_in_a_linear_model():
-    model = SimpleNamespace(steps=[("scale", object()), ("model", SimpleNamespace(coef_=np.array([[-1.0, 0.5]])))])
+    model = SimpleNamespace(
+        steps=[("impute", object()), ("scale", object()), ("model", SimpleNamespace(coef_=np.array([[-1.0, 0.5]])))]
+    )
     data = analysis.build_report_data(
         _outcome(model, OutOfSample(_predictions())), {}, _parquet(), usage.CostInputs(None, 0.0)
     )
@@ -415,3 +417,46 @@ def test_build_report_writes_the_rendered_page_as_utf8_html_under_the_runs_model
         ("plots", "DATA"),
         ("html", "DATA", {"folds": b"png"}),
     ]
+
+
+def test_confusion_counts_are_integers_even_for_float_labels():
+    predictions = pd.DataFrame({"y_true": [1.0, 0.0, 1.0, 1.0], "y_pred": [1.0, 1.0, 0.0, 1.0]})
+    matrix = analysis.confusion_matrix(predictions)
+    assert matrix.tolist() == [[0, 1], [1, 2]]
+    assert matrix.dtype == np.int64  # the confusion plot writes "2", not "2.0"
+
+
+def test_importances_are_floats_even_for_integer_coefficients():
+    kind, values = analysis.feature_importances(SimpleNamespace(coef_=np.array([[1, -3, 2]])), COLUMNS)
+    assert list(values.items()) == [("signal", -3.0), ("noise_b", 2.0), ("noise_a", 1.0)]
+    assert values.dtype == "float64"
+
+
+def test_coverage_lists_real_symbols_alphabetically_not_in_the_order_of_their_blocks():
+    # "BTC USD" sorts before "BTC#000" (a space before "#"), yet its real symbol "BTC USD" comes after "BTC"
+    frame = pd.DataFrame(
+        {
+            "symbol": ["BTC USD", "BTC USD", "BTC#000", "BTC#000"],
+            "timestamp": pd.to_datetime(["2026-01-01 00:00", "2026-01-01 01:00"] * 2),
+        }
+    )
+    coverage = analysis.data_coverage(frame)
+    assert [s["symbol"] for s in coverage.symbols] == ["BTC", "BTC USD"]
+
+
+def test_the_gap_rule_holds_at_any_resolution_even_for_bars_a_nanosecond_apart():
+    start = pd.Timestamp("2026-01-01")
+    times = [start + pd.Timedelta(nanoseconds=n) for n in (0, 1, 2, 5, 6)]
+    coverage = analysis.data_coverage(pd.DataFrame({"symbol": "A", "timestamp": times}))
+    assert coverage.period == "D"
+    assert coverage.gaps == [{"symbol": "A", "after": times[2], "before": times[3], "missing_bars": 2}]
+
+
+def test_a_series_whose_usual_step_is_zero_has_no_gaps():
+    # repeated timestamps: the median step is 0, and no step can be measured against it
+    times = pd.to_datetime(["2026-01-01 00:00"] * 3 + ["2026-01-01 01:00"])
+    coverage = analysis.data_coverage(pd.DataFrame({"symbol": "A", "timestamp": times}))
+    assert (coverage.period, coverage.gaps) == ("M", [])
+    assert (coverage.symbols[0]["step"], coverage.symbols[0]["gaps"], coverage.symbols[0]["missing_bars"]) == (
+        pd.Timedelta(0), 0, 0
+    )
