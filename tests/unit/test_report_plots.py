@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from types import SimpleNamespace
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,7 +37,7 @@ def _axes(draw, data):
 
 THREE_MODELS = [
     _fold(1, "2026-01-05T00:00:00", {"forest": 0.6, "always_up": 0.45, "logit": 0.55}),
-    _fold(2, "2026-01-10T00:00:00", {"forest": 0.5, "always_up": 0.5, "logit": 0.58}),
+    _fold(2, "2026-01-10T00:00:00", {"logit": 0.58, "forest": 0.5, "always_up": 0.5}),  # keys in another order
 ]
 
 
@@ -266,7 +267,9 @@ def test_render_plots_draws_five_pngs_of_800_by_380_with_margins_per_plot(monkey
     for name in ("folds", "equity", "confusion", "importance", "coverage"):
         monkeypatch.setattr(plots, f"plot_{name}", recorder(name))
     data = object()
-    pngs = plots.render_plots(data)
+    # the host's matplotlib settings change neither the size nor the format
+    with matplotlib.rc_context({"figure.dpi": 72, "savefig.format": "svg"}):
+        pngs = plots.render_plots(data)
     assert list(pngs) == ["folds", "equity", "confusion", "importance", "coverage"]
     for name, png in pngs.items():
         image = Image.open(io.BytesIO(png))
