@@ -14,6 +14,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from PIL import Image
 
+from cripto_pipeline import strategy
 from cripto_pipeline.report import analysis, plots
 
 
@@ -119,15 +120,22 @@ def test_the_equity_plot_draws_three_curves_in_naive_utc_time():
         "buy and hold (one entry fee)",
     ]
     assert (gross.get_linestyle(), gross.get_alpha()) == (":", 0.8)
-    assert to_rgba(hold.get_color()) == to_rgba("grey")
+    assert hold.get_color() == "grey"
     assert list(one.get_ydata()) == [1.0, 1.0]
-    assert (to_rgba(one.get_color()), one.get_linewidth()) == (to_rgba("black"), 0.6)
+    assert (one.get_color(), one.get_linewidth()) == ("black", 0.6)
 
 
 def test_the_equity_plot_keeps_naive_times_as_they_are():
     index = pd.date_range("2026-01-05 09:00", periods=3, freq="h")
     net = _axes(plots.plot_equity, _equity_data(index)).lines[0]
     assert list(pd.DatetimeIndex(net.get_xdata())) == list(index)
+
+
+def test_an_equity_of_no_bars_is_drawn_empty():
+    # what strategy.equity_curves gives for a signal without rows: no times, not even a DatetimeIndex
+    empty = strategy.equity_curves(pd.DataFrame(columns=["timestamp", "symbol", "y_pred", "next_log_return"]))
+    axes = _axes(plots.plot_equity, SimpleNamespace(equity=empty, metrics={"best_model": "forest"}))
+    assert [len(line.get_xdata()) for line in axes.lines[:3]] == [0, 0, 0]
 
 
 def test_a_long_equity_curve_is_thinned_to_every_nth_point_plus_the_last():
