@@ -201,7 +201,7 @@ def test_a_confusion_matrix_of_one_bar_shows_its_full_share_and_an_empty_one_sho
 
 
 def test_the_importance_plot_draws_the_top_15_bars_largest_at_the_top_negatives_in_red():
-    values = [0.5, -0.4] + [0.3 - 0.01 * i for i in range(15)]  # 17 features, sorted by magnitude
+    values = [0.5, -0.4] + [0.3 - 0.02 * i for i in range(12)] + [0.0] * 3  # 17, sorted by magnitude
     importances = pd.Series(values, index=[f"f{i}" for i in range(17)])
     data = SimpleNamespace(importances=importances, importance_kind="coefficient <x>")
     axes = _axes(plots.plot_importance, data)
@@ -210,8 +210,10 @@ def test_the_importance_plot_draws_the_top_15_bars_largest_at_the_top_negatives_
     assert [round(b.get_width(), 6) for b in bars] == [round(v, 6) for v in values[:15][::-1]]
     assert [t.get_text() for t in axes.get_yticklabels()] == [f"f{i}" for i in range(14, -1, -1)]
     red, blue = to_rgba("tab:red"), to_rgba("tab:blue")
-    assert [b.get_facecolor() for b in bars] == [blue] * 13 + [red, blue]
+    assert [b.get_facecolor() for b in bars] == [blue] * 13 + [red, blue]  # a zero is blue
     assert axes.get_yticklabels()[0].get_fontsize() == 7.0
+    default = Figure().subplots().get_xticklabels()[0].get_fontsize()
+    assert axes.get_xticklabels()[0].get_fontsize() == default != 7.0  # only the feature names are small
     assert axes.get_title() == "Feature importance: coefficient <x>"
     assert axes.title.get_fontsize() == 9.0
 
@@ -321,3 +323,12 @@ def test_text_is_black_on_backgrounds_lighter_than_luminance_0_179_else_white(gr
     # Equal contrast against black and white where (L + 0.05) / 0.05 = 1.05 / (L + 0.05): L = 0.1791;
     # grey 0.44 has L = 0.162, grey 0.47 has L = 0.187.
     assert plots.text_colour_on((grey, grey, grey, 1.0)) == colour
+
+
+def test_at_exactly_equal_contrast_the_text_is_black():
+    # found by search: a colour whose contrast ratios against black and against white are equal floats
+    background = (0.13436424411240122, 0.45684798325930764, 0.8474337369372327)
+    luminance = plots._relative_luminance(background)
+    if (luminance + 0.05) / 0.05 != 1.05 / (luminance + 0.05):
+        pytest.skip("this platform's pow() rounds differently: the two ratios are not equal here")
+    assert plots.text_colour_on(background) == "black"
