@@ -80,3 +80,35 @@ def test_a_staged_chunk_has_no_index_column_whatever_the_frames_index():
     assert table.column_names == ["close", "_line", "_file"]
     assert table.to_pandas().to_dict("list") == {"close": [1.5, 2.5], "_line": [8, 9], "_file": [2, 2]}
     assert table.schema.pandas_metadata["index_columns"] == []
+
+
+RUN = "20261201T100000Z-0123abcd"
+
+
+@pytest.mark.parametrize("document, message", [
+    (b"not json", "JSONDecodeError('Expecting value: line 1 column 1 (char 0)')"),
+    (b'{"dataset": "big", "run_id": "20261201T100000Z-0123abcd"}', "KeyError('raw')"),
+    (b'{"dataset": "big", "run_id": "20261201T100000Z-0123abcd", "raw": [{"size": 1}]}', "KeyError('key')"),
+    (b'{"dataset": "big", "run_id": "20261201T100000Z-0123abcd", "raw": [{"key": "k", "size": "x"}]}',
+     "ValueError(\"invalid literal for int() with base 10: 'x'\")"),
+    (b'{"dataset": "big", "run_id": "20261201T100000Z-0123abcd", "raw": 5}',
+     "TypeError(\"'int' object is not iterable\")"),
+])
+def test_inputs_json_that_is_not_the_contract_is_refused_with_the_parsers_error(document, message):
+    with pytest.raises(exceptions.InvalidJobInputsError) as caught:
+        large_inputs.parse_inputs(document, "big", RUN)
+    assert str(caught.value) == f"inputs.json is not the contract's document: {message}."
+
+
+def test_inputs_json_fields_are_coerced_and_a_debounce_that_is_no_object_is_dropped():
+    document = (b'{"dataset": "big", "run_id": "20261201T100000Z-0123abcd", "reason": null, "debounce": [1], '
+                b'"raw": [{"key": 7, "size": null, "etag": "e"}]}')
+    assert large_inputs.parse_inputs(document, "big", RUN) == large_inputs.JobInputs(
+        "big", RUN, (large_inputs.RawFile("7", None, 0, "e"),), "", None)
+
+
+def test_a_file_is_read_by_its_version_else_by_its_etag_else_as_it_is():
+    assert large_inputs.RawFile("k", "v1", 0, "e").get_selector() == {"VersionId": "v1"}
+    assert large_inputs.RawFile("k", None, 0, '"e"').get_selector() == {"IfMatch": '"e"'}
+    assert large_inputs.RawFile("k", "", 0, "e").get_selector() == {"IfMatch": "e"}
+    assert large_inputs.RawFile("k", None, 0, None).get_selector() == {}
