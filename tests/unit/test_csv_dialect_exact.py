@@ -101,6 +101,18 @@ def test_the_utf16_pattern_needs_eight_bytes_and_more_than_nine_nuls_in_ten():
     assert csv_dialect._utf16_codec(b"ba" + b"".join(b"\x00a" for _ in range(9))) is None
 
 
+def test_a_nul_at_byte_200_is_outside_the_utf16_pattern():
+    # Even bytes 0-198: 90 NULs of 100, not more than 90 %; byte 200 is NUL too, but beyond the 200 looked at.
+    data = b"\x00a" * 90 + b"AB" * 10 + b"\x00a"
+    assert csv_dialect._utf16_codec(data) is None
+    assert _refusal(exceptions.UndecodableContentError, data)[:2] == (
+        "The file contains NUL bytes: it is binary, not text.", {"byte_offset": 0})
+
+
+def test_every_bom_at_the_start_of_utf16_text_is_dropped():
+    assert _decode("\ufeff\ufeffa,b\n".encode("utf-16")) == ("a,b\n", ["Decoded the file from UTF-16."])
+
+
 def test_only_the_first_200_bytes_are_looked_at():
     # 200 bytes of UTF-16-LE pattern, then ASCII: still the pattern; ASCII first, then the pattern: not.
     assert csv_dialect._utf16_codec(b"a\x00" * 100 + b"abcdefgh" * 50) == "utf-16-le"
@@ -131,6 +143,13 @@ def test_only_the_first_30_non_blank_lines_are_sniffed():
     # 60 lines read, 31 would agree on three comma fields.
     text = "".join("a;b\n" for _ in range(29)) + "".join("a,b,c\n" for _ in range(40))
     assert csv_dialect.sniff_delimiter(text) == ";"
+
+
+def test_a_31st_line_does_not_break_a_tie_of_the_first_30():
+    # 20 lines split alike by comma and semicolon, 5 only by comma, 5 only by semicolon: a tie, the comma
+    # (first) wins; a 31st semicolon line is not read.
+    text = "a,b;c,d;e\n" * 20 + "a,b,c\n" * 5 + "a;b;c\n" * 6
+    assert csv_dialect.sniff_delimiter(text) == ","
 
 
 def test_blank_lines_do_not_count_among_the_30_but_only_60_lines_are_read():
