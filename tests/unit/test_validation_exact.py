@@ -89,6 +89,17 @@ def test_a_price_of_zero_is_refused_with_the_row():
     assert where == {"count": 1, "samples": [{"line": 2, "open": 0.0, "high": 2.0, "low": 0.5, "close": 1.5}]}
 
 
+def test_six_bad_rows_are_counted_and_five_are_shown():
+    what, where = _refused(exceptions.NonPositivePriceError, *[f"2020-01-{d:02d},-1,2,0.5,1.5,10" for d in range(1, 7)])
+    assert what == "6 row(s) have a price <= 0."
+    assert where["count"] == 6 and [s["line"] for s in where["samples"]] == [2, 3, 4, 5, 6]
+
+
+def test_a_file_without_volume_has_a_volume_of_zero():
+    result = _load("2020-01-01,1,2,0.5,1.5", "2020-01-02,1,2,0.5,1.5", header="timestamp,open,high,low,close\n")
+    assert result.frame["volume"].tolist() == [0.0, 0.0]
+
+
 def test_a_negative_volume_is_refused_and_zero_is_fine():
     what, where = _refused(exceptions.NegativeVolumeError, f"2020-01-01,{BAR}", "2020-01-02,1,2,0.5,1.5,-1")
     assert (what, where) == ("1 row(s) have a negative volume.", {"count": 1, "samples": [{"line": 3, "volume": -1.0}]})
@@ -109,6 +120,10 @@ def test_ohlc_consistency_tolerates_a_billionth_of_the_high_and_no_more():
     # open 1 below low 1.0000000001 by 1e-10 (< 1e-9 x high 2): accepted; below 1.00000001: refused
     assert _load("2020-01-01,1,2,1.0000000001,1.5,10").frame["low"].tolist() == [1.0000000001]
     _refused(exceptions.InconsistentOHLCError, "2020-01-01,1,2,1.00000001,1.5,10")
+    # exactly one billionth of the high (1) off is still within the tolerance, on each of the three checks
+    assert _load("2020-01-01,1,1,1.000000001,1,10").frame["low"].tolist() == [1.000000001]  # low above high
+    assert _load("2020-01-01,1,1,0.5,1.000000001,10").frame["close"].tolist() == [1.000000001]  # close above high
+    assert _load("2020-01-01,0.999999999,1,1,1,10").frame["open"].tolist() == [0.999999999]  # open below low
     # open at the high and close at the low exactly are consistent
     assert _load("2020-01-01,2,2,0.5,0.5,10").frame["close"].tolist() == [0.5]
 
