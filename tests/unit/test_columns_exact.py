@@ -123,6 +123,7 @@ def test_the_base_asset_volume_then_a_plain_one_is_chosen(volumes, chosen, note)
 
 
 @pytest.mark.parametrize("volumes", [["volume_eth", "volume_btc"], ["volumefrom", "volume_from"], ["vol", "volume"],
+                                     ["volume_eth", "volume_btc", "volume"],  # two base volumes: a plain one does not help
                                      ["volume_usd", "volumeto"], ["quote_volume", "volume_quote"]])
 def test_two_volumes_of_the_best_kind_present_are_ambiguous(volumes):
     with pytest.raises(exceptions.AmbiguousVolumeError) as caught:
