@@ -4,7 +4,9 @@ the used columns and ``_line`` only) for trailing empty fields, padding, blank l
 
 from __future__ import annotations
 
-from cripto_pipeline import csv_table
+import pytest
+
+from cripto_pipeline import csv_table, exceptions
 
 CELLS = ["timestamp", "symbol", "open", "high", "low", "close"]
 MAPPING = {"timestamp": 0, "symbol": 1, "open": 2, "high": 3, "low": 4, "close": 5}
@@ -35,3 +37,11 @@ def test_the_careful_reader_keeps_cells_as_text_and_only_the_used_columns():
                                    "close": ["1.5", "1.5"], "_line": [2, 5]}
     assert notes == ["Trimmed whitespace around values.", "Skipped 1 blank line(s).",
                      "Dropped 1 row(s) with no open/high/low/close at all (missing periods), e.g. line(s) 4."]
+
+
+def test_rows_with_one_field_too_many_are_refused_naming_five_of_their_lines():
+    rows = ["2020-01-01,0050,1,2,0.5,1.5"] + [f"2020-01-{d:02d},0050,1,2,0.5,1.5,x" for d in range(2, 9)]
+    with pytest.raises(exceptions.MalformedCsvError) as caught:
+        _read("\n".join(rows) + "\n")
+    assert caught.value.what == "7 data line(s) have more fields than the header."
+    assert caught.value.where == {"header_fields": 6, "lines": [3, 4, 5, 6, 7]}

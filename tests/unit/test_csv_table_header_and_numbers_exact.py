@@ -66,6 +66,17 @@ def test_a_headerless_file_gets_its_layouts_names_and_header_line_0():
         "The file has no header; read its 6 columns as time,open,high,low,close,volume (e.g. NinjaTrader)."])
 
 
+def test_a_headerless_layout_is_decided_on_the_first_500_rows():
+    flat = "".join(f"{1577836800 + 3600 * n},10,10,10,10,5\n" for n in range(5))  # fit three layouts
+    telling = "1577900000,10,12,9,11,5\n"  # fits time,open,high,low,close,volume only
+    (line, names, _), notes = _header(flat + telling)
+    assert (line, names) == (0, ["timestamp", "open", "high", "low", "close", "volume"])
+    flat = "".join(f"{1577836800 + 3600 * n},10,10,10,10,5\n" for n in range(500))
+    with pytest.raises(exceptions.MissingColumnError) as caught:
+        _header(flat + telling)  # the telling row is the 501st
+    assert caught.value.what.startswith("The file has no header and its 6 columns fit several known layouts")
+
+
 def _index(cells, body):
     notes = []
     return csv_table.pandas_index(cells, body, notes), notes
@@ -113,6 +124,7 @@ def test_the_fast_reader_parses_prices_to_floats_and_numbers_lines_after_the_hea
     ("2020-01-01,1,2,0.5,inf\n", PRICES), ("2020-01-01,1,2,0.5,NaN\n", PRICES),
     ("2020-01-01,null,1,2,0.5,1.5\n", ("timestamp", "symbol", "open", "high", "low", "close")),
     ("2020-01-01,N/A,1,2,0.5,1.5\n", ("timestamp", "symbol", "open", "high", "low", "close")),
+    ("2020-01-01,NIL,1,2,0.5,1.5\n", ("timestamp", "symbol", "open", "high", "low", "close")),
 ])
 def test_anything_unusual_leaves_the_fast_reader_for_the_careful_one(body, cells):
     assert _clean(body, cells) is None
@@ -142,6 +154,7 @@ def test_text_among_decorated_numbers_is_refused_with_every_cell():
 
 @pytest.mark.parametrize("values, count, samples", [
     (["nan", "1"], 1, [(2, "nan")]),
+    (["NaN", "1", "INF"], 2, [(2, "NaN"), (4, "INF")]),
     (["-inf", "1", "Infinity"], 2, [(2, "-inf"), (4, "Infinity")]),
     ([1.0, np.inf, np.nan], 2, [(3, "inf"), (4, "nan")]),  # already floats (the fast reader's column)
 ])
