@@ -58,3 +58,16 @@ def test_bars_one_nanosecond_apart_move_forwards():
     # before them.
     bars = pd.Series(["01/02/2020 00:00:00"] + [f"2020-02-01T00:00:00.00000000{n}" for n in range(1, 5)])
     assert timestamps.order_from_spacing(bars) == "day/month/year"
+
+
+def test_an_ambiguity_report_shows_five_of_six_dates():
+    dates = [f"0{d}/0{m}/2020" for d, m in ((1, 2), (2, 3), (3, 4), (4, 5), (5, 6), (6, 7))]
+    with pytest.raises(exceptions.AmbiguousTimestampError) as caught:
+        timestamps._parse_other_dates(pd.Series(dates))
+    assert caught.value.where["count"] == 6
+    assert caught.value.where["samples"] == [{"value": d} for d in dates[:5]]
+
+
+def test_no_order_when_both_readings_are_regular():
+    # day first: 1, 2, 3 February (daily); month first: 2 January, 2 February, 2 March (monthly): both regular.
+    assert timestamps.order_from_spacing(pd.Series(["01/02/2020", "02/02/2020", "03/02/2020"])) is None

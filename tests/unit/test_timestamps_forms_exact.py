@@ -45,6 +45,18 @@ def test_one_format_read_on_the_first_50_cells_and_a_51st_form_is_a_second_one()
     assert notes == [SEVERAL.format("'%Y-%m-%d': 60, '%Y/%m/%d': 1")]
 
 
+def test_the_format_that_reads_the_first_50_cells_and_then_every_cell_wins():
+    # 'Z' times are read by '...%SZ' and by the later '...%S%z'; a '+01:00' time only by the latter.
+    zulu, offset = "2020-01-02T03:04:05Z", "2020-01-02T03:04:05+01:00"
+    parsed, fmt, notes = _parse([zulu] * 49 + [offset])  # the offset is among the first 50 cells
+    assert (parsed[0], parsed[-1]) == ("2020-01-02 03:04:05+00:00", "2020-01-02 02:04:05+00:00")
+    assert (fmt, notes) == ("%Y-%m-%dT%H:%M:%S%z", [])
+    parsed, fmt, notes = _parse([zulu] * 50 + [offset])  # the 51st: '...%SZ' is chosen, then fails on it
+    assert (parsed[0], parsed[-1]) == ("2020-01-02 03:04:05+00:00", "2020-01-02 02:04:05+00:00")
+    assert fmt == "%Y-%m-%dT%H:%M:%SZ + %Y-%m-%dT%H:%M:%S%z"
+    assert notes == [SEVERAL.format("'%Y-%m-%dT%H:%M:%SZ': 50, '%Y-%m-%dT%H:%M:%S%z': 1")]
+
+
 def test_a_cell_no_format_reads_stays_empty_without_a_note():
     assert _parse(["2020-01-01", "garbage"]) == (["2020-01-01 00:00:00+00:00", None], "%Y-%m-%d", [])
     assert _parse(["x", "y"]) == ([None, None], "none", [])
