@@ -112,3 +112,15 @@ def test_a_file_is_read_by_its_version_else_by_its_etag_else_as_it_is():
     assert large_inputs.RawFile("k", None, 0, '"e"').get_selector() == {"IfMatch": '"e"'}
     assert large_inputs.RawFile("k", "", 0, "e").get_selector() == {"IfMatch": "e"}
     assert large_inputs.RawFile("k", None, 0, None).get_selector() == {}
+
+
+def test_the_raw_summary_of_no_identity_is_the_empty_dataset():
+    assert large_inputs.raw_summary("b", "big", []) == {
+        "bucket": "b", "key": "raw/big/", "version_id": None, "etag": None, "size_bytes": 0, "sha256": None,
+        "files": []}
+
+
+def test_an_error_report_keeps_a_culprit_even_when_it_is_empty():
+    inputs = large_inputs.JobInputs("big", RUN, (large_inputs.RawFile("raw/big/a.csv", None, 1, None),), "")
+    error = exceptions.MalformedCsvError("Line 3 is broken.", {"line": 3})
+    assert large_inputs.error_report(inputs, error, {}, {"key": "raw/big/"})["raw"] == {}
