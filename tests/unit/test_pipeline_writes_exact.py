@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from cripto_pipeline import layout, pipeline
 from cripto_pipeline.events import S3ObjectRef
+from cripto_pipeline.features import FEATURE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 #: ref.size (99) differs from the bytes' length, so a report shows which one it used.
@@ -43,6 +44,29 @@ def test_234_rows_of_a_file_without_symbols_are_too_few_and_the_report_names_the
     assert report["raw"] == {"bucket": "cripto-data-example", "key": "raw/eth.csv", "version_id": "v1",
                              "etag": "e1", "event_time": "2026-11-27T04:00:00.000Z", "size_bytes": len(data),
                              "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def test_240_hourly_bars_give_a_manifest_with_their_counts_range_engine_and_input():
+    stamps = pd.date_range("2020-01-01", periods=240, freq="h")
+    data = ("timestamp,open,high,low,close,volume\n" + "".join(
+        f"{t:%Y-%m-%d %H:%M:%S},{1 + (i % 3) / 10},2,0.5,{1.5 - (i % 2) / 10},{10 + i % 4}\n"
+        for i, t in enumerate(stamps))).encode()
+    built = pipeline.build_features(REF, data, max_raw_bytes=10**6)
+    run_id = pipeline.run_id_for(REF)
+    keys = layout.run_keys("eth", run_id)
+    manifest = json.loads(built.writes[0].body)
+    assert {k: v for k, v in manifest.items() if k not in ("raw", "code_version", "code_sha256", "libraries")} == {
+        "schema": "cripto-pipeline/features-manifest/v1", "dataset": "eth", "run_id": run_id,
+        "features_key": keys.features, "feature_columns": list(FEATURE_COLUMNS),
+        "rows": {"raw": 240, "features": 206},  # 240 bars less the 34-bar warm-up of the longest window
+        "engine": "pandas", "rows_total": 206, "rows_sampled": 206, "symbols": {"eth": 240},
+        "time_range": {"first": "2020-01-01T00:00:00+00:00", "last": "2020-01-10T23:00:00+00:00"},
+        "input": {"columns": {"timestamp": "timestamp", "open": "open", "high": "high", "low": "low", "close": "close",
+                              "volume": "volume"}, "timestamp_format": "%Y-%m-%d %H:%M:%S"},
+        "warnings": []}
+    assert built.summary == {"status": "features_written", "dataset": "eth", "run_id": run_id,
+                             "features_key": keys.features, "rows": 206, "warnings": 0}
+    assert len(pipeline.parquet_to_frame(built.writes[1].body)) == 206
 
 
 def test_the_manifest_names_the_code_version_fingerprint_and_library_versions():
