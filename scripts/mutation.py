@@ -27,7 +27,7 @@ survivors, duration); a run replaces the entries of the scopes it measured and k
 the code they were measured on: a module changed since is listed as such and keeps its scope partial until it
 is measured again. Exits 1 when a target is missed, a scope is partial or an unexplained survivor remains.
 
-Usage: python scripts/mutation.py [--scope core,handlers,emulator] [--modules GLOBS] [--jobs N] [--report-only]
+Usage: python scripts/mutation.py [--scope core,handlers,emulator] [--modules GLOBS] [--jobs N] [--report-only | --status]
   --modules       mutate only the scope's files matching these comma-separated globs (paths as in the
                   staging tree, e.g. src/cripto_pipeline/layout.py); pieces add up per module, and the
                   scope is marked partial until every one of its files has been measured.
@@ -37,6 +37,8 @@ Usage: python scripts/mutation.py [--scope core,handlers,emulator] [--modules GL
                   mutants already checked keep their result.
   --retest [GLOBS]  as --resume, and test the survivors again (after adding tests that should kill them);
                   GLOBS (comma-separated, e.g. 'cripto_pipeline.glue_start.*') limits it to those mutants.
+  --status        re-check the stored results (bench/mutation.json) against today's code and rewrite
+                  bench/mutation.{json,md}, running nothing: modules changed since they were measured are named.
   --report-only   re-read the results of the last (or an interrupted) run of the same selection without
                   running anything; mutants not checked yet are counted apart and the score is marked partial.
 Env: MUTATION_SCOPE (same as --scope), MUTATION_MODULES (same as --modules), MUTATION_JOBS (parallel
@@ -247,7 +249,10 @@ def main() -> int:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--retest", nargs="?", const="*", default=None)
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--status", action="store_true")
     args = parser.parse_args()
+    if args.status:
+        return status()
     scopes = [s.strip() for s in args.scope.split(",") if s.strip()]
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
@@ -346,25 +351,16 @@ def main() -> int:
         data["target"] = target
         whole = set(measured_files) >= set(files)
         data["files_measured"] = "all" if whole else measured_files
-        # counts measured on code that has changed since (pieces measured at different times) do not count
-        data["changed_since_measured"] = changed_since_measured(data.get("by_module", {}))
-        data["partial"] = data["not_checked"] > 0 or not whole or bool(data["changed_since_measured"])
-        data["met"] = data["score"] >= target and not data["partial"]
+        settle(data)
         data["modules"] = "all" if whole else sorted(module_of(f) for f in measured_files)
         data["measured"], data["jobs"] = measured, args.jobs
         data["stale_equivalents"] = [e for e in stale
                                      if scope_of(str(repo_path_of(module_of_mutant(e), staged=True))) == name]
         failed |= data["score"] < target or bool(data["survivors"]) or data["partial"]
         results[name] = data
-    document = {
-        "machine": f"{os.cpu_count()} cores, {platform.platform()}",
-        "tool": "mutmut " + subprocess.run([sys.executable, "-m", "pip", "show", "mutmut"], capture_output=True,
-                                            text=True).stdout.split("Version: ")[1].split()[0],
-        "scopes": {name: results[name] for name in SCOPES if name in results},
-    }
-    RESULTS_JSON.write_text(json.dumps(document, indent=2) + "\n")
-    RESULTS_MD.write_text(markdown(document))
-    print(markdown({**document, "scopes": {name: results[name] for name in scopes}}))
+    write_results(results)
+    print(markdown({"tool": mutmut_version(), "machine": machine(),
+                    "scopes": {name: results[name] for name in scopes}}))
     for name in scopes:
         for survivor in summary[name]["survivors"]:
             print(f"\n--- {survivor['status']}: {survivor['mutant']} (diff_sha256 {survivor['diff_sha256']})")
@@ -376,6 +372,42 @@ def main() -> int:
         print("\nmutation testing: the run was interrupted (mutants not checked)", file=sys.stderr)
         failed = True
     return 1 if failed else 0
+
+
+def settle(data: Dict) -> None:
+    """A scope's verdict from its counts: partial while mutants are unchecked, files unmeasured, or counts
+    measured on code that has changed since (pieces measured at different times must describe today's code)."""
+    data["changed_since_measured"] = changed_since_measured(data.get("by_module", {}))
+    data["partial"] = (data["not_checked"] > 0 or data.get("files_measured") != "all"
+                       or bool(data["changed_since_measured"]))
+    data["met"] = data["score"] >= data["target"] and not data["partial"]
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} cores, {platform.platform()}"
+
+
+def mutmut_version() -> str:
+    shown = subprocess.run([sys.executable, "-m", "pip", "show", "mutmut"], capture_output=True, text=True).stdout
+    return "mutmut " + shown.split("Version: ")[1].split()[0]
+
+
+def write_results(results: Dict) -> None:
+    """bench/mutation.{json,md}, every stored scope settled against today's code (also the scopes not run)."""
+    for data in results.values():
+        settle(data)
+    document = {"machine": machine(), "tool": mutmut_version(),
+                "scopes": {name: results[name] for name in SCOPES if name in results}}
+    RESULTS_JSON.write_text(json.dumps(document, indent=2) + "\n")
+    RESULTS_MD.write_text(markdown(document))
+
+
+def status() -> int:
+    """--status: the stored results checked against today's code, without running anything."""
+    results = load_previous()
+    write_results(results)
+    print(RESULTS_MD.read_text())
+    return 0 if results and all(data["met"] and not data["survivors"] for data in results.values()) else 1
 
 
 def scope_files(stage_dir: Path, scope: str) -> List[str]:

@@ -89,3 +89,20 @@ def test_the_page_names_the_modules_to_measure_again_and_when_each_was_measured(
     assert ("- core: measured on code that has changed since (measure these modules again): "
             "`cripto_pipeline.retry`") in page
     assert "(2 killed, 0 equivalent, 0 survivors, 0 not checked of 2; measured 2026-12-01T16:00:00+00:00)" in page
+
+
+def test_a_scope_whose_counts_describe_older_code_is_partial_and_misses_its_target():
+    layout = REPO / "src/cripto_pipeline/layout.py"
+    today = {"total": 10, "killed": 9, "equivalent": 1, "not_checked": 0, "survivors": 0,
+             "source_sha256": _sha(layout)}
+    data = {"total": 10, "killed": 9, "equivalent": 1, "not_checked": 0, "score": 1.0, "target": 0.85,
+            "files_measured": "all", "by_module": {"cripto_pipeline.layout": today}}
+    mutation.settle(data)
+    assert (data["partial"], data["met"], data["changed_since_measured"]) == (False, True, [])
+    data["by_module"]["cripto_pipeline.layout"] = {**today, "source_sha256": "f" * 16}
+    mutation.settle(data)
+    assert (data["partial"], data["met"], data["changed_since_measured"]) == (True, False, ["cripto_pipeline.layout"])
+    data["by_module"]["cripto_pipeline.layout"] = today
+    data["files_measured"] = ["src/cripto_pipeline/layout.py"]   # a piece: other files not measured yet
+    mutation.settle(data)
+    assert (data["partial"], data["met"]) == (True, False)
