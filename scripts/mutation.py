@@ -63,6 +63,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, List
 
+from mutation_report import markdown
+
 REPO = Path(__file__).resolve().parents[1]
 STAGES = REPO / "build" / "mutation"
 EQUIVALENTS = REPO / "tests" / "mutation_equivalent.toml"
@@ -360,7 +362,7 @@ def main() -> int:
         results[name] = data
     write_results(results)
     print(markdown({"tool": mutmut_version(), "machine": machine(),
-                    "scopes": {name: results[name] for name in scopes}}))
+                    "scopes": {name: results[name] for name in scopes}}, SPARK_ONLY))
     for name in scopes:
         for survivor in summary[name]["survivors"]:
             print(f"\n--- {survivor['status']}: {survivor['mutant']} (diff_sha256 {survivor['diff_sha256']})")
@@ -399,7 +401,7 @@ def write_results(results: Dict) -> None:
     document = {"machine": machine(), "tool": mutmut_version(),
                 "scopes": {name: results[name] for name in SCOPES if name in results}}
     RESULTS_JSON.write_text(json.dumps(document, indent=2) + "\n")
-    RESULTS_MD.write_text(markdown(document))
+    RESULTS_MD.write_text(markdown(document, SPARK_ONLY))
 
 
 def status() -> int:
@@ -427,49 +429,6 @@ def merge_pieces(data: Dict, previous: Dict, modules: set) -> None:
         data[field] = sum(counts[field] for counts in by_module.values())
     kept = [s for s in previous.get("survivors", []) if module_of_mutant(s["mutant"]) not in modules]
     data["survivors"] = kept + data["survivors"]
-
-
-def markdown(document: Dict) -> str:
-    """bench/mutation.md: one row per scope, with when, how long and over which modules it was measured."""
-    lines = [
-        "# Mutation testing (`make mutation`)",
-        "",
-        f"{document['tool']} on {document['machine']}. Score = killed / (mutants − listed equivalents − not "
-        "checked). Survivors and their diffs: `bench/mutation.json`. A scope measured on some of its modules "
-        "only (`--modules`) is marked partial and names them; pieces measured one after another add up to the "
-        "whole scope's score.",
-        "",
-        "Not mutated (they import pyspark, which only the Glue Spark environment has, so no unit test can run "
-        "them): " + ", ".join(f"`{path}`" for path in SPARK_ONLY) + ". Their tests are the Spark integration "
-        "tests: `tests/integration/spark/test_feature_parity.py`, "
-        "`tests/integration/pipeline/test_spark_features_job.py`, `tests/integration/pipeline/test_large_datasets.py`.",
-        "",
-        "| scope | measured | duration | mutants | not checked | killed | equivalent | survivors | score | target |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    notes = []
-    for name, data in document["scopes"].items():
-        seconds = data.get("duration_seconds")
-        duration = f"{seconds / 60:.1f} min ({data.get('jobs')} jobs)" if seconds is not None else "not measured"
-        lines.append(
-            f"| {name} | {data.get('measured', '?')} | {duration} | {data['total']} | {data['not_checked']} | "
-            f"{data['killed']} | {data['equivalent']} | {len(data['survivors'])} | {data['score']:.1%}"
-            f"{' (partial)' if data['partial'] else ''} | ≥ {data['target']:.0%} {'✓' if data['met'] else '✗'} |")
-        if data.get("modules", "all") != "all":
-            notes.append(f"- {name}: measured on " + ", ".join(f"`{m}`" for m in data["modules"]) + " only.")
-        for module, counts in sorted(data.get("by_module", {}).items()):
-            counted = counts["total"] - counts["equivalent"] - counts["not_checked"]
-            score = f"{counts['killed'] / counted:.1%}" if counted else "–"
-            notes.append(f"  - `{module}`: {score} ({counts['killed']} killed, {counts['equivalent']} equivalent, "
-                         f"{counts['survivors']} survivors, {counts['not_checked']} not checked of {counts['total']}; "
-                         f"measured {counts.get('measured') or 'at an unrecorded time'})")
-        if data.get("changed_since_measured"):
-            notes.append(f"- {name}: measured on code that has changed since (measure these modules again): "
-                         + ", ".join(f"`{m}`" for m in data["changed_since_measured"]))
-        if data.get("stale_equivalents"):
-            notes.append(f"- {name}: stale equivalence entries (code changed; re-read and re-key them): "
-                         + ", ".join(f"`{s}`" for s in data["stale_equivalents"]))
-    return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@ once their code changes (a scope measured in pieces over several sessions must n
 from __future__ import annotations
 
 import hashlib
+import sys
 
 from .conftest import REPO, load_module
 
+sys.path.insert(0, str(REPO / "scripts"))  # where scripts/mutation.py finds mutation_report
 mutation = load_module("scripts/mutation.py", "mutation_under_test")
 
 
@@ -84,7 +86,7 @@ def test_the_page_names_the_modules_to_measure_again_and_when_each_was_measured(
         "jobs": 2, "by_module": {"cripto_pipeline.layout": module, "cripto_pipeline.retry": {**module,
                                                                                             "measured": None}},
         "changed_since_measured": ["cripto_pipeline.retry"]}}}
-    page = mutation.markdown(document)
+    page = mutation.markdown(document, mutation.SPARK_ONLY)
     assert "| core | 2026-12-01T16:00:00+00:00 | 2.0 min (2 jobs) | 4 | 0 | 4 | 0 | 0 | 100.0% (partial) | ≥ 85% ✗ |" in page
     assert ("- core: measured on code that has changed since (measure these modules again): "
             "`cripto_pipeline.retry`") in page
