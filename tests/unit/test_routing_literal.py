@@ -59,3 +59,13 @@ def test_the_spark_request_document_and_reason():
                                                   "MAX_RAW_BYTES=4")
     assert routing.spark_reason(files, 1000) == ("the 2 files hold 12 bytes, above the feature Lambda's limit "
                                                  "MAX_RAW_BYTES=1,000")
+
+
+def test_the_run_claims_name_is_the_sha256_of_key_nul_version_or_etag_lines():
+    # sha256 of the exact bytes, worked out outside the code
+    assert routing.listing_digest([_obj(etag="e1")]) == (
+        "6d2894a196a8a6865c0eac4ebd100eb7d884ce44511387eda5eb4b6d81e64d32")  # b"raw/d/a.csv\0e1\n"
+    assert routing.listing_digest([_obj(version="v1", etag="e1")]) == (
+        "da350cf8a4ffcd08f256d01ba442f27f9b933096e94921e6887405132f53674c")  # b"raw/d/a.csv\0v1\n"
+    assert routing.listing_digest([_obj()]) == (
+        "2830f7892447fdeab2daf5b09e1e90475f931abf1f9c6cf0579cd91a795943e7")  # b"raw/d/a.csv\0\n"
