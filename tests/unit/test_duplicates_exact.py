@@ -35,7 +35,7 @@ def test_a_rounding_copy_is_dropped_keeping_the_first_row_with_a_note_naming_its
     notes = ["earlier note"]
     kept = duplicates.drop_rounding_duplicates(frame, notes)
     assert kept["_line"].tolist() == [2, 3, 4]
-    assert kept.index.tolist() == [0, 1, 2]
+    assert kept.index.tolist() == [0, 1, 2] and kept.columns.tolist() == COLUMNS  # a fresh index, no new column
     assert kept["close"].tolist() == [10000.0, 50.0, 10100.0]  # the first copy's values
     assert notes == ["earlier note", "Dropped 1 duplicate bar(s) equal to an earlier row up to rounding, "
                                      "e.g. line(s) 5; kept the first of each."]
@@ -115,3 +115,11 @@ def test_a_conflict_lists_at_most_ten_clashing_rows():
     samples = refused.value.where["samples"]
     assert refused.value.where["count"] == 12 and len(samples) == 10
     assert [s["line"] for s in samples] == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]  # in file order
+
+
+def test_a_conflict_of_a_bar_priced_1_is_measured_against_its_own_prices():
+    # a 10 % difference on a bar priced 1.0, after a rounding copy of a bar priced 1000
+    frame = bars((2, "A", 0, 1000.0, 5.0), (3, "A", 0, 1000.0, 5.0), (4, "B", 0, 1.0, 5.0), (5, "B", 0, 0.9, 5.0))
+    with pytest.raises(exc.DuplicateTimestampError) as refused:
+        duplicates.drop_rounding_duplicates(frame, [])
+    assert [s["line"] for s in refused.value.where["samples"]] == [4, 5]
