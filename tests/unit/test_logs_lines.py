@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime, timezone
 
 import pytest
 
@@ -57,3 +58,27 @@ def test_a_lambda_handler_on_a_logger_without_our_formatter_still_runs(bare_logg
         return {"event": event}
 
     assert handler("e", object()) == {"event": "e"}
+
+
+def _record(**extra) -> logging.LogRecord:
+    """A record made at 2027-01-15T08:00:00.250Z (epoch 1,800,000,000.25) in handler() line 12."""
+    return logging.makeLogRecord({"name": "x", "levelname": "WARNING", "levelno": logging.WARNING, "msg": "rows %d",
+                                  "args": (3,), "funcName": "handler", "lineno": 12, "created": 1_800_000_000.25,
+                                  "msecs": 250.0, **extra})
+
+
+def test_a_line_has_level_location_message_utc_timestamp_and_service():
+    line = logs.JsonFormatter("features").format(_record())
+    assert json.loads(line) == {"level": "WARNING", "location": "handler:12", "message": "rows 3",
+                                "timestamp": "2027-01-15T08:00:00.250Z", "service": "features"}
+
+
+def test_fields_that_are_not_json_are_written_as_text():
+    when = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)
+    entry = json.loads(logs.JsonFormatter("features").format(_record(fields={"when": when, "rows": 3})))
+    assert (entry["when"], entry["rows"]) == ("2026-11-27 04:00:00+00:00", 3)
+
+
+def test_an_exception_given_as_a_bare_type_is_still_named():
+    entry = json.loads(logs.JsonFormatter("features").format(_record(exc_info=(ValueError, None, None))))
+    assert entry["exception_name"] == "ValueError"
