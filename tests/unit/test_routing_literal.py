@@ -69,3 +69,15 @@ def test_the_run_claims_name_is_the_sha256_of_key_nul_version_or_etag_lines():
         "da350cf8a4ffcd08f256d01ba442f27f9b933096e94921e6887405132f53674c")  # b"raw/d/a.csv\0v1\n"
     assert routing.listing_digest([_obj()]) == (
         "2830f7892447fdeab2daf5b09e1e90475f931abf1f9c6cf0579cd91a795943e7")  # b"raw/d/a.csv\0\n"
+
+
+def test_a_listed_version_without_etag_or_size_and_with_a_naive_time():
+    listed = [{"Key": "raw/d/a.csv", "VersionId": "v1", "IsLatest": True, "LastModified": datetime(2026, 11, 27, 4, 0)}]
+    (only,) = routing.current_files("d", listed)
+    assert only == routing.RawObject("raw/d/a.csv", "v1", None, 0, T0)
+    assert only.last_modified.tzinfo is not None
+
+
+def test_a_listed_etag_loses_only_its_surrounding_quotes():
+    listed = [{"Key": "raw/d/a.csv", "IsLatest": True, "ETag": '"X1X"', "Size": 7, "LastModified": T0}]
+    assert routing.current_files("d", listed) == [routing.RawObject("raw/d/a.csv", None, "X1X", 7, T0)]
