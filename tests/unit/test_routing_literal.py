@@ -81,3 +81,33 @@ def test_a_listed_version_without_etag_or_size_and_with_a_naive_time():
 def test_a_listed_etag_loses_only_its_surrounding_quotes():
     listed = [{"Key": "raw/d/a.csv", "IsLatest": True, "ETag": '"X1X"', "Size": 7, "LastModified": T0}]
     assert routing.current_files("d", listed) == [routing.RawObject("raw/d/a.csv", None, "X1X", 7, T0)]
+
+
+def test_the_debounce_record_is_the_wait_to_the_millisecond_and_when_it_ended():
+    ended = datetime(2026, 11, 27, 4, 0, 20, tzinfo=timezone.utc)
+    assert routing.debounce_record(19.87654, ended) == {"waited_s": 19.877, "ended_at": "2026-11-27T04:00:20+00:00"}
+    assert routing.debounce_record(-0.5, ended)["waited_s"] == 0.0  # a clock step back waits nothing
+    assert routing.debounce_ended({"debounce": {"waited_s": 1.0, "ended_at": "t"}}) == "t"
+    assert routing.debounce_ended({"debounce": "t"}) is None and routing.debounce_ended({}) is None
+
+
+def test_the_raw_files_of_each_manifest_shape():
+    spark = {"raw": {"files": [{"key": "raw/d/a.csv"}, {"key": "raw/d/b.csv"}], "key": "raw/d/b.csv"}}
+    assert routing.raw_files(spark) == [{"key": "raw/d/a.csv"}, {"key": "raw/d/b.csv"}]
+    several = {"raw": {"key": "raw/d/b.csv"}, "raw_files": [{"key": "raw/d/a.csv"}, {"key": "raw/d/b.csv"}]}
+    assert routing.raw_files(several) == [{"key": "raw/d/a.csv"}, {"key": "raw/d/b.csv"}]
+    assert routing.raw_files({"raw": {"key": "raw/d.csv", "files": []}}) == [{"key": "raw/d.csv", "files": []}]
+    assert routing.raw_files({"raw": [{"key": "raw/d/a.csv"}]}) == [{"key": "raw/d/a.csv"}]
+    assert routing.raw_files({"raw": {"key": "raw/d.csv"}}) == [{"key": "raw/d.csv"}]
+
+
+def test_a_feature_set_built_by_the_lambda_trains_on_every_row():
+    assert routing.pandas_engine(700) == {"engine": "pandas", "rows_total": 700, "rows_sampled": 700}
+    assert routing.pandas_engine(700.0)["rows_total"] == 700 and isinstance(routing.pandas_engine(7.0)["rows_sampled"], int)
+
+
+def test_training_rows_fall_back_field_by_field():
+    assert routing.training_rows({}) == {"engine": "pandas", "rows_total": None, "rows_sampled": None,
+                                         "sample": {"method": "all rows"}}
+    assert routing.training_rows({"engine": "spark", "rows_total": 10, "rows": {"features": 7}, "sample": {}}) == {
+        "engine": "spark", "rows_total": 10, "rows_sampled": 10, "sample": {"method": "all rows"}}
