@@ -3,7 +3,7 @@ claim's name over versions and ETags, the Spark request document and reason (iss
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from cripto_pipeline import routing
 from cripto_pipeline.events import S3ObjectRef
@@ -111,3 +111,73 @@ def test_training_rows_fall_back_field_by_field():
                                          "sample": {"method": "all rows"}}
     assert routing.training_rows({"engine": "spark", "rows_total": 10, "rows": {"features": 7}, "sample": {}}) == {
         "engine": "spark", "rows_total": 10, "rows_sampled": 10, "sample": {"method": "all rows"}}
+
+
+def test_training_rows_of_an_old_manifest_and_of_a_spark_sample():
+    assert routing.training_rows({"rows": {"features": 700}}) == {
+        "engine": "pandas", "rows_total": 700, "rows_sampled": 700, "sample": {"method": "all rows"}}
+    spark = {"engine": "spark", "rows_total": 10, "rows_sampled": 3, "sample": {"method": "time-stratified"},
+             "rows": {"features": 99}}
+    assert routing.training_rows(spark) == {"engine": "spark", "rows_total": 10, "rows_sampled": 3,
+                                            "sample": {"method": "time-stratified"}}
+
+
+def test_current_files_are_the_latest_versions_of_the_datasets_files_sorted_by_key():
+    listed = [
+        {"Key": "raw/d/b.csv", "VersionId": "b1", "IsLatest": True, "Size": 2, "LastModified": T0},
+        {"Key": "raw/d/a.csv", "VersionId": "a2", "IsLatest": True, "Size": 1, "LastModified": T0},
+        {"Key": "raw/d/a.csv", "VersionId": "a1", "IsLatest": False, "Size": 9, "LastModified": T0},
+        {"Key": "raw/e/c.csv", "VersionId": "c1", "IsLatest": True, "Size": 3, "LastModified": T0},
+    ]
+    assert [(o.key, o.version_id) for o in routing.current_files("d", listed)] == [
+        ("raw/d/a.csv", "a2"), ("raw/d/b.csv", "b1")]
+
+
+def test_an_invocation_whose_file_is_not_listed_is_superseded():
+    assert routing.debounce([_obj("raw/d/b.csv", "v1")], _ref("raw/d/a.csv", "v1")) == routing.SUPERSEDED
+
+
+def test_the_run_claims_name_does_not_depend_on_the_listing_order():
+    a, b = _obj("raw/d/a.csv", "v1"), _obj("raw/d/b.csv", "v1")
+    assert routing.listing_digest([b, a]) == routing.listing_digest([a, b])
+
+
+def test_a_dataset_of_exactly_max_raw_bytes_is_built_by_the_lambda():
+    files = [_obj("raw/d/a.csv", size=60), _obj("raw/d/b.csv", size=50)]
+    assert (routing.engine_for(files, 110), routing.engine_for(files, 109)) == (routing.PANDAS, routing.SPARK)
+
+
+def test_the_spark_inputs_document_with_its_debounce_record():
+    files = [_obj("raw/d/b.csv", "v2", "e2", size=5), _obj("raw/d/a.csv", "v1", "e1", size=4)]
+    debounce = {"waited_s": 1.5, "ended_at": "2026-11-27T04:00:20+00:00"}
+    assert routing.spark_inputs("d", "20261127T040000Z-0123abcd", files, "big", "req-1", debounce) == {
+        "schema": "cripto-pipeline/spark-inputs/v1", "dataset": "d", "run_id": "20261127T040000Z-0123abcd",
+        "raw": [{"key": "raw/d/a.csv", "version_id": "v1", "size": 4, "etag": "e1"},
+                {"key": "raw/d/b.csv", "version_id": "v2", "size": 5, "etag": "e2"}],
+        "reason": "big", "requested_by": "req-1", "debounce": debounce}
+
+
+def test_the_quiet_wait_counts_from_the_event_and_never_goes_below_zero():
+    assert routing.quiet_wait(T0, T0 + timedelta(seconds=3), 20) == 17.0
+    assert routing.quiet_wait(T0, T0 + timedelta(seconds=20), 20) == 0.0
+    assert routing.quiet_wait(T0, T0 + timedelta(seconds=30), 20) == 0.0
+
+
+def test_the_spark_job_arguments_and_who_may_start_it():
+    assert routing.spark_arguments("b", "d", "r") == {"--bucket": "b", "--dataset": "d", "--run_id": "r"}
+    assert routing.spark_start_action({"requested_by": "req-1"}, "req-1") == routing.CHECK_RUNS
+    assert routing.spark_start_action({"requested_by": "req-1"}, "req-2") == routing.ALREADY_REQUESTED
+    assert routing.spark_start_action({"requested_by": ""}, "") == routing.ALREADY_REQUESTED
+    assert routing.spark_start_action({}, "req-1") == routing.ALREADY_REQUESTED
+
+
+def test_the_upload_that_started_a_run_and_its_time():
+    assert routing.started_by({"raw": {"key": "raw/d/c.csv", "event_time": "t"}}) == {
+        "key": "raw/d/c.csv", "event_time": "t"}
+    assert routing.started_by({"raw": [{"key": "raw/d/a.csv"}]}) == {} and routing.started_by({}) == {}
+    assert routing.upload_event_time({"raw": {"event_time": "2026-11-27T04:00:00.123Z"}}, "x") == (
+        "2026-11-27T04:00:00.123Z")
+    assert routing.upload_event_time({"raw": [{"key": "a"}]}, "20261127T040001Z-0123abcd") == (
+        "2026-11-27T04:00:01+00:00")
+    assert routing.upload_event_time({"raw": {"key": "a"}}, "20261127T040001Z-0123abcd") == (
+        "2026-11-27T04:00:01+00:00")
