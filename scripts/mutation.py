@@ -23,10 +23,11 @@ entry is printed, so an equivalence is never accepted for code nobody re-read.
 
 Writes bench/mutation.json and bench/mutation.md (score per scope, which modules were measured,
 survivors, duration); a run replaces the entries of the scopes it measured and keeps the others; a piece
-(--modules) replaces only its modules' counts in its scope's entry. Exits 1
-when a target is missed or an unexplained survivor remains.
+(--modules) replaces only its modules' counts in its scope's entry. Each module's counts carry the hash of
+the code they were measured on: a module changed since is listed as such and keeps its scope partial until it
+is measured again. Exits 1 when a target is missed, a scope is partial or an unexplained survivor remains.
 
-Usage: python scripts/mutation.py [--scope core,handlers,emulator] [--modules GLOBS] [--jobs N] [--report-only]
+Usage: python scripts/mutation.py [--scope core,handlers,emulator] [--modules GLOBS] [--jobs N] [--report-only | --status]
   --modules       mutate only the scope's files matching these comma-separated globs (paths as in the
                   staging tree, e.g. src/cripto_pipeline/layout.py); pieces add up per module, and the
                   scope is marked partial until every one of its files has been measured.
@@ -36,6 +37,8 @@ Usage: python scripts/mutation.py [--scope core,handlers,emulator] [--modules GL
                   mutants already checked keep their result.
   --retest [GLOBS]  as --resume, and test the survivors again (after adding tests that should kill them);
                   GLOBS (comma-separated, e.g. 'cripto_pipeline.glue_start.*') limits it to those mutants.
+  --status        re-check the stored results (bench/mutation.json) against today's code and rewrite
+                  bench/mutation.{json,md}, running nothing: modules changed since they were measured are named.
   --report-only   re-read the results of the last (or an interrupted) run of the same selection without
                   running anything; mutants not checked yet are counted apart and the score is marked partial.
 Env: MUTATION_SCOPE (same as --scope), MUTATION_MODULES (same as --modules), MUTATION_JOBS (parallel
@@ -50,6 +53,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -58,6 +62,8 @@ import tomllib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, List
+
+from mutation_report import markdown
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = REPO / "build" / "mutation"
@@ -106,7 +112,7 @@ LAYOUT = {
 DESELECT = ["tests/unit/test_terraform_static.py", "tests/unit/test_hardening_static.py",
             "tests/unit/test_deploy_aws_flow.py", "tests/unit/test_aws_preflight.py",
             "tests/unit/test_prepare_glue_modules.py", "tests/unit/test_bench_results.py",
-            "tests/unit/test_glue_module_wheels.py"]
+            "tests/unit/test_glue_module_wheels.py", "tests/unit/test_mutation_bookkeeping.py"]
 
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
 
@@ -183,8 +189,44 @@ def scope_of(path: str) -> str:
 
 
 def module_of(path: str) -> str:
-    """The dotted module mutmut names a staged file's mutants after (src/ is a source root)."""
-    return path.removeprefix("src/").removesuffix(".py").replace("/", ".")
+    """The dotted module mutmut names a staged file's mutants after (src/ is a source root; a package's
+    __init__.py is the package itself, as in its mutants' names)."""
+    return path.removeprefix("src/").removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def module_of_mutant(name: str) -> str:
+    """cripto_pipeline.layout.x_key__mutmut_3 and cripto_pipeline.layout.xǁRunKeysǁrun__mutmut_1 (a method)
+    -> cripto_pipeline.layout"""
+    return re.match(r"(.+?)\.x[_ǁ]", name).group(1)
+
+
+def repo_path_of(module: str, staged: bool = False) -> Path:
+    """The file a module's mutants come from: in the repository (through LAYOUT's staging tree ->
+    repository map), or as laid out in the staging tree (staged=True, relative)."""
+    path = module.replace(".", "/")
+    path = path if path.startswith(("lambdas/", "glue/")) else "src/" + path
+    for target, source in LAYOUT.items():
+        if path.startswith(target + "/"):
+            in_repo = REPO / source / path.removeprefix(target + "/")
+            package = in_repo.is_dir()  # a package's mutants come from its __init__.py
+            suffix = "/__init__.py" if package else ".py"
+            return Path(path + suffix) if staged else Path(str(in_repo) + suffix)
+    raise ValueError(f"{module} is in no staged tree")
+
+
+def source_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def changed_since_measured(by_module: Dict[str, Dict]) -> List[str]:
+    """Modules whose code differs from the code their counts were measured on (or whose measurement does
+    not say which code it was): their counts no longer describe the repository."""
+    changed = []
+    for module, counts in sorted(by_module.items()):
+        path = repo_path_of(module)
+        if not path.exists() or counts.get("source_sha256") != source_hash(path):
+            changed.append(module)
+    return changed
 
 
 def load_previous() -> Dict:
@@ -209,7 +251,10 @@ def main() -> int:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--retest", nargs="?", const="*", default=None)
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--status", action="store_true")
     args = parser.parse_args()
+    if args.status:
+        return status()
     scopes = [s.strip() for s in args.scope.split(",") if s.strip()]
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
@@ -254,13 +299,16 @@ def main() -> int:
     summary: Dict[str, Dict] = {s: {"total": 0, "killed": 0, "equivalent": 0, "not_checked": 0, "survivors": []}
                                 for s in scopes}
     mutated_modules = set()
+    measured = datetime.now(timezone.utc).isoformat(timespec="seconds")
     for name, info in sorted(mutants.items()):
         if scope_of(info["path"]) not in summary:
             continue
         mutated_modules.add(module_of(info["path"]))
         scope = summary[scope_of(info["path"])]
-        module = scope.setdefault("by_module", {}).setdefault(
-            module_of(info["path"]), {"total": 0, "killed": 0, "equivalent": 0, "not_checked": 0, "survivors": 0})
+        module = scope.setdefault("by_module", {}).setdefault(module_of(info["path"]), {
+            "total": 0, "killed": 0, "equivalent": 0, "not_checked": 0, "survivors": 0,
+            # the code these counts describe (the staged copy, as mutmut mutated it), and when
+            "source_sha256": source_hash(stage_dir / info["path"]), "measured": measured})
         scope["total"] += 1
         module["total"] += 1
         if info["status"] == "not checked":
@@ -281,8 +329,7 @@ def main() -> int:
         scope["survivors"].append({"mutant": name, "status": info["status"], "diff_sha256": diff_hash(info["diff"]),
                                    "diff": info["diff"]})
     # an entry is stale when its module was mutated here and it matched no surviving mutant
-    stale = sorted(name for name in set(equivalents) - used if name.split(".x_")[0] in mutated_modules)
-    measured = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    stale = sorted(name for name in set(equivalents) - used if module_of_mutant(name) in mutated_modules)
     failed = False
     results = load_previous()
     for name in scopes:
@@ -306,22 +353,16 @@ def main() -> int:
         data["target"] = target
         whole = set(measured_files) >= set(files)
         data["files_measured"] = "all" if whole else measured_files
-        data["partial"] = data["not_checked"] > 0 or not whole
-        data["met"] = data["score"] >= target and not data["partial"]
+        settle(data)
         data["modules"] = "all" if whole else sorted(module_of(f) for f in measured_files)
         data["measured"], data["jobs"] = measured, args.jobs
-        data["stale_equivalents"] = [e for e in stale if scope_of(_path_of(e.split(".x_")[0])) == name]
+        data["stale_equivalents"] = [e for e in stale
+                                     if scope_of(str(repo_path_of(module_of_mutant(e), staged=True))) == name]
         failed |= data["score"] < target or bool(data["survivors"]) or data["partial"]
         results[name] = data
-    document = {
-        "machine": f"{os.cpu_count()} cores, {platform.platform()}",
-        "tool": "mutmut " + subprocess.run([sys.executable, "-m", "pip", "show", "mutmut"], capture_output=True,
-                                            text=True).stdout.split("Version: ")[1].split()[0],
-        "scopes": {name: results[name] for name in SCOPES if name in results},
-    }
-    RESULTS_JSON.write_text(json.dumps(document, indent=2) + "\n")
-    RESULTS_MD.write_text(markdown(document))
-    print(markdown({**document, "scopes": {name: results[name] for name in scopes}}))
+    write_results(results)
+    print(markdown({"tool": mutmut_version(), "machine": machine(),
+                    "scopes": {name: results[name] for name in scopes}}, SPARK_ONLY))
     for name in scopes:
         for survivor in summary[name]["survivors"]:
             print(f"\n--- {survivor['status']}: {survivor['mutant']} (diff_sha256 {survivor['diff_sha256']})")
@@ -333,6 +374,42 @@ def main() -> int:
         print("\nmutation testing: the run was interrupted (mutants not checked)", file=sys.stderr)
         failed = True
     return 1 if failed else 0
+
+
+def settle(data: Dict) -> None:
+    """A scope's verdict from its counts: partial while mutants are unchecked, files unmeasured, or counts
+    measured on code that has changed since (pieces measured at different times must describe today's code)."""
+    data["changed_since_measured"] = changed_since_measured(data.get("by_module", {}))
+    data["partial"] = (data["not_checked"] > 0 or data.get("files_measured") != "all"
+                       or bool(data["changed_since_measured"]))
+    data["met"] = data["score"] >= data["target"] and not data["partial"]
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} cores, {platform.platform()}"
+
+
+def mutmut_version() -> str:
+    shown = subprocess.run([sys.executable, "-m", "pip", "show", "mutmut"], capture_output=True, text=True).stdout
+    return "mutmut " + shown.split("Version: ")[1].split()[0]
+
+
+def write_results(results: Dict) -> None:
+    """bench/mutation.{json,md}, every stored scope settled against today's code (also the scopes not run)."""
+    for data in results.values():
+        settle(data)
+    document = {"machine": machine(), "tool": mutmut_version(),
+                "scopes": {name: results[name] for name in SCOPES if name in results}}
+    RESULTS_JSON.write_text(json.dumps(document, indent=2) + "\n")
+    RESULTS_MD.write_text(markdown(document, SPARK_ONLY))
+
+
+def status() -> int:
+    """--status: the stored results checked against today's code, without running anything."""
+    results = load_previous()
+    write_results(results)
+    print(RESULTS_MD.read_text())
+    return 0 if results and all(data["met"] and not data["survivors"] for data in results.values()) else 1
 
 
 def scope_files(stage_dir: Path, scope: str) -> List[str]:
@@ -350,52 +427,8 @@ def merge_pieces(data: Dict, previous: Dict, modules: set) -> None:
     data["by_module"] = by_module
     for field in ("total", "killed", "equivalent", "not_checked"):
         data[field] = sum(counts[field] for counts in by_module.values())
-    kept = [s for s in previous.get("survivors", []) if s["mutant"].split(".x")[0] not in modules]
+    kept = [s for s in previous.get("survivors", []) if module_of_mutant(s["mutant"]) not in modules]
     data["survivors"] = kept + data["survivors"]
-
-
-def _path_of(module: str) -> str:
-    path = module.replace(".", "/") + ".py"
-    return path if path.startswith(("lambdas/", "glue/")) else "src/" + path
-
-
-def markdown(document: Dict) -> str:
-    """bench/mutation.md: one row per scope, with when, how long and over which modules it was measured."""
-    lines = [
-        "# Mutation testing (`make mutation`)",
-        "",
-        f"{document['tool']} on {document['machine']}. Score = killed / (mutants − listed equivalents − not "
-        "checked). Survivors and their diffs: `bench/mutation.json`. A scope measured on some of its modules "
-        "only (`--modules`) is marked partial and names them; pieces measured one after another add up to the "
-        "whole scope's score.",
-        "",
-        "Not mutated (they import pyspark, which only the Glue Spark environment has, so no unit test can run "
-        "them): " + ", ".join(f"`{path}`" for path in SPARK_ONLY) + ". Their tests are the Spark integration "
-        "tests: `tests/integration/spark/test_feature_parity.py`, "
-        "`tests/integration/pipeline/test_spark_features_job.py`, `tests/integration/pipeline/test_large_datasets.py`.",
-        "",
-        "| scope | measured | duration | mutants | not checked | killed | equivalent | survivors | score | target |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    notes = []
-    for name, data in document["scopes"].items():
-        seconds = data.get("duration_seconds")
-        duration = f"{seconds / 60:.1f} min ({data.get('jobs')} jobs)" if seconds is not None else "not measured"
-        lines.append(
-            f"| {name} | {data.get('measured', '?')} | {duration} | {data['total']} | {data['not_checked']} | "
-            f"{data['killed']} | {data['equivalent']} | {len(data['survivors'])} | {data['score']:.1%}"
-            f"{' (partial)' if data['partial'] else ''} | ≥ {data['target']:.0%} {'✓' if data['met'] else '✗'} |")
-        if data.get("modules", "all") != "all":
-            notes.append(f"- {name}: measured on " + ", ".join(f"`{m}`" for m in data["modules"]) + " only.")
-        for module, counts in sorted(data.get("by_module", {}).items()):
-            counted = counts["total"] - counts["equivalent"] - counts["not_checked"]
-            score = f"{counts['killed'] / counted:.1%}" if counted else "–"
-            notes.append(f"  - `{module}`: {score} ({counts['killed']} killed, {counts['equivalent']} equivalent, "
-                         f"{counts['survivors']} survivors, {counts['not_checked']} not checked of {counts['total']})")
-        if data.get("stale_equivalents"):
-            notes.append(f"- {name}: stale equivalence entries (code changed; re-read and re-key them): "
-                         + ", ".join(f"`{s}`" for s in data["stale_equivalents"]))
-    return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
 
 
 if __name__ == "__main__":

@@ -23,18 +23,18 @@ def call_with_backoff(
     value). The last exception (or any non-retryable one) is re-raised unchanged, so the caller's
     failure handling (e.g. Lambda's async retries) still applies.
     """
-    for delay in list(delays) + [None]:
+    for delay in delays:
         try:
             return call()
         except Exception as error:  # noqa: BLE001 - filtered by is_retryable, re-raised otherwise
-            if delay is None or not is_retryable(error):
+            if not is_retryable(error):
                 raise
             if deadline is not None and clock() + delay > deadline:
                 raise
             if on_retry is not None:
                 on_retry(error, delay)
             sleep(delay)
-    raise AssertionError("unreachable: the loop returns or raises")
+    return call()  # the last attempt: whatever it raises reaches the caller unchanged
 
 
 def error_code(error: BaseException) -> Optional[str]:

@@ -53,3 +53,23 @@ def test_peak_rss_is_reported_in_mib(monkeypatch):
 
     monkeypatch.setattr(bench.resource, "getrusage", lambda who: Usage())
     assert bench.peak_rss_mib() == 2048.0
+
+
+def test_a_peak_rss_equal_to_the_limit_is_over_budget(asked, capsys):
+    """The RSS budget is strict ("< 1 GiB"): a peak of exactly --max-rss-mib fails, the time being in budget."""
+    assert bench.main(["--max-rss-mib", "1023.9"]) == 1
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["seconds_best"], printed["peak_rss_mib"], printed["ok"]) == (2.0, 1023.9, False)
+    assert bench.main(["--max-rss-mib", "1024.0"]) == 0
+
+
+def test_the_peak_rss_of_this_process_is_the_kernels_high_water_mark():
+    def vm_hwm_mib() -> float:  # /proc/self/status: "VmHWM:   123456 kB"
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024.0
+
+    before = vm_hwm_mib()
+    peak = bench.peak_rss_mib()
+    after = vm_hwm_mib()
+    assert before - 1.0 <= peak <= after + 1.0 and peak > 10.0

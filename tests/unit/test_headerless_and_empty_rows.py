@@ -39,6 +39,16 @@ def test_layouts_that_several_readings_fit_are_refused_naming_them():
     assert caught.value.where["first_line"] == long_line[:200]
 
 
+def test_two_fitting_layouts_are_refused_naming_both():
+    # 1,3,1,2: open = low = 1, high 3, close 2 read as time,open,high,low,close or as Coinbase's
+    # time,low,high,open,close; read as Bitfinex's time,open,close,high,low the high (1) is below the close (3).
+    with pytest.raises(exceptions.MissingColumnError) as caught:
+        _layout(["1577836800,1,3,1,2,10"])
+    assert caught.value.what == (f"The file has no header and its 6 columns fit several known layouts: "
+                                 f"{SIX}; {COINBASE}.")
+    assert caught.value.where == {"layouts": [SIX, COINBASE], "first_line": "1577836800,1,3,1,2,10"}
+
+
 def test_rows_of_different_widths_or_no_rows_have_no_layout():
     assert _layout(["1577836800,10,12,9,11,5", "1577836800,10,12,9,11"]) == (None, [])
     assert _layout(["", "  "]) == (None, [])

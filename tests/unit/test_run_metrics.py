@@ -64,3 +64,12 @@ def test_beats_baselines_is_0_for_a_better_classifier_whose_signal_loses_to_fees
     metrics = _by_name(run_metrics.training_metrics(summary))
     assert metrics["BeatsBaselines"].value == 0.0
     assert metrics["MarginOverBestBaseline"].value == pytest.approx(0.5)  # the classification margin stays visible
+
+
+def test_every_training_metric_is_of_the_summarys_dataset():
+    summary = {"dataset": "eth", "training_seconds": 2.0, "accuracy_mean": 0.6, "balanced_accuracy_mean": 0.55,
+               "best_baseline_accuracy_mean": 0.5, "beats_all_baselines": True}
+    metrics = run_metrics.training_metrics(summary)
+    assert [(m.name, m.dataset) for m in metrics] == [
+        ("TrainingSeconds", "eth"), ("BeatsBaselines", "eth"), ("ModelAccuracy", "eth"),
+        ("MarginOverBestBaseline", "eth"), ("ModelBalancedAccuracy", "eth")]

@@ -45,12 +45,14 @@ def test_a_process_tree_above_the_limit_is_killed(tmp_path):
 
 
 def test_a_child_process_counts_towards_the_limit(tmp_path):
-    # The parent holds little; its child holds 300 MiB: the tree is measured, not only the first process.
+    # The parent holds little (an idle interpreter, ~10-20 MiB); its child fills 300 MiB: only the tree's sum
+    # can pass the 200 MiB limit. (The kill comes as soon as it does, possibly before the child has written
+    # all of its 300 MiB: what was used is above the limit, not necessarily above 300 MiB.)
     code = ("import subprocess, sys; subprocess.run([sys.executable, '-c', " + repr(HOLD.format(mib=300, sleep=30))
             + "])")
     with pytest.raises(OutOfMemory) as raised:
         _supervise(tmp_path, code, memory_limit=200 * MIB)
-    assert raised.value.used > 300 * MIB
+    assert raised.value.used > 200 * MIB
 
 
 def test_a_process_within_the_limit_runs_to_its_end(tmp_path):

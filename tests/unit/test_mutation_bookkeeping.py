@@ -1,0 +1,110 @@
+"""scripts/mutation.py's bookkeeping: mutant names to modules to files, and module counts that stop counting
+once their code changes (a scope measured in pieces over several sessions must not mix old and new code)."""
+from __future__ import annotations
+
+import hashlib
+import sys
+
+from .conftest import REPO, load_module
+
+sys.path.insert(0, str(REPO / "scripts"))  # where scripts/mutation.py finds mutation_report
+mutation = load_module("scripts/mutation.py", "mutation_under_test")
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def test_a_mutant_name_gives_its_module_for_functions_and_methods():
+    assert mutation.module_of_mutant("cripto_pipeline.layout.x_features_key__mutmut_3") == "cripto_pipeline.layout"
+    assert mutation.module_of_mutant("cripto_pipeline.layout.xǁ_RunKeyǁ__init____mutmut_1") == "cripto_pipeline.layout"
+    assert mutation.module_of_mutant("lambdas.glue_trigger.handler.x_start__mutmut_1") == "lambdas.glue_trigger.handler"
+    # a package's own code: mutmut names it after the package, not after __init__
+    assert mutation.module_of_mutant("cripto_pipeline.report.x_build_report__mutmut_2") == "cripto_pipeline.report"
+
+
+def test_a_staged_file_gives_the_module_its_mutants_are_named_after():
+    assert mutation.module_of("src/cripto_pipeline/report/page.py") == "cripto_pipeline.report.page"
+    assert mutation.module_of("src/cripto_pipeline/report/__init__.py") == "cripto_pipeline.report"
+    assert mutation.module_of("lambdas/glue_trigger/handler.py") == "lambdas.glue_trigger.handler"
+    assert mutation.module_of("src/localaws/glue/runner.py") == "localaws.glue.runner"
+
+
+def test_a_module_maps_to_its_file_in_the_repository_and_in_the_staging_tree():
+    cases = {
+        "cripto_pipeline.report": "src/cripto_pipeline/report/__init__.py",
+        "cripto_pipeline.report.page": "src/cripto_pipeline/report/page.py",
+        "localaws.glue.runner": "emulator/src/localaws/glue/runner.py",
+        "lambdas.glue_trigger.handler": "lambdas/glue_trigger/handler.py",
+        "glue.model_training": "glue/model_training.py",
+    }
+    for module, in_repo in cases.items():
+        assert mutation.repo_path_of(module) == REPO / in_repo
+        assert mutation.repo_path_of(module).is_file()
+    assert str(mutation.repo_path_of("localaws.glue.runner", staged=True)) == "src/localaws/glue/runner.py"
+    assert str(mutation.repo_path_of("cripto_pipeline.report", staged=True)) == "src/cripto_pipeline/report/__init__.py"
+
+
+def test_counts_measured_on_other_code_or_on_unrecorded_code_are_listed_as_changed():
+    layout = REPO / "src/cripto_pipeline/layout.py"
+    runner = REPO / "emulator/src/localaws/glue/runner.py"
+    by_module = {
+        "cripto_pipeline.layout": {"source_sha256": _sha(layout)},       # measured on today's code
+        "localaws.glue.runner": {"source_sha256": "0" * 16},              # measured before a change
+        "cripto_pipeline.retry": {},                                     # measured before hashes were kept
+        "cripto_pipeline.gone": {"source_sha256": "0" * 16},             # the module no longer exists
+    }
+    assert _sha(runner) != "0" * 16
+    assert mutation.changed_since_measured(by_module) == [
+        "cripto_pipeline.gone", "cripto_pipeline.retry", "localaws.glue.runner"]
+
+
+def test_a_piece_replaces_its_modules_counts_and_survivors_including_a_packages_own():
+    previous = {
+        "by_module": {
+            "cripto_pipeline.report": {"total": 3, "killed": 1, "equivalent": 0, "not_checked": 0, "survivors": 2},
+            "cripto_pipeline.layout": {"total": 4, "killed": 3, "equivalent": 1, "not_checked": 0, "survivors": 0},
+        },
+        "survivors": [{"mutant": "cripto_pipeline.report.x_build__mutmut_1"},
+                      {"mutant": "cripto_pipeline.report.x_build__mutmut_2"}],
+    }
+    data = {"by_module": {"cripto_pipeline.report": {"total": 3, "killed": 3, "equivalent": 0, "not_checked": 0,
+                                                      "survivors": 0}},
+            "survivors": []}
+    mutation.merge_pieces(data, previous, {"cripto_pipeline.report"})
+    assert data["survivors"] == []
+    assert (data["total"], data["killed"], data["equivalent"], data["not_checked"]) == (7, 6, 1, 0)
+    assert data["by_module"]["cripto_pipeline.layout"]["killed"] == 3
+
+
+def test_the_page_names_the_modules_to_measure_again_and_when_each_was_measured():
+    module = {"total": 2, "killed": 2, "equivalent": 0, "not_checked": 0, "survivors": 0,
+              "measured": "2026-12-01T16:00:00+00:00"}
+    document = {"tool": "mutmut 3.7.0", "machine": "2 cores", "scopes": {"core": {
+        "total": 4, "killed": 4, "equivalent": 0, "not_checked": 0, "survivors": [], "score": 1.0, "target": 0.85,
+        "partial": True, "met": False, "measured": "2026-12-01T16:00:00+00:00", "duration_seconds": 120.0,
+        "jobs": 2, "by_module": {"cripto_pipeline.layout": module, "cripto_pipeline.retry": {**module,
+                                                                                            "measured": None}},
+        "changed_since_measured": ["cripto_pipeline.retry"]}}}
+    page = mutation.markdown(document, mutation.SPARK_ONLY)
+    assert "| core | 2026-12-01T16:00:00+00:00 | 2.0 min (2 jobs) | 4 | 0 | 4 | 0 | 0 | 100.0% (partial) | ≥ 85% ✗ |" in page
+    assert ("- core: measured on code that has changed since (measure these modules again): "
+            "`cripto_pipeline.retry`") in page
+    assert "(2 killed, 0 equivalent, 0 survivors, 0 not checked of 2; measured 2026-12-01T16:00:00+00:00)" in page
+
+
+def test_a_scope_whose_counts_describe_older_code_is_partial_and_misses_its_target():
+    layout = REPO / "src/cripto_pipeline/layout.py"
+    today = {"total": 10, "killed": 9, "equivalent": 1, "not_checked": 0, "survivors": 0,
+             "source_sha256": _sha(layout)}
+    data = {"total": 10, "killed": 9, "equivalent": 1, "not_checked": 0, "score": 1.0, "target": 0.85,
+            "files_measured": "all", "by_module": {"cripto_pipeline.layout": today}}
+    mutation.settle(data)
+    assert (data["partial"], data["met"], data["changed_since_measured"]) == (False, True, [])
+    data["by_module"]["cripto_pipeline.layout"] = {**today, "source_sha256": "f" * 16}
+    mutation.settle(data)
+    assert (data["partial"], data["met"], data["changed_since_measured"]) == (True, False, ["cripto_pipeline.layout"])
+    data["by_module"]["cripto_pipeline.layout"] = today
+    data["files_measured"] = ["src/cripto_pipeline/layout.py"]   # a piece: other files not measured yet
+    mutation.settle(data)
+    assert (data["partial"], data["met"]) == (True, False)
