@@ -31,7 +31,8 @@ def _csv(first: int, count: int, header: str = "timestamp,open,high,low,close,vo
 
 
 def _manifest(files: List[tuple], dataset: str = "h", max_raw_bytes: int = 10**6) -> dict:
-    built = dataset_build.build_dataset_features("b", dataset, RUN, NEWEST, files, max_raw_bytes=max_raw_bytes)
+    built = dataset_build.build_dataset_features("b", dataset, RUN, NEWEST, files,
+                                                 max_raw_bytes=max_raw_bytes)
     assert built.status == "features_written", built.summary
     return json.loads(built.writes[0].body)
 
@@ -43,7 +44,8 @@ def test_235_bars_over_two_files_one_holding_a_single_bar_make_a_dataset_named_a
     manifest = _manifest([(_obj("raw/btc/a.csv"), first), (_obj("raw/btc/b.csv", "v2"), _csv(234, 1))], "btc")
     assert manifest["symbols"] == {"btc": 235}
     assert manifest["rows"] == {"raw": 235, "features": 201}
-    assert manifest["time_range"] == {"first": "2024-01-01T00:00:00+00:00", "last": "2024-01-10T18:00:00+00:00"}
+    assert manifest["time_range"] == {"first": "2024-01-01T00:00:00+00:00",
+                                      "last": "2024-01-10T18:00:00+00:00"}
     assert manifest["feature_columns"] == [
         "ret_1", "ret_1_lag1", "ret_1_lag2", "ret_1_lag3", "ret_5", "ret_10", "ret_20", "volatility_10",
         "volatility_30", "close_sma_10_ratio", "close_sma_30_ratio", "sma_10_30_ratio", "rsi_14", "macd",
@@ -59,7 +61,8 @@ def test_235_bars_over_two_files_one_holding_a_single_bar_make_a_dataset_named_a
 
 def test_234_bars_over_two_files_are_refused():
     built = dataset_build.build_dataset_features(
-        "b", "btc", RUN, NEWEST, [(_obj("raw/btc/a.csv"), _csv(0, 233)), (_obj("raw/btc/b.csv", "v2"), _csv(233, 1))],
+        "b", "btc", RUN, NEWEST,
+        [(_obj("raw/btc/a.csv"), _csv(0, 233)), (_obj("raw/btc/b.csv", "v2"), _csv(233, 1))],
         max_raw_bytes=10**6)
     report = json.loads(built.writes[0].body)
     assert report["error"] == "TooFewRowsError"
@@ -91,7 +94,8 @@ def test_a_bar_two_files_give_equal_up_to_rounding_is_kept_once_with_a_warning()
 
 
 def test_joining_gives_the_canonical_columns_in_symbol_and_time_order_with_a_fresh_index():
-    later, earlier = load_ohlcv(_csv(200, 40), min_rows_per_symbol=1), load_ohlcv(_csv(0, 201), min_rows_per_symbol=1)
+    later = load_ohlcv(_csv(200, 40), min_rows_per_symbol=1)
+    earlier = load_ohlcv(_csv(0, 201), min_rows_per_symbol=1)
     notes: List[str] = []
     frame = dataset_build._join("h", [("raw/h/b.csv", later), ("raw/h/a.csv", earlier)], notes)
     assert list(frame.columns) == ["timestamp", "symbol", "open", "high", "low", "close", "volume"]

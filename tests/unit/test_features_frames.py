@@ -36,12 +36,14 @@ def test_each_symbol_fills_its_own_rows_after_its_warm_up():
     frame = pd.concat([_steady("A", 10, 10.0), _steady("B", 35, 20.0), _steady("C", 40, 30.0),
                        _steady("D", 36, 40.0)], ignore_index=True)
     result = compute_features(frame)
-    expected_rows = [("B", 20.0, 34)] + [("C", 30.0, bar) for bar in range(34, 40)] + [("D", 40.0, 34), ("D", 40.0, 35)]
+    expected_rows = ([("B", 20.0, 34)] + [("C", 30.0, bar) for bar in range(34, 40)]
+                     + [("D", 40.0, 34), ("D", 40.0, 35)])
     assert result["symbol"].tolist() == [symbol for symbol, _, _ in expected_rows]
     assert result["close"].tolist() == [base + bar for _, base, bar in expected_rows]
     assert result["timestamp"].tolist() == [pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(hours=bar)
                                             for _, _, bar in expected_rows]
-    assert result["ret_1"].tolist() == pytest.approx([_ret_1(base, bar) for _, base, bar in expected_rows], rel=1e-12)
+    assert result["ret_1"].tolist() == pytest.approx([_ret_1(base, bar) for _, base, bar in expected_rows],
+                                                     rel=1e-12)
     assert result["ret_5"].tolist() == pytest.approx([math.log((base + bar) / (base + bar - 5))
                                                       for _, base, bar in expected_rows], rel=1e-12)
 
@@ -146,7 +148,8 @@ def test_synthetic_bars_follow_the_given_frequency():
 
 def test_the_benchmark_defaults_to_one_million_bars_of_one_symbol_best_of_three(monkeypatch):
     made, timed = [], []
-    monkeypatch.setattr(features, "synthetic_ohlcv", lambda rows, symbols: made.append((rows, symbols)) or "bars")
+    monkeypatch.setattr(features, "synthetic_ohlcv",
+                        lambda rows, symbols: made.append((rows, symbols)) or "bars")
     monkeypatch.setattr(features, "compute_features", lambda frame: timed.append(frame) or [None] * 7)
     ticks = iter([0.0, 4.0, 10.0, 12.0, 20.0, 23.0])  # runs of 4 s, 2 s, 3 s
     monkeypatch.setattr(features.time, "perf_counter", lambda: next(ticks))

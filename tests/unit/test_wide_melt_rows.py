@@ -9,7 +9,8 @@ from .test_wide_melt import _melt
 
 
 def test_a_delimiter_at_the_end_of_every_row_adds_no_column():
-    header, text, notes = _melt("date,BTC:open,BTC:high,BTC:low,BTC:close", "d1,1,2,0.5,1.5,\nd2,2,3,1,2.5,\n")
+    header, text, notes = _melt("date,BTC:open,BTC:high,BTC:low,BTC:close",
+                                "d1,1,2,0.5,1.5,\nd2,2,3,1,2.5,\n")
     assert header == ["timestamp", "symbol", "open", "high", "low", "close"]
     assert text == "d1,BTC,1,2,0.5,1.5\nd2,BTC,2,3,1,2.5\n"
     assert notes == ["Melted a wide file (1 symbols: BTC) into one row per symbol and timestamp."]
@@ -17,8 +18,9 @@ def test_a_delimiter_at_the_end_of_every_row_adds_no_column():
 
 def test_rows_cut_short_before_a_later_symbols_columns_mean_no_price_yet():
     """Exports that drop trailing empty cells: the first row stops after BTC, SOL starts in the second."""
-    header, text, notes = _melt("date,BTC:open,BTC:high,BTC:low,BTC:close,SOL:open,SOL:high,SOL:low,SOL:close",
-                                "d1,1,2,0.5,1.5\nd2,2,3,1,2.5,9,10,8,9.5\n")
+    header, text, notes = _melt(
+        "date,BTC:open,BTC:high,BTC:low,BTC:close,SOL:open,SOL:high,SOL:low,SOL:close",
+        "d1,1,2,0.5,1.5\nd2,2,3,1,2.5,9,10,8,9.5\n")
     assert text == "d1,BTC,1,2,0.5,1.5\nd2,BTC,2,3,1,2.5\nd2,SOL,9,10,8,9.5\n"
     assert notes[1] == "Skipped the rows before each symbol's first price (no data yet): SOL: 1."
 
@@ -34,7 +36,8 @@ def test_a_symbol_without_every_price_column_does_not_stop_the_symbols_after_it(
 
 
 def test_every_late_symbol_is_listed_with_its_skipped_rows():
-    header = "day,open_BTC,high_BTC,low_BTC,close_BTC,open_SOL,high_SOL,low_SOL,close_SOL,open_XRP,high_XRP,low_XRP,close_XRP"
+    header = ("day,open_BTC,high_BTC,low_BTC,close_BTC,open_SOL,high_SOL,low_SOL,close_SOL,"
+              "open_XRP,high_XRP,low_XRP,close_XRP")
     body = ("d1,1,2,0.5,1.5,,,,,,,,\n"
             "d2,2,3,1,2.5,,,,,7,8,6,7.5\n"
             "d3,3,4,2,3.5,9,10,8,9.5,7,8,6,7.5\n")
