@@ -57,6 +57,11 @@ UNIX_UNITS = {
 #: Day/month/year written with '/', '.' or '-' (e.g. 05/11/2019): the order of day and month is
 #: only known when some row has a value above 12 in one of the two places.
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T].*)?$")
+#: A time ending in a zone's name ('2020-01-02 10:00:00 EST'): pandas reads only UTC/GMT/Z and silently
+#: drops any other name (a FutureWarning), which would shift every bar by the zone's offset. Names are not
+#: unique offsets (CST is UTC-6 in America, UTC+8 in China), so they are refused with the fix.
+_ZONE_NAME = re.compile(r"\d\s*([A-Za-z]{2,5})$")
+_READ_ZONES = {"UTC", "GMT", "Z", "AM", "PM"}
 
 
 def parse_timestamp_columns(
@@ -160,6 +165,7 @@ def _parse_text_timestamps(text: pd.Series, notes: List[str]) -> Tuple[pd.Series
 def _parse_other_dates(text: pd.Series) -> pd.Series:
     """Dates in none of TIMESTAMP_FORMATS: day/month/year forms (only when their order is certain)
     and anything else pandas reads without guessing an order (month names, ISO variants)."""
+    _refuse_zone_names(text)
     parts = text.str.extract(_DMY)
     dmy = parts[0].notna()
     day_first = False
@@ -196,6 +202,19 @@ def _parse_other_dates(text: pd.Series) -> pd.Series:
     if text.attrs.get("spacing_order"):
         result.attrs["format"] += ", from the bar spacing"
     return result
+
+
+def _refuse_zone_names(text: pd.Series) -> None:
+    names = text.str.extract(_ZONE_NAME)[0].str.upper()
+    named = names.notna() & ~names.isin(_READ_ZONES)
+    if named.any():
+        where = named[named].index[:exc.REPORT_SAMPLES]
+        raise exc.UnparseableTimestampError(
+            f"{int(named.sum())} timestamp(s) name a time zone ({', '.join(sorted(set(names[named])))}) instead of "
+            f"giving its offset, e.g. {text[where[0]]!r}: a zone name can stand for several offsets.",
+            {"column": "timestamp", "count": int(named.sum()), "samples": [{"value": str(text[i])} for i in where]},
+            fix="Write the offset ('2020-01-02 10:00:00-05:00') or the time in UTC ('2020-01-02 15:00:00').",
+        )
 
 
 def order_from_spacing(text: pd.Series) -> "str | None":

@@ -122,3 +122,24 @@ def test_no_pandas_warning_escapes_the_fallback_parsing():
         warnings.simplefilter("error")
         timestamps._parse_other_dates(pd.Series(["13/01/2020", "02/01/2020 10:00"]))
         timestamps.order_from_spacing(_hours("01/01/2020", "02/01/2020"))
+
+
+def test_a_time_zone_name_is_refused_with_the_offset_form_to_use_instead():
+    # pandas would drop "EST" with a FutureWarning and read 10:00 as 10:00 UTC: every bar 5 hours early.
+    cells = pd.Series(["2020-01-02 10:00:00 EST", "2020-01-02 11:00:00 est", "2020-01-02 12:00:00 CET"])
+    with pytest.raises(exceptions.UnparseableTimestampError) as raised:
+        timestamps.parse_timestamps(cells, [])
+    assert raised.value.what == ("3 timestamp(s) name a time zone (CET, EST) instead of giving its offset, e.g. "
+                                 "'2020-01-02 10:00:00 EST': a zone name can stand for several offsets.")
+    assert raised.value.where == {"column": "timestamp", "count": 3, "samples": [
+        {"value": "2020-01-02 10:00:00 EST"}, {"value": "2020-01-02 11:00:00 est"},
+        {"value": "2020-01-02 12:00:00 CET"}]}
+    assert raised.value.fix == ("Write the offset ('2020-01-02 10:00:00-05:00') or the time in UTC "
+                                "('2020-01-02 15:00:00').")
+
+
+def test_utc_and_gmt_names_and_12_hour_clocks_are_still_read():
+    cells = pd.Series(["2020-01-02 10:00:00 UTC", "2020-01-02 11:00:00 GMT", "Jan 02, 2020 10:00 PM"])
+    parsed, _ = timestamps.parse_timestamps(cells, [])
+    assert [str(t) for t in parsed] == ["2020-01-02 10:00:00+00:00", "2020-01-02 11:00:00+00:00",
+                                        "2020-01-02 22:00:00+00:00"]
