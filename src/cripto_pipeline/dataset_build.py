@@ -34,7 +34,6 @@ def file_identity(bucket: str, obj: routing.RawObject, data: bytes) -> Dict[str,
 def _join(dataset: str, validated: List[Tuple[str, ValidatedData]], notes: List[str]) -> pd.DataFrame:
     frame = pd.concat([v.frame.assign(_file=key) for key, v in validated], ignore_index=True)
     frame = frame.sort_values(["symbol", "timestamp"], kind="stable").reset_index(drop=True)
-    frame["_line"] = frame.index + 1
     try:
         frame = drop_rounding_duplicates(frame, notes)
     except DuplicateTimestampError as error:
@@ -69,7 +68,8 @@ def build_dataset_features(bucket: str, dataset: str, run_id: str, newest: Dict[
     try:
         for obj, data in files:
             try:
-                one = load_ohlcv(data, max_bytes=max_raw_bytes, min_rows_per_symbol=1, default_symbol=dataset)
+                one = load_ohlcv(data, max_bytes=max_raw_bytes, min_rows_per_symbol=1, default_symbol=dataset,
+                                 keep_line_numbers=True)  # duplicates across files are named by file and line
             except InputRejectedError as error:
                 error.where = {"key": obj.key, "version_id": obj.version_id, **error.where}
                 raise

@@ -21,8 +21,9 @@ DUPLICATE_VOLUME_TOLERANCE = 0.01
 
 
 def drop_rounding_duplicates(frame: pd.DataFrame, notes: List[str]) -> pd.DataFrame:
-    """``frame`` (columns timestamp, symbol, OHLCV and ``_line``, the file line) without the
-    rounding duplicates; raises DuplicateTimestampError for conflicting ones."""
+    """``frame`` (columns timestamp, symbol, OHLCV and ``_line``, the file line; ``_file`` too when the rows
+    come from several files) without the rounding duplicates; raises DuplicateTimestampError for conflicting
+    ones. Rows are named by their line (and file)."""
     duplicated = frame.duplicated(["symbol", "timestamp"], keep=False)
     if not duplicated.any():
         return frame
@@ -44,15 +45,23 @@ def drop_rounding_duplicates(frame: pd.DataFrame, notes: List[str]) -> pd.DataFr
             {
                 "count": int(duplicated.sum()),
                 "samples": [
-                    {"line": int(r["_line"]), "symbol": str(r["symbol"]), "timestamp": r["timestamp"].isoformat(),
-                     **{c: float(r[c]) for c in NUMERIC_COLUMNS}}
+                    {**_file_of(r), "line": int(r["_line"]), "symbol": str(r["symbol"]),
+                     "timestamp": r["timestamp"].isoformat(), **{c: float(r[c]) for c in NUMERIC_COLUMNS}}
                     for _, r in clash.iterrows()
                 ],
             },
             fix="Keep one row per symbol and timestamp (remove the conflicting copies) and upload again.",
         )
     extra = frame.duplicated(["symbol", "timestamp"], keep="first")
-    lines = frame.loc[extra, "_line"].head(exc.REPORT_SAMPLES).tolist()
+    rows = frame.loc[extra].head(exc.REPORT_SAMPLES)
+    if "_file" in frame.columns:
+        where = "; ".join(f"{r['_file']} line {int(r['_line'])}" for _, r in rows.iterrows())
+    else:
+        where = "line(s) " + ", ".join(str(int(line)) for line in rows["_line"])
     notes.append(f"Dropped {int(extra.sum())} duplicate bar(s) equal to an earlier row up to rounding, "
-                 f"e.g. line(s) {', '.join(map(str, lines))}; kept the first of each.")
+                 f"e.g. {where}; kept the first of each.")
     return frame.loc[~extra].reset_index(drop=True)
+
+
+def _file_of(row: pd.Series) -> dict:
+    return {"key": str(row["_file"])} if "_file" in row.index else {}  # as the Spark engine names it

@@ -88,14 +88,29 @@ def test_a_bar_two_files_give_equal_up_to_rounding_is_kept_once_with_a_warning()
     manifest = _manifest([(_obj("raw/h/a.csv"), first), (_obj("raw/h/b.csv", "v2"), again)])
     assert manifest["rows"] == {"raw": 237, "features": 202}
     assert len(manifest["warnings"]) == 1
-    assert manifest["warnings"][0].startswith(
-        "Dropped 1 duplicate bar(s) equal to an earlier row up to rounding, e.g. line(s) ")
-    assert manifest["warnings"][0].endswith("; kept the first of each.")
+    # named by the file and its own line (the header is line 1 of b.csv), not by a row of the joined files
+    assert manifest["warnings"] == [
+        "Dropped 1 duplicate bar(s) equal to an earlier row up to rounding, e.g. raw/h/b.csv line 2; "
+        "kept the first of each."]
+
+
+def test_a_bar_two_files_give_differently_is_refused_naming_each_copys_file_and_line():
+    first = _csv(0, 235)
+    again = _csv(234, 2).decode().replace(",334.0,13\n", ",334.0,20\n").encode()  # bar 234 again, volume 13 -> 20
+    assert b",334.0,20\n" in again
+    built = dataset_build.build_dataset_features(
+        "b", "h", RUN, NEWEST, [(_obj("raw/h/a.csv"), first), (_obj("raw/h/b.csv", "v2"), again)],
+        max_raw_bytes=10**7)
+    report = json.loads(built.writes[0].body)
+    assert report["error"] == "DuplicateTimestampError"
+    assert report["where"]["files"] == ["raw/h/a.csv", "raw/h/b.csv"]
+    assert [(s["key"], s["line"]) for s in report["where"]["samples"]] == [("raw/h/a.csv", 236),
+                                                                           ("raw/h/b.csv", 2)]
 
 
 def test_joining_gives_the_canonical_columns_in_symbol_and_time_order_with_a_fresh_index():
-    later = load_ohlcv(_csv(200, 40), min_rows_per_symbol=1)
-    earlier = load_ohlcv(_csv(0, 201), min_rows_per_symbol=1)
+    later = load_ohlcv(_csv(200, 40), min_rows_per_symbol=1, keep_line_numbers=True)
+    earlier = load_ohlcv(_csv(0, 201), min_rows_per_symbol=1, keep_line_numbers=True)
     notes: List[str] = []
     frame = dataset_build._join("h", [("raw/h/b.csv", later), ("raw/h/a.csv", earlier)], notes)
     assert list(frame.columns) == ["timestamp", "symbol", "open", "high", "low", "close", "volume"]
