@@ -108,6 +108,12 @@ LAYOUT = {
     "scripts": "scripts",            # the helpers some unit tests load (bench.py, local_state.py, ...)
 }
 
+#: mutmut forks each mutant's test run from a process that has already run the tests once; a thread pool
+#: that numpy/scikit-learn's OpenMP or BLAS started there is gone in the child but its locks are not, so the
+#: child waits forever and the mutant ends as a "timeout" -- counted as killed without any test failing
+#: (seen: strategy mutants parked on a futex for minutes). One thread each: no pool to inherit.
+SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
 #: unit tests of code outside the scopes (Terraform files, deploy scripts): not needed, and slow
 DESELECT = ["tests/unit/test_terraform_static.py", "tests/unit/test_hardening_static.py",
             "tests/unit/test_deploy_aws_flow.py", "tests/unit/test_aws_preflight.py",
@@ -287,7 +293,8 @@ def main() -> int:
         if args.retest and not names:
             print("no survivors to test again")
         run = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs), *names],
-                             cwd=stage_dir) if names or not args.retest else subprocess.CompletedProcess([], 0)
+                             cwd=stage_dir, env={**os.environ, **SINGLE_THREADED},
+                             ) if names or not args.retest else subprocess.CompletedProcess([], 0)
         duration = time.monotonic() - started
         if run.returncode != 0:
             print(f"mutmut failed (exit {run.returncode}): see its output above", file=sys.stderr)
