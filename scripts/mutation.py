@@ -141,11 +141,9 @@ def stage(stage_dir: Path, patterns: List[str]) -> None:
         f"pytest_add_cli_args_test_selection = {json.dumps(selection)}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
         "",
-        "[tool.pytest.ini_options]",
-        'pythonpath = ["tests"]',
-        "",
     ])
-    (stage_dir / "pyproject.toml").write_text(toml)
+    # the project's own pyproject.toml (its pytest settings, and its version, which some tests read) + mutmut's
+    (stage_dir / "pyproject.toml").write_text((REPO / "pyproject.toml").read_text() + "\n" + toml)
 
 
 def refresh(stage_dir: Path, patterns: List[str]) -> None:
