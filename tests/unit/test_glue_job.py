@@ -354,10 +354,12 @@ def test_a_metrics_failure_is_logged_and_the_run_succeeds(job, fake_s3, seeded, 
 
 def test_a_spark_built_runs_feature_lambda_time_ends_when_its_inputs_json_was_written(
         job, fake_s3, seeded, report_spy):
-    """The Spark feature job's manifest: the feature Lambda's bound runs from the upload to inputs.json's
-    LastModified (from the run's listing), to the whole second."""
+    """The Spark feature job's manifest (engine spark, ``raw`` lists files, no upload event): the feature
+    Lambda's bound runs from the upload (the run id's time) to inputs.json's LastModified from the run's
+    listing, in whole seconds."""
     manifest = fake_s3.json(BUCKET, seeded.manifest)
-    fake_s3.add(BUCKET, seeded.manifest, json.dumps({**manifest, "engine": "spark"}).encode())
+    spark_manifest = {**manifest, "engine": "spark", "raw": [{"key": "raw/syn.csv", "version_id": None, "size": 1}]}
+    fake_s3.add(BUCKET, seeded.manifest, json.dumps(spark_manifest).encode())
     inputs_key = layout.run_keys(seeded.dataset, seeded.run_id).inputs
     fake_s3.add(BUCKET, inputs_key, b'{"requested_by": "req-1"}')
     list_objects_v2 = fake_s3.list_objects_v2
