@@ -350,3 +350,27 @@ def test_a_metrics_failure_is_logged_and_the_run_succeeds(job, fake_s3, seeded, 
     assert summary["latest_updated"] is True and summary["report"]["written"] is True
     (line,) = [line for line in json_lines(capsys.readouterr().out) if line["message"] == "metrics not published"]
     assert line["level"] == "ERROR" and line["error"].startswith("ClientError: ") and "AccessDenied" in line["error"]
+
+
+def test_a_spark_built_runs_feature_lambda_time_ends_when_its_inputs_json_was_written(
+        job, fake_s3, seeded, report_spy):
+    """The Spark feature job's manifest (engine spark, ``raw`` lists files, no upload event): the feature
+    Lambda's bound runs from the upload (the run id's time) to inputs.json's LastModified from the run's
+    listing, in whole seconds."""
+    manifest = fake_s3.json(BUCKET, seeded.manifest)
+    spark_manifest = {**manifest, "engine": "spark", "raw": [{"key": "raw/syn.csv", "version_id": None, "size": 1}]}
+    fake_s3.add(BUCKET, seeded.manifest, json.dumps(spark_manifest).encode())
+    inputs_key = layout.run_keys(seeded.dataset, seeded.run_id).inputs
+    fake_s3.add(BUCKET, inputs_key, b'{"requested_by": "req-1"}')
+    list_objects_v2 = fake_s3.list_objects_v2
+
+    def listing_with_times(**kwargs):  # ListObjectsV2 entries carry LastModified
+        answer = list_objects_v2(**kwargs)
+        when = datetime(2026, 11, 27, 4, 0, 12, 900000, tzinfo=timezone.utc)
+        return {**answer, "Contents": [{**item, "LastModified": when} if item["Key"] == inputs_key else item
+                                       for item in answer["Contents"]]}
+
+    fake_s3.list_objects_v2 = listing_with_times
+    job.run(fake_s3, BUCKET, seeded.features, resources=job.report.JobResources(feature_lambda_memory_mb=1024))
+    # upload event 2026-11-27T04:00:00Z -> inputs.json written 04:00:12.9, counted as 12 whole seconds
+    assert report_spy["inputs"].feature_lambda == (1024.0, 12.0)
