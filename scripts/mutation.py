@@ -131,6 +131,12 @@ def stage(stage_dir: Path, patterns: List[str]) -> None:
         dst.parent.mkdir(parents=True, exist_ok=True)
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".terraform", "*.tfstate*")
         shutil.copytree(src, dst, ignore=ignore) if src.is_dir() else shutil.copy2(src, dst)
+    write_config(stage_dir, patterns)
+
+
+def write_config(stage_dir: Path, patterns: List[str]) -> None:
+    """The staging tree's pyproject.toml: the project's own (its pytest settings, and its version, which
+    some tests read) + mutmut's section."""
     selection = ["tests/unit"] + [f"--ignore={path}" for path in DESELECT]
     toml = "\n".join([
         "[tool.mutmut]",
@@ -142,7 +148,6 @@ def stage(stage_dir: Path, patterns: List[str]) -> None:
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
         "",
     ])
-    # the project's own pyproject.toml (its pytest settings, and its version, which some tests read) + mutmut's
     (stage_dir / "pyproject.toml").write_text((REPO / "pyproject.toml").read_text() + "\n" + toml)
 
 
@@ -158,6 +163,7 @@ def refresh(stage_dir: Path, patterns: List[str]) -> None:
         if dst.is_dir():
             shutil.rmtree(dst)
         shutil.copytree(src, dst, ignore=ignore) if src.is_dir() else shutil.copy2(src, dst)
+    write_config(stage_dir, patterns)
 
 
 def diff_hash(diff: str) -> str:
