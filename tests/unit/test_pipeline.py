@@ -14,6 +14,7 @@ from cripto_pipeline import layout, pipeline
 from cripto_pipeline.events import S3ObjectRef
 from cripto_pipeline.exceptions import TrainingDataError
 from cripto_pipeline.features import FEATURE_COLUMNS, ID_COLUMNS, synthetic_ohlcv
+from support.fingerprint import sources_sha256
 
 REF = S3ObjectRef(bucket="b", key="raw/btc.csv", event_time="2026-11-27T04:00:00.000Z", etag="abc")
 
@@ -104,19 +105,7 @@ def trained():
 
 
 def _sources_sha256() -> str:
-    """The package's modules hashed straight from disk: dotted name, NUL, bytes, NUL per module (not
-    the package's own __init__; a subpackage's __init__ under the subpackage's name), by name."""
-    package = Path(pipeline.__file__).parent
-    modules = {}
-    for path in package.rglob("*.py"):
-        parts = path.relative_to(package).with_suffix("").parts
-        parts = parts[:-1] if parts[-1] == "__init__" else parts
-        if parts:
-            modules[".".join(parts)] = path
-    digest = hashlib.sha256()
-    for name in sorted(modules):
-        digest.update(name.encode() + b"\0" + modules[name].read_bytes() + b"\0")
-    return digest.hexdigest()
+    return sources_sha256(Path(pipeline.__file__).parent)
 
 
 def test_lineage_hashes_the_features_file_it_trained_on(trained):

@@ -22,6 +22,7 @@ from cripto_pipeline import layout, pipeline
 from cripto_pipeline.events import S3ObjectRef
 from cripto_pipeline.exceptions import TrainingDataError
 from cripto_pipeline.features import FEATURE_COLUMNS, synthetic_ohlcv
+from support.fingerprint import sources_sha256
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "cripto_pipeline"
@@ -35,18 +36,7 @@ def _project_version() -> str:
 
 
 def _sources_sha256() -> str:
-    """The package's modules hashed from disk: dotted name (a subpackage's __init__ under the subpackage's
-    name, the package's own __init__ left out), NUL, bytes, NUL, in name order."""
-    modules = {}
-    for path in PACKAGE.rglob("*.py"):
-        parts = path.relative_to(PACKAGE).with_suffix("").parts
-        parts = parts[:-1] if parts[-1] == "__init__" else parts
-        if parts:
-            modules[".".join(parts)] = path
-    digest = hashlib.sha256()
-    for name in sorted(modules):
-        digest.update(name.encode() + b"\0" + modules[name].read_bytes() + b"\0")
-    return digest.hexdigest()
+    return sources_sha256(PACKAGE)
 
 
 def test_training_writes_the_model_and_three_documents_for_the_manifests_feature_columns():
