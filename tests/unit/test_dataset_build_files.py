@@ -94,6 +94,16 @@ def test_a_bar_two_files_give_equal_up_to_rounding_is_kept_once_with_a_warning()
         "kept the first of each."]
 
 
+def test_several_dropped_copies_are_each_named_by_file_and_line_in_one_warning():
+    first = _csv(0, 235)
+    again = _csv(233, 3).decode().replace(",333.0,", ",333.00001,").replace(",334.0,", ",334.00001,").encode()
+    assert again.count(b".00001,") == 5  # bars 233 and 234 again up to rounding; bar 235 (new) has its low moved
+    manifest = _manifest([(_obj("raw/h/a.csv"), first), (_obj("raw/h/b.csv", "v2"), again)])
+    assert manifest["warnings"] == [
+        "Dropped 2 duplicate bar(s) equal to an earlier row up to rounding, e.g. raw/h/b.csv line 2; "
+        "raw/h/b.csv line 3; kept the first of each."]
+
+
 def test_a_bar_two_files_give_differently_is_refused_naming_each_copys_file_and_line():
     first = _csv(0, 235)
     again = _csv(234, 2).decode().replace(",334.0,13\n", ",334.0,20\n").encode()  # bar 234 again, volume 13 -> 20

@@ -315,6 +315,15 @@ def test_a_file_above_the_threshold_starts_at_the_large_capacity(size, capacity)
     assert request["Arguments"].get("--glue_dpu") == (None if capacity is None else "1")
 
 
+def test_a_large_run_starts_at_the_configured_large_capacity_not_the_default():
+    aws = FakeAws(["jr_1"])
+    settings = config.GlueTriggerSettings(glue_job_name="train", large_features_bytes=1000, large_max_capacity=0.0625)
+    result = start(aws, size=1001, settings=settings)
+    assert (result["status"], result["max_capacity"]) == ("started", 0.0625)
+    (request,) = aws.requests
+    assert (request["MaxCapacity"], request["Arguments"]["--glue_dpu"]) == (0.0625, "0.0625")
+
+
 def test_the_capacity_settings_come_from_the_environment_and_are_checked():
     env = {"GLUE_JOB_NAME": "train", "LARGE_RUN_FEATURES_BYTES": "8388608", "LARGE_RUN_MAX_CAPACITY": "0.0625"}
     settings = config.GlueTriggerSettings.from_env(env)
