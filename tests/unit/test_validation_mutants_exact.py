@@ -4,11 +4,13 @@ the tolerance growing with the price (issue 16)."""
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 import pytest
 
 from cripto_pipeline import exceptions
-from cripto_pipeline.validation import _check_values, _order
+from cripto_pipeline.validation import _check_values, _order, load_ohlcv
 
 T0 = pd.Timestamp("2020-01-01", tz="UTC")
 NS = pd.Timedelta(1, unit="ns")
@@ -75,3 +77,11 @@ def test_a_tiny_high_gets_a_tiny_tolerance():
     with pytest.raises(exceptions.InconsistentOHLCError) as caught:
         _check_values(_bar(0.001, 0.001, 0.0010005, 0.001))
     assert caught.value.where["count"] == 1
+
+
+def test_a_file_without_volume_loads_with_zero_volume_and_no_deprecation_warning():
+    data = b"timestamp,open,high,low,close\n2020-01-01,1,2,0.5,1.5\n2020-01-02,1.5,2.5,1,2\n"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        result = load_ohlcv(data, min_rows_per_symbol=0)
+    assert result.frame["volume"].tolist() == [0.0, 0.0]
