@@ -341,7 +341,6 @@ def main() -> int:
                                    "diff": info["diff"]})
     # an entry is stale when its module was mutated here and it matched no surviving mutant
     stale = sorted(name for name in set(equivalents) - used if module_of_mutant(name) in mutated_modules)
-    failed = False
     results = load_previous()
     for name in scopes:
         data, target = summary[name], SCOPES[name][1]
@@ -364,16 +363,15 @@ def main() -> int:
         data["target"] = target
         whole = set(measured_files) >= set(files)
         data["files_measured"] = "all" if whole else measured_files
-        settle(data)
         data["modules"] = "all" if whole else sorted(module_of(f) for f in measured_files)
         data["measured"], data["jobs"] = measured, args.jobs
         data["stale_equivalents"] = [e for e in stale
                                      if scope_of(str(repo_path_of(module_of_mutant(e), staged=True))) == name]
-        failed |= data["score"] < target or bool(data["survivors"]) or data["partial"]
         results[name] = data
-    write_results(results)
-    print(markdown({"tool": mutmut_version(), "machine": machine(),
-                    "scopes": {name: results[name] for name in scopes}}, SPARK_ONLY))
+    document = write_results(results)  # settles every stored scope (partial, met) against today's code
+    failed = any(data["score"] < data["target"] or data["survivors"] or data["partial"]
+                 for data in (results[name] for name in scopes))
+    print(markdown({**document, "scopes": {name: results[name] for name in scopes}}, SPARK_ONLY))
     for name in scopes:
         for survivor in summary[name]["survivors"]:
             print(f"\n--- {survivor['status']}: {survivor['mutant']} (diff_sha256 {survivor['diff_sha256']})")
@@ -405,7 +403,7 @@ def mutmut_version() -> str:
     return "mutmut " + shown.split("Version: ")[1].split()[0]
 
 
-def write_results(results: Dict) -> None:
+def write_results(results: Dict) -> Dict:
     """bench/mutation.{json,md}, every stored scope settled against today's code (also the scopes not run)."""
     for data in results.values():
         settle(data)
@@ -413,6 +411,7 @@ def write_results(results: Dict) -> None:
                 "scopes": {name: results[name] for name in SCOPES if name in results}}
     RESULTS_JSON.write_text(json.dumps(document, indent=2) + "\n")
     RESULTS_MD.write_text(markdown(document, SPARK_ONLY))
+    return document
 
 
 def status() -> int:
