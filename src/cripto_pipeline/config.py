@@ -66,6 +66,8 @@ DEFAULT_START_MAX_WAIT_SECONDS = 6 * 3600.0
 DEFAULT_START_MAX_ATTEMPTS = 1000
 DEFAULT_START_BACKOFF_SECONDS = 1.0
 DEFAULT_START_MAX_BACKOFF_SECONDS = 15.0
+# How a refused setting names the expected kind ("is not a int" read badly).
+_KIND_NAMES = {int: "a whole number", float: "a number"}
 #: Seconds of the trigger's invocation kept free after the last StartJobRun attempt (to log and raise).
 START_DEADLINE_MARGIN_SECONDS = 5.0
 
@@ -90,7 +92,7 @@ def _number(environ: Mapping[str, str], name: str, default: float, kind: type, m
     try:
         value = kind(raw)
     except ValueError:
-        raise ConfigurationError(f"{name}={raw!r} is not a {kind.__name__}.") from None
+        raise ConfigurationError(f"{name}={raw!r} is not {_KIND_NAMES[kind]}.") from None
     if value < minimum:
         raise ConfigurationError(f"{name}={raw!r} must be >= {minimum}.")
     return value

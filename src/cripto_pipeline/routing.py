@@ -154,8 +154,8 @@ def engine_for(files: List[RawObject], max_raw_bytes: int) -> str:
 
 def spark_reason(files: List[RawObject], max_raw_bytes: int) -> str:
     """Why the Spark job builds these features (inputs.json's ``reason``, the logs)."""
-    what = "the file" if len(files) == 1 else f"the {len(files)} files"
-    return (f"{what} hold {total_bytes(files):,} bytes, above the feature Lambda's limit MAX_RAW_BYTES="
+    what = "the file holds" if len(files) == 1 else f"the {len(files)} files hold"
+    return (f"{what} {total_bytes(files):,} bytes, above the feature Lambda's limit MAX_RAW_BYTES="
             f"{max_raw_bytes:,}")
 
 

@@ -126,7 +126,7 @@ def test_a_one_file_dataset_above_the_limit_is_handed_to_spark_with_exact_docume
     record = store.upload("raw/big.csv", b"x" * 1500, "v1", "etag-1", T0)
     (summary,) = module.handler({"Records": [record]}, context)["results"]
     run_id = _run_id(record)
-    reason = "the file hold 1,500 bytes, above the feature Lambda's limit MAX_RAW_BYTES=1,000"
+    reason = "the file holds 1,500 bytes, above the feature Lambda's limit MAX_RAW_BYTES=1,000"
     assert summary == {"status": "spark_started", "dataset": "big", "run_id": run_id, "engine": "spark",
                        "inputs_key": f"features/big/{run_id}/inputs.json", "files": 1, "bytes": 1500,
                        "reason": reason, "job_name": JOB, "job_run_id": "jr_new_1"}  # fmt: skip

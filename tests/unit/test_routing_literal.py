@@ -55,7 +55,7 @@ def test_the_spark_request_document_and_reason():
         "raw": [{"key": "raw/d/a.csv", "version_id": "v1", "size": 5, "etag": "e1"},
                 {"key": "raw/d/b.csv", "version_id": "v2", "size": 7, "etag": "e2"}],
         "reason": "why", "requested_by": "req-1"}
-    assert routing.spark_reason(files[:1], 4) == ("the file hold 7 bytes, above the feature Lambda's limit "
+    assert routing.spark_reason(files[:1], 4) == ("the file holds 7 bytes, above the feature Lambda's limit "
                                                   "MAX_RAW_BYTES=4")
     assert routing.spark_reason(files, 1000) == ("the 2 files hold 12 bytes, above the feature Lambda's limit "
                                                  "MAX_RAW_BYTES=1,000")
