@@ -140,7 +140,7 @@ def to_comma_text(text: str, notes: List[str]) -> str:
 def _refuse_stray_carriage_return(text: str) -> None:
     stray = re.search(r"\r[^\r\n]", text)
     if stray is not None:
-        line = text.count("\n", 0, stray.start()) + 1
+        line = text[: stray.start()].count("\n") + 1
         raise exc.MalformedCsvError(
             f"Line {line} has a carriage return (\\r) before more text on the same line: the file's line "
             "endings are neither LF nor CRLF (old Mac CR, or LF CR).",
