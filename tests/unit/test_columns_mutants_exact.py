@@ -1,6 +1,6 @@
 """cripto_pipeline.columns: pick_volume with no candidate, plain against quote-currency volumes, several
-quote-currency volumes alone; map_columns with an unnamed first column beside a named timestamp (issue 16:
-mutation survivors)."""
+quote-currency volumes alone; map_columns with an unnamed first column beside a named timestamp; a capital X
+at either end of a header name (issue 16: mutation survivors)."""
 
 from __future__ import annotations
 
@@ -57,3 +57,11 @@ def test_several_quote_currency_volumes_alone_are_ambiguous(candidates):
     assert caught.value.what == f"Several volume columns ({', '.join(candidates)}) and no rule picks the base-asset one."
     assert caught.value.where == {"volume_columns": candidates}
     assert notes == []
+
+
+# --- normalise_name: capital X at either end -----------------------------------------------------
+
+
+@pytest.mark.parametrize("cell, name", [("XRP Volume", "xrp_volume"), ("Index X", "index_x"), ("\ufeffX", "x")])
+def test_a_capital_x_at_either_end_of_a_header_name_is_kept(cell, name):
+    assert columns.normalise_name(cell) == name
