@@ -155,18 +155,17 @@ def pick_volume(candidates: List[str], notes: List[str]) -> str:
     """Choose the base-asset volume column (rules in the module docstring)."""
     if len(candidates) == 1:
         return candidates[0]
-    base, quote, plain = [], [], []
+    # A quote-currency column is only used when it is the only volume column (returned above): among
+    # several, with no base or plain one, all of them are quote columns and none is preferred.
+    base, plain = [], []
     for name in candidates:
         currency = name[len("volume_"):] if name.startswith("volume_") else None
         if name in BASE_VOLUME or (currency and currency not in QUOTE_CURRENCIES and name not in QUOTE_VOLUME):
             base.append(name)
-        elif name in QUOTE_VOLUME or currency:
-            quote.append(name)
-        else:
+        elif not currency and name not in QUOTE_VOLUME:
             plain.append(name)
     chosen = ""
-    for group, reason in ((base, "base-asset volume"), (plain, "plain volume, no base-asset column"),
-                          (quote, "quote-currency volume, the only kind present")):
+    for group, reason in ((base, "base-asset volume"), (plain, "plain volume, no base-asset column")):
         if len(group) == 1:
             chosen = group[0]
             break

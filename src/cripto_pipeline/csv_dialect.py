@@ -10,6 +10,9 @@ Plain functions (text in, text and notes out) so the Spark path can apply the sa
   for line, so line numbers in reports stay those of the upload.
 - Decimal comma (``1.234,56`` beside a ``;`` or tab delimiter): numbers are rewritten with a
   decimal point, thousands dots removed.
+- Line endings: LF or CRLF (a line end of several CRs and one LF is read too). A carriage return
+  with more text after it on its line (old Mac CR, or LF CR line endings) is refused: Python's csv
+  reader cannot split such a line.
 """
 
 from __future__ import annotations
@@ -111,7 +114,9 @@ def to_comma_text(text: str, notes: List[str]) -> str:
     """Rewrite a file in another delimiter (and decimal comma) as comma-separated text.
 
     One output line per input line (blank lines kept), so reports keep the upload's line numbers.
+    A carriage return with more text after it on its line is refused (MalformedCsvError).
     """
+    _refuse_stray_carriage_return(text)
     delimiter = sniff_delimiter(text)
     if delimiter == ",":
         return text
@@ -130,6 +135,18 @@ def to_comma_text(text: str, notes: List[str]) -> str:
     if converted:
         notes.append(f"Read {converted} number(s) written with a decimal comma (e.g. '1.234,5' = 1234.5).")
     return out.getvalue()
+
+
+def _refuse_stray_carriage_return(text: str) -> None:
+    stray = re.search(r"\r[^\r\n]", text)
+    if stray is not None:
+        line = text[: stray.start()].count("\n") + 1
+        raise exc.MalformedCsvError(
+            f"Line {line} has a carriage return (\\r) before more text on the same line: the file's line "
+            "endings are neither LF nor CRLF (old Mac CR, or LF CR).",
+            {"line": line},
+            fix="Save the file with LF or CRLF line endings (in Excel: 'CSV UTF-8', not 'CSV (Macintosh)').",
+        )
 
 
 def _point(cell: str) -> str:

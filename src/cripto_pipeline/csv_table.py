@@ -86,7 +86,7 @@ def pandas_index(cells: List[str], body: str, notes: List[str]) -> Tuple[List[st
     field is the (date) index. Give it an empty name, which the column mapping takes as the
     timestamp when no other column is one."""
     first = next((line for line in body.split("\n", 20)[:20] if line.strip()), "")
-    fields = _split(first.rstrip("\r"))
+    fields = _split(first)  # a CRLF line's '\r' ends its last field (csv_dialect refused any other '\r')
     if len(fields) == len(cells) + 1 and fields[-1].strip() and cells[0].strip():
         notes.append("The header has one name fewer than the rows have fields: read the first field "
                      "as an unnamed index column.")
