@@ -36,8 +36,9 @@ _SCALE = {"k": 1e3, "m": 1e6, "b": 1e9}
 _HEADER_SCAN_LINES = 10
 
 
-def _split(line: str, delimiter: str = ",") -> List[str]:
-    return next(csv.reader([line], delimiter=delimiter), [])
+def _split(line: str) -> List[str]:
+    # csv.reader over a one-string list always yields exactly one row ([] for an empty string).
+    return next(csv.reader([line]))
 
 
 def find_header(text: str, notes: List[str]) -> Tuple[int, List[str], str]:
