@@ -131,3 +131,10 @@ def test_four_digit_years_and_month_names_with_two_digit_years_are_still_read():
         ["2010-12-31 00:00:00+00:00", "2011-01-01 00:00:00+00:00"], "%d-%b-%y")
     assert _parse(["2 June 2024", "3 June 2024"])[:2] == (
         ["2024-06-02 00:00:00+00:00", "2024-06-03 00:00:00+00:00"], "other (inferred)")
+
+
+def test_the_readme_example_of_a_two_digit_year_is_refused():
+    with pytest.raises(exceptions.AmbiguousTimestampError) as raised:
+        timestamps.parse_timestamps(pd.Series(["05/11/19"]), [])
+    assert raised.value.what == ("1 date(s) have a two-digit year, e.g. '05/11/19': the order of day, month and year "
+                                 "cannot be told.")
