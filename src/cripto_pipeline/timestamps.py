@@ -62,7 +62,9 @@ _SHORT_YEAR = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}(?:[ T].*)?$")
 #: A time ending in a zone's name ('2020-01-02 10:00:00 EST'): pandas reads only UTC/GMT/Z and silently
 #: drops any other name (a FutureWarning), which would shift every bar by the zone's offset. Names are not
 #: unique offsets (CST is UTC-6 in America, UTC+8 in China), so they are refused with the fix.
-_ZONE_NAME = re.compile(r"\d\s*([A-Za-z]{2,5})\W*$")  # '... EST.' too: pandas drops the dot
+#: Also '... EST.' (pandas drops the dot) and the name between a time and the year, as Unix date(1) writes
+#: it ('Tue Jan 02 10:00:00 EST 2024'; the time is required there, so '2 June 2024' stays a date).
+_ZONE_NAME = re.compile(r"(?:\d\s*([A-Za-z]{2,5})\W*|:\d\d\s+([A-Za-z]{2,5})\s+\d{4})$")
 _READ_ZONES = {"UTC", "GMT", "Z", "AM", "PM"}
 
 
@@ -210,7 +212,8 @@ def _parse_other_dates(text: pd.Series) -> pd.Series:
 
 
 def _refuse_zone_names(text: pd.Series) -> None:
-    names = text.str.extract(_ZONE_NAME)[0].str.upper()
+    found = text.str.extract(_ZONE_NAME)
+    names = found[0].where(found[0].notna(), found[1]).str.upper()
     named = names.notna() & ~names.isin(_READ_ZONES)
     if named.any():
         where = named[named].index[:exc.REPORT_SAMPLES]

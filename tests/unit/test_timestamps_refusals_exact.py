@@ -1,7 +1,8 @@
 """cripto_pipeline.timestamps: numbers of 20 or more digits left empty (and reported by validation with the
 cell) instead of pandas' OverflowError, the bar spacing read in UTC when cells mix offsets (or an offset and
-none), a zone name followed by punctuation refused like any zone name, two-digit years refused instead of
-silently read month first, and no pandas warning from the per-element parsing; literal values (issue 16)."""
+none), a zone name followed by punctuation or by the year (Unix date(1)) refused like any zone name,
+two-digit years refused instead of silently read month first, and no pandas warning from the per-element
+parsing; literal values (issue 16)."""
 
 from __future__ import annotations
 
@@ -93,6 +94,22 @@ def test_a_zone_name_followed_by_punctuation_is_refused():
                                  "'2024-01-02 10:00 EST.': a zone name can stand for several offsets.")
     assert raised.value.where == {"column": "timestamp", "count": 3,
                                   "samples": [{"value": cell} for cell in cells]}
+
+
+def test_a_zone_name_between_the_time_and_the_year_is_refused():
+    # Unix date(1): pandas would drop EST and read 10:00 as UTC
+    cells = ["Tue Jan 02 10:00:00 EST 2024", "Tue Jan 02 11:00:00 2024", "Jan 02 12:00 cet 2024"]
+    with pytest.raises(exceptions.UnparseableTimestampError) as raised:
+        timestamps.parse_timestamps(pd.Series(cells), [])
+    assert raised.value.what == ("2 timestamp(s) name a time zone (CET, EST) instead of giving its offset, e.g. "
+                                 "'Tue Jan 02 10:00:00 EST 2024': a zone name can stand for several offsets.")
+    assert raised.value.where == {"column": "timestamp", "count": 2, "samples": [
+        {"value": "Tue Jan 02 10:00:00 EST 2024"}, {"value": "Jan 02 12:00 cet 2024"}]}
+
+
+def test_utc_between_the_time_and_the_year_and_a_day_before_a_month_name_are_still_read():
+    assert _parse(["Tue Jan 02 10:00:00 UTC 2024", "Wed Jan 03 10:00:00 2024", "4 June 2024"])[0] == [
+        "2024-01-02 10:00:00+00:00", "2024-01-03 10:00:00+00:00", "2024-06-04 00:00:00+00:00"]
 
 
 def test_utc_and_pm_followed_by_a_dot_are_still_read():
