@@ -5,13 +5,12 @@ without a zone (naive = UTC); ``YYYYMMDD HHMMSS`` (NinjaTrader), ``YYYY.MM.DD HH
 CryptoDataDownload's ``2019-10-17 09-AM``, 12-hour clocks, month names (``Jan 02, 2020``,
 ``31-Dec-10``); day/month/year or month/day/year when the order is certain: a day above 12 in some
 row, else the bar spacing being regular only one way (both reported). Anything else: NaT, and
-AmbiguousTimestampError when the day/month order cannot be told.
+AmbiguousTimestampError when the day/month order cannot be told (or the year has two digits).
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from typing import Dict, List, Optional, Tuple
 
 import pandas as pd
@@ -57,10 +56,15 @@ UNIX_UNITS = {
 #: Day/month/year written with '/', '.' or '-' (e.g. 05/11/2019): the order of day and month is
 #: only known when some row has a value above 12 in one of the two places.
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T].*)?$")
+#: The same with a two-digit year (01/02/24): day, month and year could each come first (24/01/02), and
+#: pandas would silently guess month/day/year; refused with the fix.
+_SHORT_YEAR = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}(?:[ T].*)?$")
 #: A time ending in a zone's name ('2020-01-02 10:00:00 EST'): pandas reads only UTC/GMT/Z and silently
 #: drops any other name (a FutureWarning), which would shift every bar by the zone's offset. Names are not
 #: unique offsets (CST is UTC-6 in America, UTC+8 in China), so they are refused with the fix.
-_ZONE_NAME = re.compile(r"\d\s*([A-Za-z]{2,5})$")
+#: Also '... EST.' (pandas drops the dot) and the name between a time and the year, as Unix date(1) writes
+#: it ('Tue Jan 02 10:00:00 EST 2024'; the time is required there, so '2 June 2024' stays a date).
+_ZONE_NAME = re.compile(r"(?:\d\s*([A-Za-z]{2,5})\W*|:\d\d\s+([A-Za-z]{2,5})\s+\d{4})$")
 _READ_ZONES = {"UTC", "GMT", "Z", "AM", "PM"}
 
 
@@ -107,7 +111,10 @@ def _parse_unix(numbers: pd.Series, notes: List[str]) -> Tuple[pd.Series, str]:
             counts[unit] = int(mask.sum())
             parsed[mask] = pd.to_datetime(numbers[mask], unit=unit, utc=True)
     if not counts:  # nothing plausible: report the values as unix seconds
-        return pd.to_datetime(numbers, unit="s", utc=True, errors="coerce"), "unix s"
+        try:
+            return pd.to_datetime(numbers, unit="s", utc=True, errors="coerce"), "unix s"
+        except OverflowError:  # pandas raises despite errors="coerce" on floats beyond int64 (20+ digits)
+            return parsed, "unix s"  # all NaT: the caller names the cells that are no date
     if len(counts) > 1:
         notes.append(
             "Unix timestamps mixed units ("
@@ -166,6 +173,7 @@ def _parse_other_dates(text: pd.Series) -> pd.Series:
     """Dates in none of TIMESTAMP_FORMATS: day/month/year forms (only when their order is certain)
     and anything else pandas reads without guessing an order (month names, ISO variants)."""
     _refuse_zone_names(text)
+    _refuse_short_years(text)
     parts = text.str.extract(_DMY)
     dmy = parts[0].notna()
     day_first = False
@@ -193,10 +201,9 @@ def _parse_other_dates(text: pd.Series) -> pd.Series:
                     "samples": [{"value": str(text[i])} for i in where],
                 },
             )
-    with warnings.catch_warnings():
-        # pandas >= 2 warns when it falls back to per-element parsing; that is the intent here.
-        warnings.simplefilter("ignore", UserWarning)
-        result = pd.to_datetime(text, errors="coerce", utc=True, format="mixed", dayfirst=day_first)
+    # format="mixed" parses each element on its own without guessing a format: pandas 2 warns (UserWarning)
+    # only when it guesses one (format=None), so no warning is expected here.
+    result = pd.to_datetime(text, errors="coerce", utc=True, format="mixed", dayfirst=day_first)
     order = "day/month/year" if day_first else "month/day/year"
     result.attrs["format"] = order if dmy.any() else "inferred"
     if text.attrs.get("spacing_order"):
@@ -205,7 +212,8 @@ def _parse_other_dates(text: pd.Series) -> pd.Series:
 
 
 def _refuse_zone_names(text: pd.Series) -> None:
-    names = text.str.extract(_ZONE_NAME)[0].str.upper()
+    found = text.str.extract(_ZONE_NAME)
+    names = found[0].where(found[0].notna(), found[1]).str.upper()
     named = names.notna() & ~names.isin(_READ_ZONES)
     if named.any():
         where = named[named].index[:exc.REPORT_SAMPLES]
@@ -217,14 +225,25 @@ def _refuse_zone_names(text: pd.Series) -> None:
         )
 
 
+def _refuse_short_years(text: pd.Series) -> None:
+    short = text.str.match(_SHORT_YEAR)
+    if short.any():
+        where = short[short].index[:exc.REPORT_SAMPLES]
+        raise exc.AmbiguousTimestampError(
+            f"{int(short.sum())} date(s) have a two-digit year, e.g. {text[where[0]]!r}: the order of day, month "
+            "and year cannot be told.",
+            {"column": "timestamp", "count": int(short.sum()), "samples": [{"value": str(text[i])} for i in where]},
+            fix="Export four-digit years ('01/02/2024'), or better ISO 8601, year first ('2024-01-02').",
+        )
+
+
 def order_from_spacing(text: pd.Series) -> "str | None":
     """'day/month/year' or 'month/day/year' when the bars are regularly spaced in only one of the
     two readings (in time order, no step above 7 times the usual one), else None."""
     regular = []
     for order, dayfirst in (("day/month/year", True), ("month/day/year", False)):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=dayfirst)
+        # utc=True as everywhere else: several offsets in one column are instants, not an object column.
+        parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed", dayfirst=dayfirst)
         steps = parsed.diff().dropna()
         if parsed.isna().any() or steps.empty:
             continue
