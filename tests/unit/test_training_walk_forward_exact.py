@@ -6,6 +6,7 @@ out-of-sample rows and the signal the report reads (issue 16)."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -132,6 +133,16 @@ def test_undefined_metrics_are_zero_or_none():
         "accuracy": 1.0, "balanced_accuracy": None, "precision": 0.0, "recall": 0.0, "f1": 0.0, "roc_auc": None}
     assert training._metrics(np.array([1, 1]), np.array([0, 0]), np.array([0.2, 0.3])) == {
         "accuracy": 0.0, "balanced_accuracy": None, "precision": 0.0, "recall": 0.0, "f1": 0.0, "roc_auc": None}
+
+
+def test_undefined_precision_recall_and_f1_are_zero_silently():
+    # scikit-learn warns (UndefinedMetricWarning) unless told what an undefined ratio is: the Glue log stays clean
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        only_down = training._metrics(np.array([0, 0, 1]), np.array([0, 0, 0]), None)
+        nothing_up = training._metrics(np.array([0, 0]), np.array([0, 0]), None)
+    assert (only_down["precision"], only_down["recall"], only_down["f1"]) == (0.0, 0.0, 0.0)
+    assert (nothing_up["precision"], nothing_up["recall"], nothing_up["f1"]) == (0.0, 0.0, 0.0)
 
 
 def test_the_log_return_is_the_long_bars_summed_over_the_symbols():
