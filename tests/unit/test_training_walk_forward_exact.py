@@ -312,6 +312,11 @@ def test_the_out_of_sample_rows_of_every_fold_are_kept_for_the_report():
     assert frame["persistence_score"].tolist() == [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0]
     assert frame["scorer"].tolist() == [1, 0, 0, 1, 1, 1, 1, 0]
     assert frame["scorer_score"].tolist() == [0.9, 0.2, 0.5, 0.7, 0.8, 0.6, 0.95, 0.1]
+    # predictions are 0/1 integers, scores floats (NaN where a baseline has none), as the report reads them
+    assert {c: str(t) for c, t in frame.dtypes.items() if c not in ("timestamp", "symbol")} == {
+        "fold": "int64", "target_up": "int64", "next_log_return": "float64", "always_up": "int64",
+        "always_up_score": "float64", "persistence": "int64", "persistence_score": "float64", "scorer": "int64",
+        "scorer_score": "float64"}
     # the models as fitted on the last training window (days 1-4, 8 rows), and that window's test rows
     assert list(kept.last_models) == ["scorer"] and kept.last_models["scorer"].fitted_rows_ == 8
     assert kept.last_test.equals(labelled.iloc[10:14])
