@@ -104,6 +104,13 @@ def test_the_default_settings_are_five_folds_a_gap_of_one_and_a_one_bar_horizon(
         ([1, 2, 3, 4, 5, 6, 7, 8, 9], [11, 12])]
 
 
+def test_instants_of_a_coarser_resolution_come_out_in_nanoseconds():
+    micro = pd.Series(pd.to_datetime(["2024-07-01 02:00:00.000001"])).astype("datetime64[us]")
+    values = training._naive_utc(micro)
+    assert values.dtype == np.dtype("datetime64[ns]")
+    assert list(values) == [np.datetime64("2024-07-01T02:00:00.000001000", "ns")]
+
+
 def test_utc_instants_come_out_naive_and_naive_ones_unchanged():
     paris = pd.Series(pd.to_datetime(["2024-07-01 02:00"]).tz_localize("Europe/Paris"))
     assert list(training._naive_utc(paris)) == [np.datetime64("2024-07-01T00:00:00", "ns")]
