@@ -151,15 +151,23 @@ def write_config(stage_dir: Path, patterns: List[str]) -> None:
     (stage_dir / "pyproject.toml").write_text((REPO / "pyproject.toml").read_text() + "\n" + toml)
 
 
-def refresh(stage_dir: Path, patterns: List[str]) -> None:
+def refresh(stage_dir: Path, patterns: List[str], repo: Path = REPO) -> None:
     """Before --resume / --retest: copy afresh everything the selection does not mutate (the unit tests, and
-    the code they also run, e.g. the emulator's for a core run), so new tests meet the code they were written
-    for. The mutated trees stay as they were: their mutants and results belong to that code."""
+    the code they also run, e.g. the emulator's, or the core modules beside the one mutated), so new tests meet
+    the code they were written for. The mutated files stay as they were: their mutants and results belong to
+    that code. (mutmut copies an unmutated file of the staged tree into mutants/ on every run.)"""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".terraform", "*.tfstate*")
     for target, source in LAYOUT.items():
-        if any(pattern.startswith(target + "/") or fnmatch.fnmatch(target, pattern) for pattern in patterns):
+        src, dst = repo / source, stage_dir / target
+        if any(pattern.startswith(target + "/") for pattern in patterns):  # a tree holding mutated files
+            for path in src.rglob("*.py"):
+                staged = f"{target}/{path.relative_to(src).as_posix()}"
+                if not any(fnmatch.fnmatch(staged, pattern) for pattern in patterns):
+                    (dst / path.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, dst / path.relative_to(src))
             continue
-        src, dst = REPO / source, stage_dir / target
+        if any(fnmatch.fnmatch(target, pattern) for pattern in patterns):
+            continue
         if dst.is_dir():
             shutil.rmtree(dst)
         shutil.copytree(src, dst, ignore=ignore) if src.is_dir() else shutil.copy2(src, dst)

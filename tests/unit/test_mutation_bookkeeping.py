@@ -108,3 +108,29 @@ def test_a_scope_whose_counts_describe_older_code_is_partial_and_misses_its_targ
     data["files_measured"] = ["src/cripto_pipeline/layout.py"]   # a piece: other files not measured yet
     mutation.settle(data)
     assert (data["partial"], data["met"]) == (True, False)
+
+
+def test_a_retest_refreshes_the_modules_beside_the_mutated_one_and_leaves_the_mutated_one(tmp_path, monkeypatch):
+    repo, stage = tmp_path / "repo", tmp_path / "stage"
+    for root in (repo, stage):
+        (root / "src/pkg/sub").mkdir(parents=True)
+        (root / "tests").mkdir()
+    for name, text in {"src/pkg/mutated.py": "new mutated\n", "src/pkg/beside.py": "new beside\n",
+                       "src/pkg/sub/deep.py": "new deep\n", "src/pkg/added.py": "added\n",
+                       "tests/test_x.py": "new test\n"}.items():
+        (repo / name).write_text(text)
+    for name in ("src/pkg/mutated.py", "src/pkg/beside.py", "src/pkg/sub/deep.py", "tests/test_x.py"):
+        (stage / name).write_text("old\n")
+    monkeypatch.setattr(mutation, "LAYOUT", {"src/pkg": "src/pkg", "tests": "tests"})
+
+    mutation.refresh(stage, ["src/pkg/mutated.py"], repo=repo)
+
+    assert {name: (stage / name).read_text() for name in (
+        "src/pkg/mutated.py", "src/pkg/beside.py", "src/pkg/sub/deep.py", "src/pkg/added.py", "tests/test_x.py")} == {
+        "src/pkg/mutated.py": "old\n",          # its mutants and results belong to the code they were made from
+        "src/pkg/beside.py": "new beside\n",    # the tests run it as it is today
+        "src/pkg/sub/deep.py": "new deep\n",
+        "src/pkg/added.py": "added\n",
+        "tests/test_x.py": "new test\n",
+    }
+    assert "[tool.mutmut]" in (stage / "pyproject.toml").read_text()
