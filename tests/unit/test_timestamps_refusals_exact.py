@@ -83,28 +83,22 @@ def test_the_bar_spacing_is_measured_in_utc_when_cells_mix_offsets(first_zone):
                      "(regular only in that order); prefer ISO 8601 (year first)."]
 
 
-# --- zone names followed by punctuation -------------------------------------------------------------
+# --- zone names pandas would drop: before punctuation, before the year ------------------------------
 
 
-def test_a_zone_name_followed_by_punctuation_is_refused():
-    cells = ["2024-01-02 10:00 EST.", "2024-01-02 11:00 cet,", "2024-01-02 12:00:00 EST )"]
+@pytest.mark.parametrize("cells, refused", [
+    # pandas drops the dot (or comma, bracket) and then the name, reading 10:00 as UTC
+    (["2024-01-02 10:00 EST.", "2024-01-02 11:00 cet,", "2024-01-02 12:00:00 EST )"], [0, 1, 2]),
+    # Unix date(1) writes the name between the time and the year; the middle one has no name
+    (["Tue Jan 02 10:00:00 EST 2024", "Tue Jan 02 11:00:00 2024", "Jan 02 12:00 cet 2024"], [0, 2]),
+], ids=["followed-by-punctuation", "between-the-time-and-the-year"])
+def test_a_zone_name_is_refused_wherever_pandas_would_drop_it(cells, refused):
     with pytest.raises(exceptions.UnparseableTimestampError) as raised:
         timestamps.parse_timestamps(pd.Series(cells), [])
-    assert raised.value.what == ("3 timestamp(s) name a time zone (CET, EST) instead of giving its offset, e.g. "
-                                 "'2024-01-02 10:00 EST.': a zone name can stand for several offsets.")
-    assert raised.value.where == {"column": "timestamp", "count": 3,
-                                  "samples": [{"value": cell} for cell in cells]}
-
-
-def test_a_zone_name_between_the_time_and_the_year_is_refused():
-    # Unix date(1): pandas would drop EST and read 10:00 as UTC
-    cells = ["Tue Jan 02 10:00:00 EST 2024", "Tue Jan 02 11:00:00 2024", "Jan 02 12:00 cet 2024"]
-    with pytest.raises(exceptions.UnparseableTimestampError) as raised:
-        timestamps.parse_timestamps(pd.Series(cells), [])
-    assert raised.value.what == ("2 timestamp(s) name a time zone (CET, EST) instead of giving its offset, e.g. "
-                                 "'Tue Jan 02 10:00:00 EST 2024': a zone name can stand for several offsets.")
-    assert raised.value.where == {"column": "timestamp", "count": 2, "samples": [
-        {"value": "Tue Jan 02 10:00:00 EST 2024"}, {"value": "Jan 02 12:00 cet 2024"}]}
+    assert raised.value.what == (f"{len(refused)} timestamp(s) name a time zone (CET, EST) instead of giving its "
+                                 f"offset, e.g. {cells[0]!r}: a zone name can stand for several offsets.")
+    assert raised.value.where == {"column": "timestamp", "count": len(refused),
+                                  "samples": [{"value": cells[i]} for i in refused]}
 
 
 def test_utc_between_the_time_and_the_year_and_a_day_before_a_month_name_are_still_read():
