@@ -152,10 +152,9 @@ def write_config(stage_dir: Path, patterns: List[str]) -> None:
 
 
 def refresh(stage_dir: Path, patterns: List[str], repo: Path = REPO) -> None:
-    """Before --resume / --retest: copy afresh everything the selection does not mutate (the unit tests, and
-    the code they also run, e.g. the emulator's, or the core modules beside the one mutated), so new tests meet
-    the code they were written for. The mutated files stay as they were: their mutants and results belong to
-    that code. (mutmut copies an unmutated file of the staged tree into mutants/ on every run.)"""
+    """Before --resume / --retest: copy afresh all the selection does not mutate (unit tests, the code they also
+    run: the emulator, the modules beside the mutated ones, which mutmut copies into mutants/ on each run), so
+    new tests meet the code they were written for. Mutated files stay: their results belong to that code."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".terraform", "*.tfstate*")
     for target, source in LAYOUT.items():
         src, dst = repo / source, stage_dir / target
@@ -236,6 +235,13 @@ def source_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+def results_time(stage_dir: Path, path: str) -> str:
+    """When mutmut last wrote a file's results (its .meta), so a --report-only keeps the time of the tests."""
+    meta = stage_dir / "mutants" / f"{path}.meta"
+    stamp = meta.stat().st_mtime if meta.is_file() else time.time()
+    return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds")
+
+
 def changed_since_measured(by_module: Dict[str, Dict]) -> List[str]:
     """Modules whose code differs from the code their counts were measured on (or whose measurement does
     not say which code it was): their counts no longer describe the repository."""
@@ -255,9 +261,7 @@ def load_previous() -> Dict:
 
 
 def load_equivalents() -> Dict[str, Dict[str, str]]:
-    if not EQUIVALENTS.exists():
-        return {}
-    document = tomllib.loads(EQUIVALENTS.read_text())
+    document = tomllib.loads(EQUIVALENTS.read_text()) if EQUIVALENTS.exists() else {}
     return {entry["mutant"]: entry for entry in document.get("equivalent", [])}
 
 
@@ -327,7 +331,8 @@ def main() -> int:
         module = scope.setdefault("by_module", {}).setdefault(module_of(info["path"]), {
             "total": 0, "killed": 0, "equivalent": 0, "not_checked": 0, "survivors": 0,
             # the code these counts describe (the staged copy, as mutmut mutated it), and when
-            "source_sha256": source_hash(stage_dir / info["path"]), "measured": measured})
+            "source_sha256": source_hash(stage_dir / info["path"]),
+            "measured": results_time(stage_dir, info["path"])})
         scope["total"] += 1
         module["total"] += 1
         if info["status"] == "not checked":
@@ -362,6 +367,8 @@ def main() -> int:
             data["duration_seconds"] = round(duration + (before or 0), 1)
         else:  # a run, or its continuation (--resume) adding to the time it already took
             data["duration_seconds"] = round(duration + ((before or 0) if args.resume else 0), 1)
+        data["stale_equivalents"] = [e for e in stale
+                                     if scope_of(str(repo_path_of(module_of_mutant(e), staged=True))) == name]
         if modules and previous.get("by_module"):  # another piece, or some modules of a whole scope again
             merge_pieces(data, previous, {module_of(f) for f in measured_files})
             before_files = files if previous.get("files_measured") == "all" else previous.get("files_measured", [])
@@ -373,8 +380,6 @@ def main() -> int:
         data["files_measured"] = "all" if whole else measured_files
         data["modules"] = "all" if whole else sorted(module_of(f) for f in measured_files)
         data["measured"], data["jobs"] = measured, args.jobs
-        data["stale_equivalents"] = [e for e in stale
-                                     if scope_of(str(repo_path_of(module_of_mutant(e), staged=True))) == name]
         results[name] = data
     document = write_results(results)  # settles every stored scope (partial, met) against today's code
     failed = any(data["score"] < data["target"] or data["survivors"] or data["partial"]
@@ -400,10 +405,7 @@ def settle(data: Dict) -> None:
     data["partial"] = (data["not_checked"] > 0 or data.get("files_measured") != "all"
                        or bool(data["changed_since_measured"]))
     data["met"] = data["score"] >= data["target"] and not data["partial"]
-
-
-def machine() -> str:
-    return f"{os.cpu_count()} cores, {platform.platform()}"
+    data["stale_equivalents"] = [e for e in data.get("stale_equivalents", []) if e in load_equivalents()]
 
 
 def mutmut_version() -> str:
@@ -415,7 +417,7 @@ def write_results(results: Dict) -> Dict:
     """bench/mutation.{json,md}, every stored scope settled against today's code (also the scopes not run)."""
     for data in results.values():
         settle(data)
-    document = {"machine": machine(), "tool": mutmut_version(),
+    document = {"machine": f"{os.cpu_count()} cores, {platform.platform()}", "tool": mutmut_version(),
                 "scopes": {name: results[name] for name in SCOPES if name in results}}
     RESULTS_JSON.write_text(json.dumps(document, indent=2) + "\n")
     RESULTS_MD.write_text(markdown(document, SPARK_ONLY))
@@ -438,8 +440,8 @@ def scope_files(stage_dir: Path, scope: str) -> List[str]:
 
 
 def merge_pieces(data: Dict, previous: Dict, modules: set) -> None:
-    """A scope measured in pieces (--modules): this run's modules replace theirs in the previous
-    result, the other modules' counts and survivors stay; the totals are summed again per module."""
+    """A scope measured in pieces (--modules): this run's modules replace theirs in the previous result,
+    the other modules' counts, survivors and stale equivalence entries stay; totals are summed again."""
     by_module = {m: c for m, c in previous.get("by_module", {}).items() if m not in modules}
     by_module.update(data.get("by_module", {}))
     data["by_module"] = by_module
@@ -447,6 +449,8 @@ def merge_pieces(data: Dict, previous: Dict, modules: set) -> None:
         data[field] = sum(counts[field] for counts in by_module.values())
     kept = [s for s in previous.get("survivors", []) if module_of_mutant(s["mutant"]) not in modules]
     data["survivors"] = kept + data["survivors"]
+    stale = [e for e in previous.get("stale_equivalents", []) if module_of_mutant(e) not in modules]
+    data["stale_equivalents"] = sorted(stale + data.get("stale_equivalents", []))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ once their code changes (a scope measured in pieces over several sessions must n
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 
 from .conftest import REPO, load_module
@@ -134,3 +135,29 @@ def test_a_retest_refreshes_the_modules_beside_the_mutated_one_and_leaves_the_mu
         "tests/test_x.py": "new test\n",
     }
     assert "[tool.mutmut]" in (stage / "pyproject.toml").read_text()
+
+
+def test_a_module_is_stamped_with_the_time_mutmut_wrote_its_results_not_the_time_of_the_report(tmp_path):
+    meta = tmp_path / "mutants/src/pkg/mod.py.meta"
+    meta.parent.mkdir(parents=True)
+    meta.write_text("{}")
+    os.utime(meta, (1764590400, 1764590400))  # 2025-12-01T12:00:00Z
+    assert mutation.results_time(tmp_path, "src/pkg/mod.py") == "2025-12-01T12:00:00+00:00"
+
+
+def test_a_piece_keeps_the_stale_entries_of_the_modules_it_did_not_measure(tmp_path, monkeypatch):
+    previous = {"by_module": {"cripto_pipeline.layout": {"total": 1, "killed": 1, "equivalent": 0, "not_checked": 0,
+                                                          "survivors": 0}},
+                "stale_equivalents": ["cripto_pipeline.layout.x_a__mutmut_1", "cripto_pipeline.retry.x_b__mutmut_2"]}
+    data = {"by_module": {}, "survivors": [], "stale_equivalents": ["cripto_pipeline.retry.x_b__mutmut_3"]}
+    mutation.merge_pieces(data, previous, {"cripto_pipeline.retry"})   # retry measured again: its old list goes
+    assert data["stale_equivalents"] == ["cripto_pipeline.layout.x_a__mutmut_1", "cripto_pipeline.retry.x_b__mutmut_3"]
+
+    equivalents = tmp_path / "equivalent.toml"   # the layout entry then removed from the file: no longer stale
+    equivalents.write_text('[[equivalent]]\nmutant = "cripto_pipeline.retry.x_b__mutmut_3"\ndiff_sha256 = "0"\n'
+                           'reason = "r"\n')
+    monkeypatch.setattr(mutation, "EQUIVALENTS", equivalents)
+    data.update({"total": 1, "killed": 1, "equivalent": 0, "not_checked": 0, "score": 1.0, "target": 0.85,
+                 "files_measured": "all"})
+    mutation.settle(data)
+    assert data["stale_equivalents"] == ["cripto_pipeline.retry.x_b__mutmut_3"]
