@@ -5,7 +5,8 @@ without a zone (naive = UTC); ``YYYYMMDD HHMMSS`` (NinjaTrader), ``YYYY.MM.DD HH
 CryptoDataDownload's ``2019-10-17 09-AM``, 12-hour clocks, month names (``Jan 02, 2020``,
 ``31-Dec-10``); day/month/year or month/day/year when the order is certain: a day above 12 in some
 row, else the bar spacing being regular only one way (both reported). Anything else: NaT, and
-AmbiguousTimestampError when the day/month order cannot be told (or the year has two digits).
+AmbiguousTimestampError when the day/month order cannot be told (or the year has two digits);
+UnparseableTimestampError for a zone given by name (``EST``), with or without an offset after it.
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ _SHORT_YEAR = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}(?:[ T].*)?$")
 #: it ('Tue Jan 02 10:00:00 EST 2024'; the time is required there, so '2 June 2024' stays a date).
 _ZONE_NAME = re.compile(r"(?:\d\s*([A-Za-z]{2,5})\W*|:\d\d\s+([A-Za-z]{2,5})\s+\d{4})$")
 _READ_ZONES = {"UTC", "GMT", "Z", "AM", "PM"}
+#: A zone name with an offset after it ('10:00 GMT+1', '10:00 EST-0500', '10:00 UTC +05:00'): dateutil reads
+#: the offset the POSIX way, sign reversed (GMT+1 one hour behind UTC), or drops it after a space, so every
+#: bar would move by twice the offset or by the offset; refused whatever the name (not AM/PM: '10:00 PM+05:00'
+#: is a 12-hour time with an ordinary offset, read right). After a clock time only: '2 Jan-2024' is a date.
+_NAME_AND_OFFSET = re.compile(r":\d\d(?:[.,]\d+)?\s*([A-Za-z]{1,5})\s*[+-]\d{1,2}(?::?\d\d)?\W*$")
 
 
 def parse_timestamp_columns(
@@ -212,6 +218,7 @@ def _parse_other_dates(text: pd.Series) -> pd.Series:
 
 
 def _refuse_zone_names(text: pd.Series) -> None:
+    _refuse_names_with_offsets(text)
     found = text.str.extract(_ZONE_NAME)
     names = found[0].where(found[0].notna(), found[1]).str.upper()
     named = names.notna() & ~names.isin(_READ_ZONES)
@@ -222,6 +229,20 @@ def _refuse_zone_names(text: pd.Series) -> None:
             f"giving its offset, e.g. {text[where[0]]!r}: a zone name can stand for several offsets.",
             {"column": "timestamp", "count": int(named.sum()), "samples": [{"value": str(text[i])} for i in where]},
             fix="Write the offset ('2020-01-02 10:00:00-05:00') or the time in UTC ('2020-01-02 15:00:00').",
+        )
+
+
+def _refuse_names_with_offsets(text: pd.Series) -> None:
+    names = text.str.extract(_NAME_AND_OFFSET)[0].str.upper()
+    named = names.notna() & ~names.isin({"AM", "PM"})
+    if named.any():
+        where = named[named].index[:exc.REPORT_SAMPLES]
+        raise exc.UnparseableTimestampError(
+            f"{int(named.sum())} timestamp(s) give a zone name and an offset ({', '.join(sorted(set(names[named])))}),"
+            f" e.g. {text[where[0]]!r}: such offsets are read with their sign reversed (POSIX: GMT+1 is one hour "
+            "behind UTC) or dropped, so the times would be wrong.",
+            {"column": "timestamp", "count": int(named.sum()), "samples": [{"value": str(text[i])} for i in where]},
+            fix="Write the offset alone, after the time ('2020-01-02 10:00:00+01:00'), or the time in UTC.",
         )
 
 
