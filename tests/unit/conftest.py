@@ -10,6 +10,7 @@ import io
 import json
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -45,6 +46,7 @@ class FakeS3:
         self.objects: Dict[Tuple[str, str], Dict[str, Any]] = {}
         self.calls: List[Tuple[str, str]] = []
         self.fail_put: Optional[Callable[[str], Optional[str]]] = None  # key -> error code to raise
+        self.modified: Dict[str, datetime] = {}  # key -> LastModified, for the versions listing
 
     @staticmethod
     def _error(code: str, operation: str, status: int) -> ClientError:
@@ -117,6 +119,23 @@ class FakeS3:
 
     def keys(self, prefix: str = "") -> List[str]:
         return sorted(k for _, k in self.objects if k.startswith(prefix))
+
+    def get_paginator(self, name: str):
+        """ListObjectVersions pages shaped like S3's: the latest version of each key (with its ``modified``
+        time), and no ``Versions`` key at all when nothing matches."""
+        assert name == "list_object_versions"
+        store = self
+
+        class Pages:
+            def paginate(self, Bucket: str, Prefix: str):
+                store.calls.append(("list_object_versions", Prefix))
+                versions = [{"Key": key, "VersionId": stored["VersionId"], "IsLatest": True, "ETag": stored["ETag"],
+                             "Size": len(stored["Body"]), "LastModified": store.modified[key]}
+                            for (bucket, key), stored in sorted(store.objects.items())
+                            if bucket == Bucket and key.startswith(Prefix)]  # fmt: skip
+                return [{"Versions": versions}] if versions else [{"IsTruncated": False}]
+
+        return Pages()
 
 
 @pytest.fixture

@@ -24,15 +24,13 @@ BAD_CSV = b"timestamp,open,high,low,close,volume\n2024-01-01,1,2,0.5,abc,10\n"
 
 
 class RoutingS3(FakeS3):
-    """FakeS3 with literal ETags, LastModified times, HeadObject and ListObjectVersions pages shaped like
-    S3's (a listing with no version has no ``Versions`` key), recording the arguments of every read."""
+    """FakeS3 with literal ETags and HeadObject, recording the arguments of every read and head (the
+    versions listing, shaped like S3's, is FakeS3's)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.modified: Dict[str, datetime] = {}
         self.reads: List[Dict[str, Any]] = []
         self.heads: List[Dict[str, Any]] = []
-        self.listings: List[str] = []
 
     def upload(self, key: str, body: bytes, version: str, etag: str, when: datetime, size_in_event: bool = True):
         self.add(BUCKET, key, body, version)
@@ -51,21 +49,6 @@ class RoutingS3(FakeS3):
         self.heads.append({"Bucket": Bucket, "Key": Key, **({"VersionId": VersionId} if VersionId else {}),
                            **({"IfMatch": IfMatch} if IfMatch else {})})
         return {"ContentLength": len(self.objects[(Bucket, Key)]["Body"])}
-
-    def get_paginator(self, name: str):
-        assert name == "list_object_versions"
-        store = self
-
-        class Pages:
-            def paginate(self, Bucket: str, Prefix: str):
-                store.listings.append(Prefix)
-                versions = [{"Key": key, "VersionId": stored["VersionId"], "IsLatest": True, "ETag": stored["ETag"],
-                             "Size": len(stored["Body"]), "LastModified": store.modified[key]}
-                            for (bucket, key), stored in sorted(store.objects.items())
-                            if bucket == Bucket and key.startswith(Prefix)]  # fmt: skip
-                return [{"Versions": versions}] if versions else [{"IsTruncated": False}]
-
-        return Pages()
 
 
 class StrictGlue:
@@ -176,7 +159,7 @@ def test_an_older_file_of_a_burst_is_debounced_with_its_summary(fe, context):
     (summary,) = module.handler({"Records": [older]}, context)["results"]
     assert summary == {"status": "debounced", "dataset": "h", "key": "raw/h/a.csv", "run_id": _run_id(older),
                        "files": 2, "debounce_wait_s": 0.0}  # fmt: skip
-    assert store.listings == ["raw/h/"] and store.reads == [] and store.keys("features/") == []
+    assert [p for op, p in store.calls if op == "list_object_versions"] == ["raw/h/"] and store.reads == [] and store.keys("features/") == []
 
 
 def test_process_dataset_returns_the_debounce_decision_as_the_outcomes_status(fe):

@@ -7,7 +7,7 @@ import hashlib
 import io
 import json
 from datetime import datetime, timedelta, timezone
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 import pandas as pd
 import pytest
@@ -207,11 +207,7 @@ def test_files_too_short_together_are_refused(hourly_bytes):
 
 
 class DatasetS3(FakeS3):
-    """FakeS3 with versions, modification times, HeadObject and the ListObjectVersions paginator."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.modified: Dict[str, datetime] = {}
+    """FakeS3 with uploads that carry a version and a modification time, and HeadObject."""
 
     def upload(self, key: str, body: bytes, version: str, when: datetime) -> dict:
         etag = self.add(BUCKET, key, body, version)
@@ -221,21 +217,6 @@ class DatasetS3(FakeS3):
 
     def head_object(self, Bucket: str, Key: str, **_):
         return {"ContentLength": len(self.objects[(Bucket, Key)]["Body"])}
-
-    def get_paginator(self, name: str):
-        assert name == "list_object_versions"
-        store = self
-
-        class Pages:
-            def paginate(self, Bucket: str, Prefix: str):
-                store.calls.append(("list_object_versions", Prefix))
-                return [{"Versions": [
-                    {"Key": key, "VersionId": stored["VersionId"], "IsLatest": True, "ETag": stored["ETag"],
-                     "Size": len(stored["Body"]), "LastModified": store.modified.get(key, T0)}
-                    for (bucket, key), stored in sorted(store.objects.items())
-                    if bucket == Bucket and key.startswith(Prefix)]}]  # fmt: skip
-
-        return Pages()
 
 
 class FakeGlue:
