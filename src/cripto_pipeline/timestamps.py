@@ -193,19 +193,12 @@ def _parse_other_dates(text: pd.Series) -> pd.Series:
                 month_first = not day_first
                 text.attrs["spacing_order"] = order
         if day_first == month_first:
-            where = dmy[dmy].index[:exc.REPORT_SAMPLES]
+            example, where = _cells(text, dmy)
             raise exc.AmbiguousTimestampError(
-                "The day/month order of dates such as "
-                f"{text[where[0]]!r} cannot be told: "
+                f"The day/month order of dates such as {example!r} cannot be told: "
                 + ("some rows put the day first, others the month." if day_first
                    else "no row has a day above 12."),
-                {
-                    "column": "timestamp",
-                    "count": int(dmy.sum()),
-                    "day_first_rows": int((first > 12).sum()),
-                    "month_first_rows": int((second > 12).sum()),
-                    "samples": [{"value": str(text[i])} for i in where],
-                },
+                {**where, "day_first_rows": int((first > 12).sum()), "month_first_rows": int((second > 12).sum())},
             )
     # format="mixed" parses each element on its own without guessing a format: pandas 2 warns (UserWarning)
     # only when it guesses one (format=None), so no warning is expected here.
@@ -217,17 +210,24 @@ def _parse_other_dates(text: pd.Series) -> pd.Series:
     return result
 
 
+def _cells(text: pd.Series, flagged: pd.Series) -> Tuple[str, Dict]:
+    """The first flagged cell, and the report's where: the column, how many cells, the first few of them."""
+    first = flagged[flagged].index[:exc.REPORT_SAMPLES]
+    return str(text[first[0]]), {"column": "timestamp", "count": int(flagged.sum()),
+                                 "samples": [{"value": str(text[i])} for i in first]}
+
+
 def _refuse_zone_names(text: pd.Series) -> None:
     _refuse_names_with_offsets(text)
     found = text.str.extract(_ZONE_NAME)
     names = found[0].where(found[0].notna(), found[1]).str.upper()
     named = names.notna() & ~names.isin(_READ_ZONES)
     if named.any():
-        where = named[named].index[:exc.REPORT_SAMPLES]
+        example, where = _cells(text, named)
         raise exc.UnparseableTimestampError(
-            f"{int(named.sum())} timestamp(s) name a time zone ({', '.join(sorted(set(names[named])))}) instead of "
-            f"giving its offset, e.g. {text[where[0]]!r}: a zone name can stand for several offsets.",
-            {"column": "timestamp", "count": int(named.sum()), "samples": [{"value": str(text[i])} for i in where]},
+            f"{where['count']} timestamp(s) name a time zone ({', '.join(sorted(set(names[named])))}) instead of "
+            f"giving its offset, e.g. {example!r}: a zone name can stand for several offsets.",
+            where,
             fix="Write the offset ('2020-01-02 10:00:00-05:00') or the time in UTC ('2020-01-02 15:00:00').",
         )
 
@@ -236,12 +236,12 @@ def _refuse_names_with_offsets(text: pd.Series) -> None:
     names = text.str.extract(_NAME_AND_OFFSET)[0].str.upper()
     named = names.notna() & ~names.isin({"AM", "PM"})
     if named.any():
-        where = named[named].index[:exc.REPORT_SAMPLES]
+        example, where = _cells(text, named)
         raise exc.UnparseableTimestampError(
-            f"{int(named.sum())} timestamp(s) give a zone name and an offset ({', '.join(sorted(set(names[named])))}),"
-            f" e.g. {text[where[0]]!r}: such offsets are read with their sign reversed (POSIX: GMT+1 is one hour "
+            f"{where['count']} timestamp(s) give a zone name and an offset ({', '.join(sorted(set(names[named])))}),"
+            f" e.g. {example!r}: such offsets are read with their sign reversed (POSIX: GMT+1 is one hour "
             "behind UTC) or dropped, so the times would be wrong.",
-            {"column": "timestamp", "count": int(named.sum()), "samples": [{"value": str(text[i])} for i in where]},
+            where,
             fix="Write the offset alone, after the time ('2020-01-02 10:00:00+01:00'), or the time in UTC.",
         )
 
@@ -249,11 +249,11 @@ def _refuse_names_with_offsets(text: pd.Series) -> None:
 def _refuse_short_years(text: pd.Series) -> None:
     short = text.str.match(_SHORT_YEAR)
     if short.any():
-        where = short[short].index[:exc.REPORT_SAMPLES]
+        example, where = _cells(text, short)
         raise exc.AmbiguousTimestampError(
-            f"{int(short.sum())} date(s) have a two-digit year, e.g. {text[where[0]]!r}: the order of day, month "
+            f"{where['count']} date(s) have a two-digit year, e.g. {example!r}: the order of day, month "
             "and year cannot be told.",
-            {"column": "timestamp", "count": int(short.sum()), "samples": [{"value": str(text[i])} for i in where]},
+            where,
             fix="Export four-digit years ('01/02/2024'), or better ISO 8601, year first ('2024-01-02').",
         )
 
