@@ -159,11 +159,10 @@ def refresh(stage_dir: Path, patterns: List[str], repo: Path = REPO) -> None:
     for target, source in LAYOUT.items():
         src, dst = repo / source, stage_dir / target
         if any(pattern.startswith(target + "/") for pattern in patterns):  # a tree holding mutated files
-            for path in src.rglob("*.py"):
-                staged = f"{target}/{path.relative_to(src).as_posix()}"
-                if not any(fnmatch.fnmatch(staged, pattern) for pattern in patterns):
-                    (dst / path.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(path, dst / path.relative_to(src))
+            for relative in (path.relative_to(src) for path in src.rglob("*.py")):
+                if not any(fnmatch.fnmatch(f"{target}/{relative.as_posix()}", pattern) for pattern in patterns):
+                    (dst / relative).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(src / relative, dst / relative)
             continue
         if any(fnmatch.fnmatch(target, pattern) for pattern in patterns):
             continue
@@ -405,7 +404,7 @@ def settle(data: Dict) -> None:
     data["partial"] = (data["not_checked"] > 0 or data.get("files_measured") != "all"
                        or bool(data["changed_since_measured"]))
     data["met"] = data["score"] >= data["target"] and not data["partial"]
-    data["stale_equivalents"] = [e for e in data.get("stale_equivalents", []) if e in load_equivalents()]
+    data["stale_equivalents"] = sorted(set(data.get("stale_equivalents", [])) & set(load_equivalents()))
 
 
 def mutmut_version() -> str:
