@@ -50,6 +50,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import hashlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -408,8 +409,11 @@ def settle(data: Dict) -> None:
 
 
 def mutmut_version() -> str:
-    shown = subprocess.run([sys.executable, "-m", "pip", "show", "mutmut"], capture_output=True, text=True).stdout
-    return "mutmut " + shown.split("Version: ")[1].split()[0]
+    """The mutmut that measured; --status run from an environment without mutmut keeps the one recorded."""
+    try:
+        return "mutmut " + importlib.metadata.version("mutmut")
+    except importlib.metadata.PackageNotFoundError:
+        return json.loads(RESULTS_JSON.read_text())["tool"] if RESULTS_JSON.exists() else "mutmut (not installed)"
 
 
 def write_results(results: Dict) -> Dict:

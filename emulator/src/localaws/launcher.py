@@ -221,13 +221,28 @@ def _log_file(home: Path, name: str) -> Path:
     return home / "logs" / f"{name}.log"
 
 
+def _start_stamp(pid: int) -> Dict[str, float]:
+    """When process ``pid`` started: as a wall-clock time and as seconds since boot.
+
+    On Linux psutil derives a start time from the kernel's boot time, and the kernel moves its boot
+    time whenever the wall clock is stepped (NTP on a freshly booted VM, a resumed snapshot). A start
+    time recorded before such a step is then off by the step, so the pid file keeps seconds since boot
+    too, which no clock step changes. (Where the start time is read from the wall clock directly, the
+    first figure is the stable one.)
+    """
+    boot_time = psutil.boot_time()  # read first: it also refreshes the boot time psutil caches
+    create_time = psutil.Process(pid).create_time()
+    return {"create_time": create_time, "since_boot": create_time - boot_time}
+
+
 def _read_owned_process(home: Path, name: str) -> Optional[psutil.Process]:
     """The process recorded in the pid file, if it is still the one we started."""
     path = _pid_file(home, name)
     try:
         record = json.loads(path.read_text())
         process = psutil.Process(record["pid"])
-        if abs(process.create_time() - record["create_time"]) > 0.01:
+        stamp = _start_stamp(process.pid)
+        if not any(key in record and abs(stamp[key] - record[key]) <= 0.01 for key in ("create_time", "since_boot")):
             return None  # the pid was recycled by an unrelated process
         return process
     except (OSError, ValueError, KeyError, psutil.Error):
@@ -338,9 +353,8 @@ def start(settings: Settings, on_progress: Callable[[str], None] = lambda _msg: 
             start_new_session=True,  # its own process group: `down` can stop the whole tree
         )
         log.close()
-        create_time = psutil.Process(process.pid).create_time()
         _pid_file(settings.home, spec.name).write_text(
-            json.dumps({"pid": process.pid, "create_time": create_time, "command": spec.command})
+            json.dumps({"pid": process.pid, **_start_stamp(process.pid), "command": spec.command})
         )
         on_progress(f"{spec.name} starting (pid {process.pid}) on {spec.health_url}")
         started.append((spec, process))
