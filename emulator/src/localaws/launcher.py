@@ -242,7 +242,8 @@ def _read_owned_process(home: Path, name: str) -> Optional[psutil.Process]:
         record = json.loads(path.read_text())
         process = psutil.Process(record["pid"])
         stamp = _start_stamp(process.pid)
-        if not any(key in record and abs(stamp[key] - record[key]) <= 0.01 for key in ("create_time", "since_boot")):
+        # A pid file written before "since_boot" was recorded has "create_time" only.
+        if not any(abs(stamp[key] - record[key]) <= 0.01 for key in stamp if key in record):
             return None  # the pid was recycled by an unrelated process
         return process
     except (OSError, ValueError, KeyError, psutil.Error):
