@@ -230,7 +230,9 @@ def _start_stamp(pid: int) -> Dict[str, float]:
     too, which no clock step changes. (Where the start time is read from the wall clock directly, the
     first figure is the stable one.)
     """
-    boot_time = psutil.boot_time()  # read first: it also refreshes the boot time psutil caches
+    # Boot time first: reading it refreshes the one psutil caches. Then a fresh Process, whose start time
+    # uses that refreshed value (a Process built earlier keeps a start time from the old one).
+    boot_time = psutil.boot_time()
     create_time = psutil.Process(pid).create_time()
     return {"create_time": create_time, "since_boot": create_time - boot_time}
 
